@@ -1,0 +1,23 @@
+; Python: our patterns, before the grammar's tags query.
+
+(class_definition
+  body: (block
+    (expression_statement
+      (assignment left: (identifier) @name)) @definition.field))
+
+(class_definition
+  superclasses: (argument_list
+    [
+      (identifier) @name
+      (attribute attribute: (identifier) @name)
+    ])) @reference.implementation
+
+(type (identifier) @name) @reference.type
+(type (generic_type (identifier) @name)) @reference.type
+
+(import_statement name: (dotted_name) @import.module)
+(import_statement name: (aliased_import name: (dotted_name) @import.module))
+(import_from_statement module_name: (_) @import.module)
+(import_from_statement name: (dotted_name (identifier) @name .)) @reference.import
+(import_from_statement
+  name: (aliased_import name: (dotted_name (identifier) @name .))) @reference.import

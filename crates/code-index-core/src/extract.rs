@@ -1,0 +1,909 @@
+//! From source text to [`FileSymbols`]: parse with tree-sitter, run the
+//! language's tags query, then resolve containers, enclosing definitions,
+//! signatures and doc comments.
+//!
+//! Invariants:
+//! - extraction never fails as a whole for a parseable file: syntax errors still
+//!   yield what the tree holds (`has_syntax_errors` is set);
+//! - nothing here recurses over the syntax tree: every walk is a loop over a
+//!   sorted list or a bounded climb, so a file nested ten thousand levels deep
+//!   cannot overflow the stack.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, ParseOptions, Parser, Query, QueryCursor};
+
+use crate::language::Language;
+use crate::model::{
+    Definition, FileSymbols, Import, NONE, RefKind, Reference, Relation, Span, StrRef, SymbolKind,
+};
+
+/// Longest signature kept, in characters.
+pub const MAX_SIGNATURE_CHARS: usize = 200;
+/// Longest doc comment kept, in characters.
+pub const MAX_DOC_CHARS: usize = 500;
+
+/// Why a file could not be extracted at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    #[error("parsing took longer than the time limit")]
+    Timeout,
+    #[error("the parser gave up on the file")]
+    ParserFailed,
+}
+
+/// What each capture of a query means to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Def(SymbolKind),
+    Ref(RefKind),
+    Name,
+    /// An explicit container written in the declaration: Go's method receiver,
+    /// C++'s `Foo::` in `void Foo::bar()`.
+    Receiver,
+    /// A node that contains definitions without being one (a Rust `impl` block).
+    Scope,
+    ScopeName,
+    ImportModule,
+    /// A name that must not be tagged at all (a local variable that a broader
+    /// upstream pattern would take for a definition).
+    Suppress,
+    Ignore,
+}
+
+fn role_of(capture: &str) -> Role {
+    if let Some(kind) = capture.strip_prefix("definition.") {
+        let kind = match kind {
+            "function" => SymbolKind::Function,
+            "method" => SymbolKind::Method,
+            "constructor" => SymbolKind::Constructor,
+            "class" | "object" => SymbolKind::Class,
+            "struct" => SymbolKind::Struct,
+            "union" => SymbolKind::Union,
+            "enum" => SymbolKind::Enum,
+            "enum_member" => SymbolKind::EnumMember,
+            "interface" => SymbolKind::Interface,
+            "trait" => SymbolKind::Trait,
+            "module" | "namespace" | "package" => SymbolKind::Module,
+            "constant" => SymbolKind::Constant,
+            "variable" => SymbolKind::Variable,
+            "field" => SymbolKind::Field,
+            "property" => SymbolKind::Property,
+            "type" | "type_alias" => SymbolKind::TypeAlias,
+            "macro" => SymbolKind::Macro,
+            _ => return Role::Ignore,
+        };
+        return Role::Def(kind);
+    }
+    if let Some(kind) = capture.strip_prefix("reference.") {
+        return Role::Ref(match kind {
+            "call" | "send" => RefKind::Call,
+            "class" | "type" | "interface" => RefKind::TypeUse,
+            "implementation" | "inherit" => RefKind::Implementation,
+            "import" => RefKind::Import,
+            _ => RefKind::Other,
+        });
+    }
+    match capture {
+        "name" => Role::Name,
+        "receiver" => Role::Receiver,
+        "scope" => Role::Scope,
+        "scope.name" => Role::ScopeName,
+        "import.module" => Role::ImportModule,
+        "ignore" => Role::Suppress,
+        _ => Role::Ignore,
+    }
+}
+
+/// A language's query, compiled once per process.
+pub struct CompiledQuery {
+    query: Query,
+    roles: Vec<Role>,
+}
+
+/// Compiles every language's query: `Err` names the language and the problem.
+/// Used by tests so that a broken query fails the build, not a user's run.
+pub fn check_queries() -> Result<(), String> {
+    for lang in Language::ALL {
+        compile(lang).map_err(|e| format!("{lang}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn compile(lang: Language) -> Result<CompiledQuery, tree_sitter::QueryError> {
+    let mut query = Query::new(&lang.grammar(), &lang.full_query())?;
+    // Patterns that rely on local-variable tracking (`#is-not? local`) would
+    // tag every identifier without it.
+    for pattern in 0..query.pattern_count() {
+        if query
+            .property_predicates(pattern)
+            .iter()
+            .any(|(prop, _)| &*prop.key == "local")
+        {
+            query.disable_pattern(pattern);
+        }
+    }
+    let roles = query.capture_names().iter().map(|n| role_of(n)).collect();
+    Ok(CompiledQuery { query, roles })
+}
+
+fn compiled(lang: Language) -> &'static CompiledQuery {
+    static QUERIES: [OnceLock<CompiledQuery>; Language::ALL.len()] =
+        [const { OnceLock::new() }; Language::ALL.len()];
+    QUERIES[lang as usize].get_or_init(|| {
+        compile(lang).unwrap_or_else(|e| panic!("the built-in {lang} query is invalid: {e}"))
+    })
+}
+
+struct Extractor {
+    parser: Parser,
+    cursor: QueryCursor,
+}
+
+thread_local! {
+    static EXTRACTOR: RefCell<Option<Extractor>> = const { RefCell::new(None) };
+}
+
+/// Parses `source` and extracts its symbols into `file` (whose path and
+/// metadata the caller has filled in). Uses one parser per thread.
+pub fn extract_into(
+    file: &mut FileSymbols,
+    lang: Language,
+    source: &str,
+    timeout: Option<Duration>,
+) -> Result<(), ExtractError> {
+    EXTRACTOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let ex = slot.get_or_insert_with(|| Extractor {
+            parser: Parser::new(),
+            cursor: QueryCursor::new(),
+        });
+        let result = ex.run(file, lang, source, timeout);
+        if result.is_err() {
+            // A parser that was cancelled mid-parse keeps state; start clean.
+            *slot = None;
+        }
+        result
+    })
+}
+
+/// Parses only, without running the query: used by benchmarks to separate the
+/// cost of parsing from the cost of extraction.
+pub fn parse_only(lang: Language, source: &str) -> bool {
+    let mut parser = Parser::new();
+    parser.set_language(&lang.grammar()).is_ok() && parser.parse(source, None).is_some()
+}
+
+struct RawTag<'t> {
+    name_start: usize,
+    name_end: usize,
+    pattern: usize,
+    node: Node<'t>,
+    name_node: Node<'t>,
+    role: Role,
+    receiver: Option<Node<'t>>,
+}
+
+struct RawScope<'t> {
+    node: Node<'t>,
+    name: Node<'t>,
+}
+
+/// A node that contains definitions: a definition or a scope.
+#[derive(Clone, Copy)]
+enum Container {
+    Def(usize),
+    Scope(usize),
+}
+
+impl Extractor {
+    fn run(
+        &mut self,
+        file: &mut FileSymbols,
+        lang: Language,
+        source: &str,
+        timeout: Option<Duration>,
+    ) -> Result<(), ExtractError> {
+        let compiled = compiled(lang);
+        self.parser
+            .set_language(&lang.grammar())
+            .map_err(|_| ExtractError::ParserFailed)?;
+        let bytes = source.as_bytes();
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut timed_out = false;
+        let mut on_progress = |_: &tree_sitter::ParseState| {
+            if deadline.is_some_and(|d| Instant::now() > d) {
+                timed_out = true;
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let options = ParseOptions::new().progress_callback(&mut on_progress);
+        let len = bytes.len();
+        let tree = self.parser.parse_with_options(
+            &mut |offset, _| {
+                if offset < len {
+                    &bytes[offset..]
+                } else {
+                    &[][..]
+                }
+            },
+            None,
+            Some(options),
+        );
+        let tree = match tree {
+            Some(tree) => tree,
+            None if timed_out => return Err(ExtractError::Timeout),
+            None => return Err(ExtractError::ParserFailed),
+        };
+        let root = tree.root_node();
+        file.has_syntax_errors = root.has_error();
+        file.lines = count_lines(source);
+
+        // 1. Run the query and gather raw tags.
+        let mut tags: Vec<RawTag> = Vec::new();
+        let mut scopes: Vec<RawScope> = Vec::new();
+        let mut imports: Vec<(usize, usize, u32)> = Vec::new();
+        let mut matches = self.cursor.matches(&compiled.query, root, bytes);
+        while let Some(m) = matches.next() {
+            let mut role = None;
+            let mut node = None;
+            let mut name = None;
+            let mut receiver = None;
+            let mut scope_name = None;
+            for cap in m.captures() {
+                match compiled.roles[cap.index as usize] {
+                    r @ (Role::Def(_) | Role::Ref(_) | Role::Scope) if role.is_none() => {
+                        role = Some(r);
+                        node = Some(cap.node);
+                    }
+                    Role::Name => name = Some(cap.node),
+                    Role::Suppress => {
+                        role = Some(Role::Suppress);
+                        node = Some(cap.node);
+                        name = Some(cap.node);
+                    }
+                    Role::Receiver => receiver = Some(cap.node),
+                    Role::ScopeName => scope_name = Some(cap.node),
+                    Role::ImportModule => {
+                        let n = cap.node;
+                        imports.push((n.start_byte(), n.end_byte(), line_of(n)));
+                    }
+                    Role::Def(_) | Role::Ref(_) | Role::Scope | Role::Ignore => {}
+                }
+            }
+            match (role, node) {
+                (Some(Role::Scope), Some(node)) => {
+                    if let Some(name) = scope_name {
+                        scopes.push(RawScope { node, name });
+                    }
+                }
+                (Some(role), Some(node)) => {
+                    if let Some(name_node) = name {
+                        tags.push(RawTag {
+                            name_start: name_node.start_byte(),
+                            name_end: name_node.end_byte(),
+                            pattern: m.pattern_index,
+                            node,
+                            name_node,
+                            role,
+                            receiver,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        drop(matches);
+
+        // 2. One tag per name: definitions beat references, earlier patterns
+        //    (ours) beat later ones (upstream's).
+        tags.sort_by_key(|t| {
+            let rank = match t.role {
+                Role::Suppress => 0,
+                Role::Def(_) => 1,
+                _ => 2,
+            };
+            (t.name_start, t.name_end, rank, t.pattern)
+        });
+        tags.dedup_by(|later, first| {
+            later.name_start == first.name_start && later.name_end == first.name_end
+        });
+        tags.retain(|t| t.role != Role::Suppress);
+        let (def_tags, ref_tags): (Vec<RawTag>, Vec<RawTag>) = tags
+            .into_iter()
+            .partition(|t| matches!(t.role, Role::Def(_)));
+
+        let mut out = Builder::new(file);
+        let sep = lang.separator();
+
+        // 3. Containers: sweep definitions and scopes in document order with a
+        //    stack of the open ones.
+        let mut containers: Vec<(usize, usize, Container)> = def_tags
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.node.start_byte(), t.node.end_byte(), Container::Def(i)))
+            .chain(
+                scopes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.node.start_byte(), s.node.end_byte(), Container::Scope(i))),
+            )
+            .collect();
+        containers.sort_by_key(|&(start, end, c)| {
+            (
+                start,
+                std::cmp::Reverse(end),
+                matches!(c, Container::Def(_)),
+            )
+        });
+
+        // Qualified name of each container, and the innermost enclosing
+        // container of each definition.
+        let mut def_qualified: Vec<String> = vec![String::new(); def_tags.len()];
+        let mut def_container: Vec<String> = vec![String::new(); def_tags.len()];
+        let mut def_parent: Vec<u32> = vec![NONE; def_tags.len()];
+        let mut def_in_type: Vec<bool> = vec![false; def_tags.len()];
+        let mut scope_qualified: Vec<String> = vec![String::new(); scopes.len()];
+        {
+            let mut stack: Vec<(usize, Container, u32)> = Vec::new(); // (end, container, innermost def)
+            for &(start, end, c) in &containers {
+                while stack.last().is_some_and(|&(e, _, _)| e <= start) {
+                    stack.pop();
+                }
+                let parent = stack.last().copied();
+                let prefix = match parent {
+                    Some((_, Container::Def(p), _)) => def_qualified[p].clone(),
+                    Some((_, Container::Scope(s), _)) => scope_qualified[s].clone(),
+                    None => String::new(),
+                };
+                let innermost_def = parent.map_or(NONE, |(_, _, d)| d);
+                match c {
+                    Container::Def(i) => {
+                        let tag = &def_tags[i];
+                        let mut container = prefix;
+                        if let Some(recv) = tag.receiver {
+                            // A receiver may be written with the name (`Foo::bar`).
+                            let recv = node_text(source, recv);
+                            let name = node_text(source, tag.name_node);
+                            let recv = recv
+                                .strip_suffix(name)
+                                .map_or(recv, |r| r.trim_end_matches([':', '.']));
+                            join(&mut container, sep, recv);
+                        }
+                        def_in_type[i] = tag.receiver.is_some()
+                            || match parent {
+                                Some((_, Container::Def(p), _)) => match def_tags[p].role {
+                                    Role::Def(SymbolKind::Module) => lang == Language::Ruby,
+                                    Role::Def(k) => k.is_type_like(),
+                                    _ => false,
+                                },
+                                Some((_, Container::Scope(_), _)) => true,
+                                None => false,
+                            };
+                        let mut qualified = container.clone();
+                        join(&mut qualified, sep, node_text(source, tag.name_node));
+                        def_qualified[i] = qualified;
+                        def_container[i] = container;
+                        def_parent[i] = innermost_def;
+                        stack.push((end, c, i as u32));
+                    }
+                    Container::Scope(s) => {
+                        let mut qualified = prefix;
+                        join(&mut qualified, sep, scope_name_text(source, scopes[s].name));
+                        scope_qualified[s] = qualified;
+                        stack.push((end, c, innermost_def));
+                    }
+                }
+            }
+        }
+
+        for (i, tag) in def_tags.iter().enumerate() {
+            let Role::Def(mut kind) = tag.role else {
+                unreachable!()
+            };
+            let name = node_text(source, tag.name_node);
+            // Whether a function is a method depends on where it stands, which
+            // patterns cannot always see.
+            if kind == SymbolKind::Function && def_in_type[i] {
+                kind = SymbolKind::Method;
+            } else if kind == SymbolKind::Method && !def_in_type[i] {
+                kind = SymbolKind::Function;
+            }
+            if kind == SymbolKind::Method
+                && (is_constructor_name(lang, name)
+                    || (lang == Language::Cpp && last_segment(&def_container[i], sep) == name))
+            {
+                kind = SymbolKind::Constructor;
+            }
+            let name_ref = out.intern(name);
+            let container = out.push_str(&def_container[i]);
+            let signature = out.push_str(&signature(source, tag.node));
+            let doc = out.push_str(&doc_comment(lang, source, tag.node));
+            out.file.definitions.push(Definition {
+                name: name_ref,
+                kind,
+                span: span_of(tag.node),
+                start_byte: tag.node.start_byte() as u32,
+                end_byte: tag.node.end_byte() as u32,
+                name_span: span_of(tag.name_node),
+                parent: def_parent[i],
+                container,
+                signature,
+                doc,
+            });
+        }
+
+        // 4. References: the innermost definition around each, and for
+        //    implementations the innermost container (which may be a scope).
+        {
+            let mut stack: Vec<(usize, Container, u32)> = Vec::new();
+            let mut next_container = 0;
+            for tag in &ref_tags {
+                let Role::Ref(kind) = tag.role else {
+                    unreachable!()
+                };
+                let pos = tag.name_start;
+                while next_container < containers.len() && containers[next_container].0 <= pos {
+                    let (start, end, c) = containers[next_container];
+                    while stack.last().is_some_and(|&(e, _, _)| e <= start) {
+                        stack.pop();
+                    }
+                    let innermost = stack.last().map_or(NONE, |&(_, _, d)| d);
+                    let d = match c {
+                        Container::Def(i) => i as u32,
+                        Container::Scope(_) => innermost,
+                    };
+                    stack.push((end, c, d));
+                    next_container += 1;
+                }
+                while stack.last().is_some_and(|&(e, _, _)| e <= pos) {
+                    stack.pop();
+                }
+                let enclosing = stack.last().map_or(NONE, |&(_, _, d)| d);
+                let name = node_text(source, tag.name_node);
+                let name_ref = out.intern(name);
+                let start = tag.name_node.start_position();
+                let line = start.row as u32 + 1;
+                out.file.references.push(Reference {
+                    name: name_ref,
+                    kind,
+                    line,
+                    col: start.column as u32 + 1,
+                    enclosing,
+                });
+                if kind == RefKind::Implementation
+                    && let Some(&(_, container, _)) = stack.last()
+                {
+                    let (implementor, implementor_def) = match container {
+                        Container::Def(d) => (def_qualified[d].as_str(), d as u32),
+                        Container::Scope(s) => (scope_qualified[s].as_str(), NONE),
+                    };
+                    if node_text(source, tag.name_node) != last_segment(implementor, sep) {
+                        let implementor = out.push_str(implementor);
+                        out.file.relations.push(Relation {
+                            implementor,
+                            implementor_def,
+                            supertype: name_ref,
+                            line,
+                        });
+                    }
+                }
+            }
+        }
+
+        // 5. Imports, in document order, once each.
+        imports.sort_unstable();
+        imports.dedup();
+        for (start, end, line) in imports {
+            let module = clean_module(&source[start..end]);
+            if !module.is_empty() {
+                let module = out.intern(module);
+                out.file.imports.push(Import { module, line });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Appends to a file's string arena, sharing repeated names.
+struct Builder<'f> {
+    file: &'f mut FileSymbols,
+    seen: HashMap<String, StrRef>,
+}
+
+impl<'f> Builder<'f> {
+    fn new(file: &'f mut FileSymbols) -> Self {
+        file.definitions.clear();
+        file.references.clear();
+        file.imports.clear();
+        file.relations.clear();
+        file.strings.clear();
+        Builder {
+            file,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn push_str(&mut self, s: &str) -> StrRef {
+        if s.is_empty() {
+            return StrRef::EMPTY;
+        }
+        let offset = self.file.strings.len() as u32;
+        self.file.strings.push_str(s);
+        StrRef {
+            offset,
+            len: s.len() as u32,
+        }
+    }
+
+    fn intern(&mut self, s: &str) -> StrRef {
+        if let Some(&r) = self.seen.get(s) {
+            return r;
+        }
+        let r = self.push_str(s);
+        self.seen.insert(s.to_string(), r);
+        r
+    }
+}
+
+fn join(acc: &mut String, sep: &str, part: &str) {
+    if part.is_empty() {
+        return;
+    }
+    if !acc.is_empty() {
+        acc.push_str(sep);
+    }
+    acc.push_str(part);
+}
+
+fn last_segment<'a>(qualified: &'a str, sep: &str) -> &'a str {
+    qualified.rsplit(sep).next().unwrap_or(qualified)
+}
+
+fn node_text<'s>(source: &'s str, node: Node) -> &'s str {
+    source.get(node.byte_range()).unwrap_or("")
+}
+
+/// The name of a scope: a generic type's base name (`Foo` for `Foo<T>`).
+fn scope_name_text<'s>(source: &'s str, node: Node) -> &'s str {
+    let text = node_text(source, node);
+    let end = text.find(['<', '[', '(', ' ']).unwrap_or(text.len());
+    &text[..end]
+}
+
+fn line_of(node: Node) -> u32 {
+    node.start_position().row as u32 + 1
+}
+
+fn span_of(node: Node) -> Span {
+    let s = node.start_position();
+    let e = node.end_position();
+    Span {
+        start_line: s.row as u32 + 1,
+        start_col: s.column as u32 + 1,
+        end_line: e.row as u32 + 1,
+        end_col: e.column as u32 + 1,
+    }
+}
+
+fn count_lines(source: &str) -> u32 {
+    let newlines = source.bytes().filter(|&b| b == b'\n').count() as u32;
+    if source.is_empty() || source.ends_with('\n') {
+        newlines
+    } else {
+        newlines + 1
+    }
+}
+
+fn is_constructor_name(lang: Language, name: &str) -> bool {
+    match lang {
+        Language::Python => name == "__init__",
+        Language::JavaScript | Language::TypeScript | Language::Tsx => name == "constructor",
+        Language::Ruby => name == "initialize",
+        Language::Php => name == "__construct",
+        _ => false,
+    }
+}
+
+/// Reduces an import as written to the module it names: no quotes or
+/// brackets, no `import` keyword, no `{a, b}` list, `*` or alias.
+fn clean_module(raw: &str) -> &str {
+    let mut m = raw.trim();
+    m = m.strip_prefix("import ").unwrap_or(m).trim();
+    if let Some(i) = m.find('{') {
+        m = &m[..i];
+    }
+    if let Some(i) = m.find(" as ") {
+        m = &m[..i];
+    }
+    m = m.trim().trim_end_matches(['*', '_']);
+    m = m.trim_end_matches("::").trim_end_matches(['.', '\\']);
+    m.trim_matches(|c| matches!(c, '"' | '\'' | '`' | '<' | '>' | '(' | ')'))
+        .trim()
+}
+
+/// Node kinds that hold a definition's body, for grammars without a `body` field.
+const BODY_KINDS: &[&str] = &[
+    "block",
+    "body",
+    "class_body",
+    "compound_statement",
+    "declaration_list",
+    "enum_body",
+    "enum_class_body",
+    "enum_member_declaration_list",
+    "enum_variant_list",
+    "field_declaration_list",
+    "function_body",
+    "interface_body",
+    "protocol_body",
+    "statement_block",
+    "template_body",
+    "object_type",
+    "do_block",
+];
+
+/// The node whose text and leading comments belong to a definition: the
+/// definition itself, or a wrapper on the same lines (`export function f`,
+/// `const f = () => {}`), or with `decorators`, a decorated definition or a
+/// template declaration.
+fn anchor(node: Node, decorators: bool) -> Node {
+    let mut anchor = node;
+    for _ in 0..4 {
+        let Some(parent) = anchor.parent() else { break };
+        if parent.parent().is_none() {
+            break;
+        }
+        let same_lines = parent.start_position().row == anchor.start_position().row
+            && parent.end_position().row == anchor.end_position().row
+            && parent.named_child_count() <= 2;
+        let wrapper = decorators
+            && matches!(
+                parent.kind(),
+                "decorated_definition" | "template_declaration" | "export_statement"
+            );
+        if !(same_lines || wrapper) {
+            break;
+        }
+        anchor = parent;
+    }
+    anchor
+}
+
+/// The declaration header: the text before the body, whitespace collapsed,
+/// without leading annotations.
+fn signature(source: &str, node: Node) -> String {
+    let start = anchor(node, false).start_byte();
+    let mut end = node.end_byte();
+    let body = node.child_by_field_name("body").or_else(|| {
+        let mut cursor = node.walk();
+        let found = node
+            .named_children(&mut cursor)
+            .find(|c| BODY_KINDS.contains(&c.kind()));
+        found
+    });
+    match body {
+        Some(body) if body.start_byte() > start => end = body.start_byte(),
+        _ => {
+            // No body: the first line is the header.
+            if let Some(nl) = source[start..end].find('\n') {
+                end = start + nl;
+            }
+        }
+    }
+    let text = source.get(start..end).unwrap_or("");
+    let mut out = String::with_capacity(text.len().min(MAX_SIGNATURE_CHARS + 8));
+    let mut words = text.split_whitespace().peekable();
+    // `@Override`, `@Test(timeout = 5)`, `[Obsolete]`: the signature starts after.
+    while let Some(w) = words.peek() {
+        let annotation = (w.starts_with('@') && w.len() > 1 && !w.starts_with("@interface"))
+            || (w.starts_with('[') && w.ends_with(']'));
+        if !annotation || w.contains('(') && !w.ends_with(')') {
+            break;
+        }
+        words.next();
+    }
+    for word in words {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.len() > MAX_SIGNATURE_CHARS * 4 {
+            break;
+        }
+    }
+    let trimmed = out.trim_end_matches(['{', ':', '=', ' ']).trim_end();
+    truncate_chars(trimmed, MAX_SIGNATURE_CHARS)
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => s[..i].trim_end().to_string(),
+        None => s.to_string(),
+    }
+}
+
+fn is_comment(node: Node) -> bool {
+    node.kind().contains("comment")
+}
+
+/// Nodes that may stand between a doc comment and what it documents.
+fn is_attribute(node: Node) -> bool {
+    matches!(
+        node.kind(),
+        "attribute_item" | "attribute_list" | "annotation" | "decorator" | "attribute"
+    )
+}
+
+/// The doc comment above a definition, or its docstring (Python).
+fn doc_comment(lang: Language, source: &str, node: Node) -> String {
+    if lang == Language::Python
+        && let Some(doc) = python_docstring(source, node)
+    {
+        return doc;
+    }
+    let anchor = anchor(node, true);
+    let mut lines: Vec<&str> = Vec::new();
+    let mut expected_row = anchor.start_position().row;
+    let mut sibling = anchor.prev_sibling();
+    while let Some(s) = sibling {
+        if is_attribute(s) {
+            expected_row = s.start_position().row;
+            sibling = s.prev_sibling();
+            continue;
+        }
+        if !is_comment(s) || s.end_position().row + 1 < expected_row {
+            break;
+        }
+        let text = node_text(source, s);
+        if let Some(prefixes) = lang.doc_comment_prefixes()
+            && !prefixes.iter().any(|p| text.starts_with(p))
+        {
+            break;
+        }
+        lines.push(text);
+        expected_row = s.start_position().row;
+        sibling = s.prev_sibling();
+        if lines.len() > 200 {
+            break;
+        }
+    }
+    lines.reverse();
+    let doc = clean_comment(&lines.join("\n"));
+    if lang == Language::CSharp {
+        // XML doc comments: keep the prose, drop the tags.
+        let mut text = String::with_capacity(doc.len());
+        let mut in_tag = false;
+        for c in doc.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                _ if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        return text.trim().to_string();
+    }
+    doc
+}
+
+fn python_docstring(source: &str, node: Node) -> Option<String> {
+    let body = node.child_by_field_name("body")?;
+    let first = body.named_child(0)?;
+    if first.kind() != "expression_statement" {
+        return None;
+    }
+    let string = first.named_child(0)?;
+    if string.kind() != "string" {
+        return None;
+    }
+    let text = node_text(source, string);
+    let text = text.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let inner = text
+        .strip_prefix("\"\"\"")
+        .and_then(|t| t.strip_suffix("\"\"\""))
+        .or_else(|| text.strip_prefix("'''").and_then(|t| t.strip_suffix("'''")))
+        .or_else(|| text.strip_prefix('"').and_then(|t| t.strip_suffix('"')))
+        .or_else(|| text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))?;
+    let cleaned = dedent(inner);
+    Some(truncate_chars(cleaned.trim(), MAX_DOC_CHARS))
+}
+
+fn dedent(text: &str) -> String {
+    let indent = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(line.get(indent..).unwrap_or(line.trim_start()));
+        } else {
+            out.push_str(line.trim());
+        }
+    }
+    out
+}
+
+/// Removes comment markers: `///`, `//`, `/** */`, `*`, `#`, `--`.
+fn clean_comment(raw: &str) -> String {
+    let mut out = String::new();
+    for line in raw.lines() {
+        let mut l = line.trim();
+        for prefix in ["/**", "/*!", "/*", "///", "//!", "//", "#", "--"] {
+            if let Some(rest) = l.strip_prefix(prefix) {
+                l = rest;
+                break;
+            }
+        }
+        l = l.trim_end();
+        if let Some(rest) = l.strip_suffix("*/") {
+            l = rest.trim_end();
+        }
+        let l = l.trim_start();
+        let l = l
+            .strip_prefix("* ")
+            .unwrap_or(if l == "*" { "" } else { l });
+        if l.is_empty() && out.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(l);
+        if out.len() > MAX_DOC_CHARS * 4 {
+            break;
+        }
+    }
+    truncate_chars(out.trim(), MAX_DOC_CHARS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_query_compiles() {
+        check_queries().unwrap();
+    }
+
+    #[test]
+    fn cleans_comment_markers() {
+        assert_eq!(clean_comment("/// Adds.\n/// Twice."), "Adds.\nTwice.");
+        assert_eq!(
+            clean_comment("/**\n * Adds.\n * Twice.\n */"),
+            "Adds.\nTwice."
+        );
+        assert_eq!(clean_comment("# Ruby doc"), "Ruby doc");
+    }
+
+    #[test]
+    fn truncates_on_char_boundaries() {
+        let s = "é".repeat(300);
+        assert_eq!(truncate_chars(&s, 200).chars().count(), 200);
+    }
+}
+
+/// Extracts the symbols of one in-memory source file: the entry point for tests
+/// and tools that have text rather than files.
+pub fn extract_source(
+    path: &str,
+    lang: Language,
+    source: &str,
+) -> Result<FileSymbols, ExtractError> {
+    let mut file = FileSymbols::empty(path.to_string(), Some(lang), source.len() as u64, 0);
+    file.hash = xxhash_rust::xxh3::xxh3_64(source.as_bytes());
+    extract_into(&mut file, lang, source, None)?;
+    Ok(file)
+}

@@ -682,12 +682,10 @@ fn anchor(node: Node, decorators: bool) -> Node {
 fn signature(source: &str, node: Node) -> String {
     let start = anchor(node, false).start_byte();
     let mut end = node.end_byte();
+    let mut cursor = node.walk();
     let body = node.child_by_field_name("body").or_else(|| {
-        let mut cursor = node.walk();
-        let found = node
-            .named_children(&mut cursor)
-            .find(|c| BODY_KINDS.contains(&c.kind()));
-        found
+        node.named_children(&mut cursor)
+            .find(|c| BODY_KINDS.contains(&c.kind()))
     });
     match body {
         Some(body) if body.start_byte() > start => end = body.start_byte(),
@@ -869,6 +867,19 @@ fn clean_comment(raw: &str) -> String {
     truncate_chars(out.trim(), MAX_DOC_CHARS)
 }
 
+/// Extracts the symbols of one in-memory source file: the entry point for tests
+/// and tools that have text rather than files.
+pub fn extract_source(
+    path: &str,
+    lang: Language,
+    source: &str,
+) -> Result<FileSymbols, ExtractError> {
+    let mut file = FileSymbols::empty(path.to_string(), Some(lang), source.len() as u64, 0);
+    file.hash = xxhash_rust::xxh3::xxh3_64(source.as_bytes());
+    extract_into(&mut file, lang, source, None)?;
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -893,17 +904,4 @@ mod tests {
         let s = "é".repeat(300);
         assert_eq!(truncate_chars(&s, 200).chars().count(), 200);
     }
-}
-
-/// Extracts the symbols of one in-memory source file: the entry point for tests
-/// and tools that have text rather than files.
-pub fn extract_source(
-    path: &str,
-    lang: Language,
-    source: &str,
-) -> Result<FileSymbols, ExtractError> {
-    let mut file = FileSymbols::empty(path.to_string(), Some(lang), source.len() as u64, 0);
-    file.hash = xxhash_rust::xxh3::xxh3_64(source.as_bytes());
-    extract_into(&mut file, lang, source, None)?;
-    Ok(file)
 }

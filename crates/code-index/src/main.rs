@@ -1,1 +1,87 @@
-fn main() {}
+//! `code-index`: one binary for the index, the daemon and the MCP server.
+
+mod index_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "code-index",
+    version,
+    about = "A tree-sitter code index for AI coding assistants",
+    long_about = "A tree-sitter code index for AI coding assistants.\n\n\
+        It indexes definitions, references, calls and imports of 16 languages and \
+        answers where things are defined, who calls them and what a file contains."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index a tree and print a summary (warm start from the snapshot when there is one).
+    #[command(after_help = "Examples:\n  \
+        code-index index                 index the project around the working directory\n  \
+        code-index index --root ~/src/x  index another tree\n  \
+        code-index index --cold --json   ignore the snapshot, print JSON")]
+    Index(index_cmd::IndexArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Index(args) => index_cmd::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings).
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// `--root`, else the nearest ancestor of the working directory with `.git`,
+/// else the working directory; canonical.
+pub fn resolve_root(root: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    let start = match root {
+        Some(root) => root,
+        None => {
+            let cwd = std::env::current_dir().context("cannot read the working directory")?;
+            code_index_core::discover::find_project_root(&cwd)
+        }
+    };
+    code_index_core::discover::canonical_root(&start)
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(err).context("writing to stdout"))
+        }
+        _ => Ok(()),
+    }
+}

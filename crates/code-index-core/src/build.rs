@@ -1,0 +1,307 @@
+//! Bringing an index up to date with the tree: walk, decide what changed,
+//! parse the changes on every core, apply them one file at a time.
+//!
+//! Invariant: a file that cannot be read, is binary, is too large, makes the
+//! parser time out or panic, still gets an entry (with a [`SkipReason`]); the
+//! build as a whole never fails because of one file.
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::discover::{self, DiscoverOptions, DiscoveredFile};
+use crate::extract::{self, ExtractError};
+use crate::index::Index;
+use crate::language::Language;
+use crate::model::{FileSymbols, SkipReason};
+
+/// Bytes looked at for a NUL to call a file binary.
+const BINARY_SNIFF_BYTES: usize = 8 * 1024;
+
+/// How to index.
+#[derive(Clone, Debug)]
+pub struct IndexOptions {
+    /// Files larger than this are listed but not parsed.
+    pub max_file_size: u64,
+    /// A file whose parse takes longer is skipped and counted as an error.
+    pub parse_timeout: Duration,
+    /// Globs of paths to leave out, on top of the ignore files.
+    pub exclude: Vec<String>,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        IndexOptions {
+            max_file_size: discover::DEFAULT_MAX_FILE_SIZE,
+            parse_timeout: Duration::from_secs(10),
+            exclude: Vec::new(),
+        }
+    }
+}
+
+/// Progress of a build, reported as files are applied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Files processed so far (parsed or found unchanged).
+    pub done: usize,
+    /// Files to process in this pass.
+    pub total: usize,
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BuildReport {
+    /// Files seen by the walk.
+    pub files_seen: usize,
+    /// Files read and parsed in this pass.
+    pub parsed: usize,
+    /// Files whose size and mtime (or content hash) were unchanged.
+    pub unchanged: usize,
+    /// Files dropped because they no longer exist (or are now ignored).
+    pub removed: usize,
+    /// Symbolic links pointing out of the root, not followed.
+    pub symlinks_outside_root: usize,
+    /// Symbolic links to files inside the root (indexed at the target's path).
+    pub symlinks_inside_root: usize,
+    /// Problems the walk met (unreadable directories and the like).
+    pub walk_errors: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// The outcome of looking at one file.
+pub enum Processed {
+    /// Same content as the indexed version; only its mtime moved.
+    Unchanged { path: String, mtime_ns: i64 },
+    /// New content, extracted (or listed with a skip reason).
+    Changed(Box<FileSymbols>),
+}
+
+/// Reads one file and extracts its symbols. Never fails: every problem becomes
+/// a [`SkipReason`]. With `previous_hash`, content that hashes the same is
+/// reported as [`Processed::Unchanged`] without parsing.
+pub fn process_file(
+    root: &Path,
+    found: &DiscoveredFile,
+    options: &IndexOptions,
+    previous_hash: Option<u64>,
+) -> Processed {
+    let rel = Path::new(&found.path);
+    let mut file = FileSymbols::empty(
+        found.path.clone(),
+        Language::from_path(rel),
+        found.size,
+        found.mtime_ns,
+    );
+    if found.size > options.max_file_size {
+        file.skipped = Some(SkipReason::TooLarge);
+        return Processed::Changed(Box::new(file));
+    }
+    if file.language.is_none() && !Language::needs_content_to_detect(rel) {
+        file.skipped = Some(SkipReason::UnsupportedLanguage);
+        return Processed::Changed(Box::new(file));
+    }
+    let bytes = match std::fs::read(root.join(rel)) {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            file.skipped = Some(SkipReason::Unreadable);
+            return Processed::Changed(Box::new(file));
+        }
+    };
+    file.size = bytes.len() as u64;
+    file.hash = xxhash_rust::xxh3::xxh3_64(&bytes);
+    if previous_hash == Some(file.hash) {
+        return Processed::Unchanged {
+            path: file.path,
+            mtime_ns: found.mtime_ns,
+        };
+    }
+    let head = &bytes[..bytes.len().min(BINARY_SNIFF_BYTES)];
+    if memchr::memchr(0, head).is_some() {
+        file.skipped = Some(SkipReason::Binary);
+        return Processed::Changed(Box::new(file));
+    }
+    file.language = Language::detect(rel, &bytes);
+    let Some(lang) = file.language else {
+        file.skipped = Some(SkipReason::UnsupportedLanguage);
+        return Processed::Changed(Box::new(file));
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        // Offsets then refer to the decoded text; names stay readable.
+        Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+    };
+    let timeout = Some(options.parse_timeout);
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        extract::extract_into(&mut file, lang, &text, timeout)
+    }));
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(ExtractError::Timeout)) => {
+            clear_symbols(&mut file);
+            file.skipped = Some(SkipReason::ParseTimeout);
+        }
+        Ok(Err(ExtractError::ParserFailed)) | Err(_) => {
+            clear_symbols(&mut file);
+            file.skipped = Some(SkipReason::ParsePanic);
+        }
+    }
+    Processed::Changed(Box::new(file))
+}
+
+fn clear_symbols(file: &mut FileSymbols) {
+    file.definitions.clear();
+    file.references.clear();
+    file.imports.clear();
+    file.relations.clear();
+    file.strings.clear();
+}
+
+/// Whether an indexed file can be kept as is, needs its content compared, or
+/// must be processed again.
+fn needs_work(
+    indexed: &FileSymbols,
+    found: &DiscoveredFile,
+    options: &IndexOptions,
+) -> Option<Option<u64>> {
+    // A file skipped for its size depends on the limit, not only on itself.
+    let limit_changed = match indexed.skipped {
+        Some(SkipReason::TooLarge) => found.size <= options.max_file_size,
+        _ => found.size > options.max_file_size,
+    };
+    if limit_changed {
+        return Some(None);
+    }
+    if indexed.size == found.size && indexed.mtime_ns == found.mtime_ns {
+        return None;
+    }
+    // Same size, new mtime: compare content before re-parsing.
+    let hash = (indexed.size == found.size && indexed.hash != 0).then_some(indexed.hash);
+    Some(hash)
+}
+
+impl Index {
+    /// Brings the index up to date with the tree under its root: new and
+    /// changed files are parsed in parallel, vanished ones removed. `progress`
+    /// is called from this thread as files are applied.
+    pub fn refresh(
+        &mut self,
+        options: &IndexOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> anyhow::Result<BuildReport> {
+        let started = Instant::now();
+        let root = self.root().to_path_buf();
+        let discovery = discover::discover(
+            &root,
+            &DiscoverOptions {
+                exclude: options.exclude.clone(),
+                ..DiscoverOptions::default()
+            },
+        )?;
+        let mut report = BuildReport {
+            files_seen: discovery.files.len(),
+            symlinks_outside_root: discovery.symlinks_outside_root,
+            symlinks_inside_root: discovery.symlinks_inside_root,
+            walk_errors: discovery.errors,
+            ..BuildReport::default()
+        };
+
+        // Files that vanished.
+        let seen: rustc_hash::FxHashSet<&str> =
+            discovery.files.iter().map(|f| f.path.as_str()).collect();
+        let gone: Vec<String> = self
+            .files()
+            .map(|(_, f)| f.path.as_str())
+            .filter(|p| !seen.contains(p))
+            .map(str::to_string)
+            .collect();
+        drop(seen);
+        for path in &gone {
+            self.remove(path);
+        }
+        report.removed = gone.len();
+
+        // Files to look at, largest first so that one big file does not finish last.
+        let mut work: Vec<(&DiscoveredFile, Option<u64>)> = Vec::new();
+        for found in &discovery.files {
+            match self.file_by_path(&found.path) {
+                None => work.push((found, None)),
+                Some(indexed) => match needs_work(indexed, found, options) {
+                    None => report.unchanged += 1,
+                    Some(hash) => work.push((found, hash)),
+                },
+            }
+        }
+        work.sort_by_key(|(f, _)| std::cmp::Reverse(f.size));
+        let total = work.len();
+        progress(Progress { done: 0, total });
+
+        let (tx, rx) = mpsc::sync_channel::<Processed>(1024);
+        std::thread::scope(|scope| {
+            let root = &root;
+            let work = &work;
+            scope.spawn(move || {
+                work.par_iter().for_each_with(tx, |tx, (found, hash)| {
+                    // The receiver only goes away if the applying side panicked.
+                    let _ = tx.send(process_file(root, found, options, *hash));
+                });
+            });
+            let mut done = 0;
+            let mut last_report = Instant::now();
+            for processed in rx {
+                match processed {
+                    Processed::Unchanged { path, mtime_ns } => {
+                        self.touch(&path, mtime_ns);
+                        report.unchanged += 1;
+                    }
+                    Processed::Changed(file) => {
+                        self.upsert(*file);
+                        report.parsed += 1;
+                    }
+                }
+                done += 1;
+                if last_report.elapsed() >= Duration::from_millis(50) || done == total {
+                    progress(Progress { done, total });
+                    last_report = Instant::now();
+                }
+            }
+        });
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// Re-reads one file (given relative to the root) and applies what changed:
+    /// added, modified or deleted. Returns whether the index changed.
+    pub fn update_file(&mut self, path: &str, options: &IndexOptions) -> bool {
+        let abs = self.root().join(path);
+        let meta = match std::fs::symlink_metadata(&abs) {
+            Ok(meta) if meta.is_file() => meta,
+            _ => return self.remove(path).is_some(),
+        };
+        let found = DiscoveredFile {
+            path: path.to_string(),
+            size: meta.len(),
+            mtime_ns: discover::mtime_ns(&meta),
+        };
+        let previous = match self.file_by_path(path) {
+            Some(indexed) => match needs_work(indexed, &found, options) {
+                None => return false,
+                Some(hash) => hash,
+            },
+            None => None,
+        };
+        match process_file(self.root(), &found, options, previous) {
+            Processed::Unchanged { path, mtime_ns } => {
+                self.touch(&path, mtime_ns);
+                false
+            }
+            Processed::Changed(file) => {
+                self.upsert(*file);
+                true
+            }
+        }
+    }
+}

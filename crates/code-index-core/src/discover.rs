@@ -1,0 +1,217 @@
+//! Which files of a tree belong to the index.
+//!
+//! The walk honours `.gitignore` (inside or outside a git repository),
+//! `.ignore`, `.git/info/exclude` and the global git excludes, never enters
+//! `.git/` or `.code-index/`, and never follows a symbolic link: a link to a file
+//! inside the root is indexed at the target's own path, and a link that leads
+//! out of the root is counted and left alone.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::UNIX_EPOCH;
+
+use ignore::overrides::OverrideBuilder;
+use ignore::{WalkBuilder, WalkState};
+
+/// Directories that are never indexed, wherever they are.
+pub const ALWAYS_SKIPPED_DIRS: &[&str] = &[".git", ".code-index", ".hg", ".svn", ".jj"];
+
+/// Default limit above which a file is listed but not parsed: 1 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
+
+/// How to walk a tree.
+#[derive(Clone, Debug, Default)]
+pub struct DiscoverOptions {
+    /// Globs (gitignore syntax, relative to the root) of paths to leave out.
+    pub exclude: Vec<String>,
+    /// Walker threads; 0 picks one per core.
+    pub threads: usize,
+}
+
+/// A file found by the walk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiscoveredFile {
+    /// Relative to the root, `/`-separated.
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+/// What a walk found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Sorted by path.
+    pub files: Vec<DiscoveredFile>,
+    /// Symbolic links that point out of the root (or nowhere), left alone.
+    pub symlinks_outside_root: usize,
+    /// Symbolic links to files inside the root, indexed at the target's path.
+    pub symlinks_inside_root: usize,
+    /// Paths the walk could not read, with the reason.
+    pub errors: Vec<String>,
+}
+
+/// Nanoseconds since the Unix epoch of a file's modification time (0 if unknown).
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// `path` relative to `root`, `/`-separated; `None` if it is not under `root`.
+pub fn relative_path(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut out = String::new();
+    for part in rel.components() {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&part.as_os_str().to_string_lossy());
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Whether a relative path lies in a directory that is never indexed.
+pub fn is_always_skipped(rel_path: &str) -> bool {
+    rel_path
+        .split('/')
+        .any(|part| ALWAYS_SKIPPED_DIRS.contains(&part))
+}
+
+/// Walks `root` (which must be canonical) in parallel.
+pub fn discover(root: &Path, options: &DiscoverOptions) -> anyhow::Result<Discovery> {
+    use anyhow::Context;
+
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .ignore(true)
+        .git_ignore(true)
+        .git_global(true)
+        .git_exclude(true)
+        .parents(true)
+        .require_git(false)
+        .follow_links(false)
+        .threads(options.threads)
+        .filter_entry(|entry| {
+            let name = entry.file_name().to_string_lossy();
+            !(entry.file_type().is_some_and(|t| t.is_dir())
+                && ALWAYS_SKIPPED_DIRS.contains(&name.as_ref()))
+        });
+    if !options.exclude.is_empty() {
+        let mut overrides = OverrideBuilder::new(root);
+        for glob in &options.exclude {
+            overrides
+                .add(&format!("!{glob}"))
+                .with_context(|| format!("invalid exclude glob {glob:?}"))?;
+        }
+        builder.overrides(overrides.build().context("building the exclude globs")?);
+    }
+
+    struct Found {
+        files: Vec<DiscoveredFile>,
+        outside: usize,
+        inside: usize,
+        errors: Vec<String>,
+    }
+    let found = Mutex::new(Found {
+        files: Vec::new(),
+        outside: 0,
+        inside: 0,
+        errors: Vec::new(),
+    });
+    /// Each walker thread batches its files and hands them over when the
+    /// batch fills up and when the thread's visitor is dropped.
+    struct Batch<'a> {
+        files: Vec<DiscoveredFile>,
+        found: &'a Mutex<Found>,
+    }
+    impl Drop for Batch<'_> {
+        fn drop(&mut self) {
+            if let Ok(mut found) = self.found.lock() {
+                found.files.append(&mut self.files);
+            }
+        }
+    }
+    builder.build_parallel().run(|| {
+        let found = &found;
+        let mut batch = Batch {
+            files: Vec::new(),
+            found,
+        };
+        Box::new(move |entry| {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    found.lock().unwrap().errors.push(err.to_string());
+                    return WalkState::Continue;
+                }
+            };
+            let Some(file_type) = entry.file_type() else {
+                return WalkState::Continue;
+            };
+            if file_type.is_symlink() {
+                let inside = std::fs::canonicalize(entry.path())
+                    .is_ok_and(|target| target.starts_with(root) && target.is_file());
+                let mut f = found.lock().unwrap();
+                if inside {
+                    f.inside += 1;
+                } else {
+                    f.outside += 1;
+                }
+                return WalkState::Continue;
+            }
+            if !file_type.is_file() {
+                return WalkState::Continue;
+            }
+            let Some(path) = relative_path(root, entry.path()) else {
+                return WalkState::Continue;
+            };
+            match entry.metadata() {
+                Ok(meta) => batch.files.push(DiscoveredFile {
+                    path,
+                    size: meta.len(),
+                    mtime_ns: mtime_ns(&meta),
+                }),
+                Err(err) => found.lock().unwrap().errors.push(format!("{path}: {err}")),
+            }
+            if batch.files.len() >= 256 {
+                found.lock().unwrap().files.append(&mut batch.files);
+            }
+            WalkState::Continue
+        })
+    });
+    let found = found.into_inner().unwrap();
+    let mut files = found.files;
+    files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|a, b| a.path == b.path);
+    Ok(Discovery {
+        files,
+        symlinks_outside_root: found.outside,
+        symlinks_inside_root: found.inside,
+        errors: found.errors,
+    })
+}
+
+/// Canonicalizes a root directory, with an error that says what to do.
+pub fn canonical_root(root: &Path) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    let canonical = std::fs::canonicalize(root)
+        .with_context(|| format!("cannot open the root directory {}", root.display()))?;
+    anyhow::ensure!(
+        canonical.is_dir(),
+        "{} is not a directory: pass the project's root directory",
+        root.display()
+    );
+    Ok(canonical)
+}
+
+/// The project root for a working directory: the nearest ancestor (or the
+/// directory itself) holding `.git`, else the directory itself.
+pub fn find_project_root(start: &Path) -> PathBuf {
+    start
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .unwrap_or(start)
+        .to_path_buf()
+}

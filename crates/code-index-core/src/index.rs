@@ -1,0 +1,317 @@
+//! The in-memory index: every file's symbols plus name → posting maps.
+//!
+//! Invariants:
+//! - a file is in `by_path` exactly when its slot in `files` is `Some`;
+//! - every posting points at a live file and a valid item of that file, and
+//!   every definition and reference of a live file has exactly one posting;
+//! - applying a change to one file touches only that file's postings.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::language::Language;
+use crate::model::{FileSymbols, SkipReason, StrRef};
+
+/// A file's slot in the index. Stable while the file is indexed.
+pub type FileId = u32;
+
+/// One definition or reference: which file, and which item of that file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Posting {
+    pub file: FileId,
+    pub item: u32,
+}
+
+/// The definitions sharing one name.
+#[derive(Debug, Default)]
+pub(crate) struct NameEntry {
+    /// The name in lower case, for case-insensitive search.
+    pub lower: Box<str>,
+    pub postings: Vec<Posting>,
+}
+
+/// The index of one root.
+#[derive(Debug)]
+pub struct Index {
+    root: PathBuf,
+    pub(crate) files: Vec<Option<FileSymbols>>,
+    free: Vec<FileId>,
+    pub(crate) by_path: FxHashMap<String, FileId>,
+    /// Files by file name (`mod.rs`, `list.h`), for resolving imports.
+    pub(crate) by_file_name: FxHashMap<String, Vec<FileId>>,
+    pub(crate) defs: FxHashMap<Box<str>, NameEntry>,
+    pub(crate) refs: FxHashMap<Box<str>, Vec<Posting>>,
+    definition_count: usize,
+    reference_count: usize,
+}
+
+/// Counts for one language.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LanguageStats {
+    pub files: usize,
+    pub definitions: usize,
+    pub references: usize,
+}
+
+/// What the index holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub root: String,
+    /// Every file listed, parsed or not.
+    pub files: usize,
+    /// Files parsed for symbols.
+    pub parsed_files: usize,
+    pub definitions: usize,
+    pub references: usize,
+    /// Distinct definition names.
+    pub distinct_names: usize,
+    pub languages: BTreeMap<String, LanguageStats>,
+    /// Files listed but not parsed, by reason.
+    pub skipped: BTreeMap<String, usize>,
+    /// Files whose syntax tree had errors (their symbols are still indexed).
+    pub files_with_syntax_errors: usize,
+    /// Files the parser failed on (timeout or panic).
+    pub parse_failures: usize,
+    /// Approximate memory held by the index, in bytes.
+    pub memory_bytes: usize,
+}
+
+impl Index {
+    /// An empty index for `root`, which should be canonical.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Index {
+            root: root.into(),
+            files: Vec::new(),
+            free: Vec::new(),
+            by_path: FxHashMap::default(),
+            by_file_name: FxHashMap::default(),
+            defs: FxHashMap::default(),
+            refs: FxHashMap::default(),
+            definition_count: 0,
+            reference_count: 0,
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Number of files listed.
+    pub fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
+    }
+
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        self.by_path.get(path).copied()
+    }
+
+    pub fn file(&self, id: FileId) -> Option<&FileSymbols> {
+        self.files.get(id as usize)?.as_ref()
+    }
+
+    pub fn file_by_path(&self, path: &str) -> Option<&FileSymbols> {
+        self.file(self.file_id(path)?)
+    }
+
+    /// Every listed file, in no particular order.
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &FileSymbols)> {
+        self.files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.as_ref().map(|f| (i as FileId, f)))
+    }
+
+    pub fn definition_count(&self) -> usize {
+        self.definition_count
+    }
+
+    pub fn reference_count(&self) -> usize {
+        self.reference_count
+    }
+
+    /// Adds a file, replacing any file at the same path.
+    pub fn upsert(&mut self, file: FileSymbols) -> FileId {
+        if let Some(old) = self.by_path.get(&file.path).copied() {
+            self.remove_id(old);
+        }
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.files.push(None);
+                (self.files.len() - 1) as FileId
+            }
+        };
+        for (name, items) in grouped(file.definitions.iter().map(|d| d.name)) {
+            let text = file.str(name);
+            let postings = match self.defs.get_mut(text) {
+                Some(entry) => &mut entry.postings,
+                None => {
+                    let entry = self.defs.entry(text.into()).or_insert_with(|| NameEntry {
+                        lower: text.to_lowercase().into(),
+                        postings: Vec::new(),
+                    });
+                    &mut entry.postings
+                }
+            };
+            postings.extend(items.iter().map(|&item| Posting { file: id, item }));
+        }
+        for (name, items) in grouped(file.references.iter().map(|r| r.name)) {
+            let text = file.str(name);
+            let postings = match self.refs.get_mut(text) {
+                Some(p) => p,
+                None => self.refs.entry(text.into()).or_default(),
+            };
+            postings.extend(items.iter().map(|&item| Posting { file: id, item }));
+        }
+        self.definition_count += file.definitions.len();
+        self.reference_count += file.references.len();
+        self.by_path.insert(file.path.clone(), id);
+        self.by_file_name
+            .entry(file_name(&file.path).to_string())
+            .or_default()
+            .push(id);
+        self.files[id as usize] = Some(file);
+        id
+    }
+
+    /// Removes a file; returns it if it was indexed.
+    pub fn remove(&mut self, path: &str) -> Option<FileSymbols> {
+        let id = self.by_path.get(path).copied()?;
+        self.remove_id(id)
+    }
+
+    fn remove_id(&mut self, id: FileId) -> Option<FileSymbols> {
+        let file = self.files.get_mut(id as usize)?.take()?;
+        for (name, _) in grouped(file.definitions.iter().map(|d| d.name)) {
+            let text = file.str(name);
+            if let Some(entry) = self.defs.get_mut(text) {
+                entry.postings.retain(|p| p.file != id);
+                if entry.postings.is_empty() {
+                    self.defs.remove(text);
+                }
+            }
+        }
+        for (name, _) in grouped(file.references.iter().map(|r| r.name)) {
+            let text = file.str(name);
+            if let Some(postings) = self.refs.get_mut(text) {
+                postings.retain(|p| p.file != id);
+                if postings.is_empty() {
+                    self.refs.remove(text);
+                }
+            }
+        }
+        self.definition_count -= file.definitions.len();
+        self.reference_count -= file.references.len();
+        self.by_path.remove(&file.path);
+        let name = file_name(&file.path);
+        if let Some(ids) = self.by_file_name.get_mut(name) {
+            ids.retain(|&f| f != id);
+            if ids.is_empty() {
+                self.by_file_name.remove(name);
+            }
+        }
+        self.free.push(id);
+        Some(file)
+    }
+
+    /// Moves a file to a new path without re-parsing it (same content, same
+    /// language). Returns false if `from` is not indexed.
+    pub fn rename(&mut self, from: &str, to: &str) -> bool {
+        let Some(mut file) = self.remove(from) else {
+            return false;
+        };
+        file.path = to.to_string();
+        self.upsert(file);
+        true
+    }
+
+    /// Updates the modification time of a file whose content did not change.
+    pub fn touch(&mut self, path: &str, mtime_ns: i64) {
+        if let Some(id) = self.file_id(path)
+            && let Some(Some(file)) = self.files.get_mut(id as usize)
+        {
+            file.mtime_ns = mtime_ns;
+        }
+    }
+
+    pub fn stats(&self) -> Stats {
+        let mut stats = Stats {
+            root: self.root.display().to_string(),
+            files: self.len(),
+            definitions: self.definition_count,
+            references: self.reference_count,
+            distinct_names: self.defs.len(),
+            ..Stats::default()
+        };
+        let mut memory = 0usize;
+        for (_, file) in self.files() {
+            memory += file.heap_size() + std::mem::size_of::<FileSymbols>();
+            if let Some(reason) = file.skipped {
+                *stats
+                    .skipped
+                    .entry(reason.as_str().to_string())
+                    .or_default() += 1;
+                if reason.is_parse_failure() {
+                    stats.parse_failures += 1;
+                }
+                continue;
+            }
+            let Some(lang) = file.language else { continue };
+            stats.parsed_files += 1;
+            if file.has_syntax_errors {
+                stats.files_with_syntax_errors += 1;
+            }
+            let entry = stats.languages.entry(lang.name().to_string()).or_default();
+            entry.files += 1;
+            entry.definitions += file.definitions.len();
+            entry.references += file.references.len();
+        }
+        let posting = std::mem::size_of::<Posting>();
+        for (name, entry) in &self.defs {
+            memory += name.len() * 2 + entry.postings.capacity() * posting + 48;
+        }
+        for (name, postings) in &self.refs {
+            memory += name.len() + postings.capacity() * posting + 40;
+        }
+        memory += self.by_path.keys().map(|k| k.len() + 40).sum::<usize>();
+        stats.memory_bytes = memory;
+        stats
+    }
+
+    /// The language of a file, if it was parsed.
+    pub fn language_of(&self, path: &str) -> Option<Language> {
+        self.file_by_path(path)?.language
+    }
+
+    /// Whether the file was listed but not parsed, and why.
+    pub fn skip_reason(&self, path: &str) -> Option<SkipReason> {
+        self.file_by_path(path)?.skipped
+    }
+}
+
+/// The last component of a `/`-separated path.
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A file's items grouped by name, each name with the indices of its items.
+/// Names are interned per file, so equal names share one [`StrRef`].
+fn grouped(names: impl Iterator<Item = StrRef>) -> Vec<(StrRef, Vec<u32>)> {
+    let mut pairs: Vec<(StrRef, u32)> = names.zip(0u32..).collect();
+    pairs.sort_unstable_by_key(|&(n, i)| (n.offset, n.len, i));
+    let mut out: Vec<(StrRef, Vec<u32>)> = Vec::new();
+    for (name, item) in pairs {
+        match out.last_mut() {
+            Some((last, items)) if *last == name => items.push(item),
+            _ => out.push((name, vec![item])),
+        }
+    }
+    out
+}

@@ -1,0 +1,1385 @@
+//! Questions the index answers. Every listing is paginated (`offset`, `limit`)
+//! and says how many results there are in all (`total`).
+//!
+//! Resolution is by name. Where several definitions share a name, candidates
+//! are ranked by proximity to the file asking: the same file, then the files
+//! it imports, then the same directory, then the rest.
+
+use std::collections::{BTreeMap, HashMap};
+
+use globset::{Glob, GlobMatcher};
+use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+use crate::index::{FileId, Index, NameEntry, Posting, file_name};
+use crate::language::Language;
+use crate::model::{Definition, FileSymbols, NONE, RefKind, Span, SymbolKind};
+
+/// Default page size when a caller does not say.
+pub const DEFAULT_LIMIT: usize = 50;
+
+/// A query that cannot be answered as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("invalid path glob {glob:?}: {reason}")]
+    InvalidGlob { glob: String, reason: String },
+    #[error("{0:?} is not in the index (paths are relative to the project root)")]
+    UnknownFile(String),
+    #[error("{0}")]
+    InvalidArgument(String),
+}
+
+/// Which page of results to return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            offset: 0,
+            limit: DEFAULT_LIMIT,
+        }
+    }
+}
+
+impl PageRequest {
+    pub fn new(offset: usize, limit: usize) -> Self {
+        PageRequest { offset, limit }
+    }
+
+    fn slice<T>(self, items: Vec<T>) -> Page<T> {
+        let total = items.len();
+        let items = items
+            .into_iter()
+            .skip(self.offset)
+            .take(self.limit)
+            .collect();
+        Page {
+            total,
+            offset: self.offset,
+            limit: self.limit,
+            items,
+        }
+    }
+}
+
+/// One page of results.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Page<T> {
+    /// How many results exist in all.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub items: Vec<T>,
+}
+
+impl<T> Page<T> {
+    /// Whether results exist beyond this page.
+    pub fn has_more(&self) -> bool {
+        self.offset + self.items.len() < self.total
+    }
+}
+
+/// Restrictions on which definitions a query returns.
+#[derive(Clone, Debug, Default)]
+pub struct SymbolFilter {
+    /// Only these kinds (all when empty).
+    pub kinds: Vec<SymbolKind>,
+    pub language: Option<Language>,
+    pub glob: Option<PathGlob>,
+}
+
+/// A compiled path glob (`src/**/*.rs`), matched against root-relative paths.
+#[derive(Clone, Debug)]
+pub struct PathGlob {
+    text: String,
+    matcher: GlobMatcher,
+}
+
+impl PathGlob {
+    pub fn new(glob: &str) -> Result<PathGlob, QueryError> {
+        let compiled = globset::GlobBuilder::new(glob)
+            .literal_separator(false)
+            .build()
+            .map_err(|e| QueryError::InvalidGlob {
+                glob: glob.to_string(),
+                reason: e.kind().to_string(),
+            })?;
+        // A glob without a slash matches a file name anywhere (`*.rs`).
+        let matcher = if glob.contains('/') {
+            compiled.compile_matcher()
+        } else {
+            Glob::new(&format!("**/{glob}"))
+                .map(|g| g.compile_matcher())
+                .unwrap_or_else(|_| compiled.compile_matcher())
+        };
+        Ok(PathGlob {
+            text: glob.to_string(),
+            matcher,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn is_match(&self, path: &str) -> bool {
+        self.matcher.is_match(path)
+    }
+}
+
+impl SymbolFilter {
+    fn accepts(&self, file: &FileSymbols, def: &Definition) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&def.kind))
+            && self.language.is_none_or(|l| file.language == Some(l))
+            && self.glob.as_ref().is_none_or(|g| g.is_match(&file.path))
+    }
+}
+
+/// A definition, as queries return it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Symbol {
+    pub name: String,
+    pub qualified_name: String,
+    pub kind: SymbolKind,
+    pub language: Option<Language>,
+    pub path: String,
+    pub span: Span,
+    pub name_span: Span,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub container: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub signature: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub doc: String,
+}
+
+impl Symbol {
+    fn of(file: &FileSymbols, def: &Definition) -> Symbol {
+        Symbol {
+            name: file.str(def.name).to_string(),
+            qualified_name: file.qualified_name(def),
+            kind: def.kind,
+            language: file.language,
+            path: file.path.clone(),
+            span: def.span,
+            name_span: def.name_span,
+            container: file.str(def.container).to_string(),
+            signature: file.str(def.signature).to_string(),
+            doc: file.str(def.doc).to_string(),
+        }
+    }
+}
+
+/// How a search matched a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    Exact,
+    Prefix,
+    Substring,
+    Fuzzy,
+}
+
+/// One result of [`Index::search_symbols`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SymbolMatch {
+    #[serde(flatten)]
+    pub symbol: Symbol,
+    pub match_kind: MatchKind,
+}
+
+/// References to a name in one file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileReferences {
+    pub path: String,
+    pub references: Vec<ReferenceHit>,
+}
+
+/// One reference, with the line it stands on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReferenceHit {
+    pub line: u32,
+    pub column: u32,
+    pub kind: RefKind,
+    /// The qualified name of the enclosing definition, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enclosing: Option<String>,
+    /// The source line, trimmed.
+    pub text: String,
+}
+
+/// A page of references, grouped by file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReferencesPage {
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub files: Vec<FileReferences>,
+}
+
+/// Restrictions on which references a query returns.
+#[derive(Clone, Debug, Default)]
+pub struct ReferenceFilter {
+    /// Only these kinds (all when empty).
+    pub kinds: Vec<RefKind>,
+    pub glob: Option<PathGlob>,
+}
+
+/// A definition and the definitions nested in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OutlineNode {
+    #[serde(flatten)]
+    pub symbol: Symbol,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<OutlineNode>,
+}
+
+/// Outlines deeper than this are flattened into their deepest shown level.
+pub const MAX_OUTLINE_DEPTH: usize = 32;
+
+/// What stands at a position in a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SymbolAt {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    /// The identifier under the position, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// The innermost definition containing the position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enclosing: Option<Symbol>,
+    /// The definition whose name is under the position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defines: Option<Symbol>,
+    /// The kind of reference under the position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_kind: Option<RefKind>,
+}
+
+/// One edge of a call graph: `from` calls `to` on `lines` of `path`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CallEdge {
+    /// 1 for direct callers (or callees), 2 for theirs, and so on.
+    pub depth: u8,
+    /// The calling function's qualified name, or `<top level>`.
+    pub from: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_symbol: Option<Symbol>,
+    /// The name called.
+    pub to: String,
+    /// The called definition, when one is found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_symbol: Option<Symbol>,
+    /// The file holding the calls.
+    pub path: String,
+    pub lines: Vec<u32>,
+}
+
+/// Callers or callees of a function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CallGraph {
+    pub name: String,
+    pub depth: u8,
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub edges: Vec<CallEdge>,
+}
+
+/// The deepest call graph a query may ask for.
+pub const MAX_CALL_DEPTH: u8 = 3;
+
+/// A type that extends or implements another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TypeRelation {
+    /// The subtype's qualified name.
+    pub implementor: String,
+    /// The supertype's name.
+    pub supertype: String,
+    /// The definition on the other side of the relation, when found: the
+    /// implementor in `implementations`, the supertype in `supertypes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<Symbol>,
+    /// Where the relation is declared.
+    pub path: String,
+    pub line: u32,
+}
+
+/// Implementations of a type and its supertypes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Implementations {
+    pub name: String,
+    pub implementations: Vec<TypeRelation>,
+    pub supertypes: Vec<TypeRelation>,
+}
+
+/// One import of a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImportHit {
+    pub module: String,
+    pub line: u32,
+    /// Indexed files the import resolves to (empty for external modules).
+    pub resolved: Vec<String>,
+}
+
+/// A file that imports a module or file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DependentHit {
+    pub path: String,
+    pub line: u32,
+    pub module: String,
+}
+
+/// Where several definitions share a name, how close each is to the asking file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Proximity {
+    SameFile,
+    Imported,
+    SameDirectory,
+    Elsewhere,
+}
+
+/// Splits `Foo::bar`, `pkg.Class.method`, `Foo#bar` or `A\B` into container and name.
+pub fn split_qualified(name: &str) -> (&str, &str) {
+    let name = name.trim();
+    let cut = ["::", "#", "\\", "."]
+        .iter()
+        .filter_map(|sep| name.rfind(sep).map(|i| (i, sep.len())))
+        .max_by_key(|&(i, _)| i);
+    match cut {
+        Some((i, len)) if i > 0 && i + len < name.len() => (&name[..i], &name[i + len..]),
+        _ => ("", name),
+    }
+}
+
+/// Container names compared across separators: `a::b`, `a.b` and `a\b` are equal.
+fn normalize_container(c: &str) -> String {
+    c.replace("::", ".").replace(['\\', '#', '/'], ".")
+}
+
+/// Whether `container` ends with the qualifier the user wrote.
+fn container_matches(container: &str, qualifier: &str) -> bool {
+    if qualifier.is_empty() {
+        return true;
+    }
+    let c = normalize_container(container);
+    let q = normalize_container(qualifier);
+    c == q || c.ends_with(&format!(".{q}"))
+}
+
+fn kind_rank(kind: SymbolKind) -> u8 {
+    match kind {
+        SymbolKind::Class
+        | SymbolKind::Struct
+        | SymbolKind::Interface
+        | SymbolKind::Trait
+        | SymbolKind::Enum
+        | SymbolKind::Union => 0,
+        SymbolKind::Function | SymbolKind::Method | SymbolKind::Constructor => 1,
+        SymbolKind::Module => 2,
+        SymbolKind::TypeAlias | SymbolKind::Macro => 3,
+        SymbolKind::Constant => 4,
+        SymbolKind::EnumMember | SymbolKind::Property | SymbolKind::Field => 5,
+        SymbolKind::Variable => 6,
+    }
+}
+
+/// The most typos a fuzzy match forgives for a query of this many characters.
+fn allowed_typos(len: usize) -> usize {
+    match len {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+impl Index {
+    fn def(&self, p: Posting) -> Option<(&FileSymbols, &Definition)> {
+        let file = self.file(p.file)?;
+        Some((file, file.definitions.get(p.item as usize)?))
+    }
+
+    fn symbol(&self, p: Posting) -> Option<Symbol> {
+        self.def(p).map(|(f, d)| Symbol::of(f, d))
+    }
+
+    /// Finds definitions whose name matches `query`: exactly, by prefix, by
+    /// substring, or fuzzily (letters left out, or a typo or two), ignoring case.
+    /// Ranked exact > prefix > substring > fuzzy, then exact case first, then
+    /// shorter names, types and functions before fields and variables.
+    /// `Foo::bar` or `Foo.bar` also requires the container to end with `Foo`.
+    pub fn search_symbols(
+        &self,
+        query: &str,
+        filter: &SymbolFilter,
+        page: PageRequest,
+    ) -> Page<SymbolMatch> {
+        let (qualifier, name) = split_qualified(query);
+        if name.is_empty() {
+            return page.slice(Vec::new());
+        }
+        let lower = name.to_lowercase();
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let atom = Atom::new(
+            &lower,
+            CaseMatching::Ignore,
+            Normalization::Smart,
+            AtomKind::Fuzzy,
+            false,
+        );
+        let typos = allowed_typos(lower.chars().count());
+        let mut buf = Vec::new();
+
+        // (match kind, negated score, entry name, entry)
+        let mut names: Vec<(MatchKind, i64, &str, &NameEntry)> = Vec::new();
+        for (text, entry) in &self.defs {
+            let cand = &*entry.lower;
+            let (kind, score) = if cand == lower {
+                (MatchKind::Exact, 0)
+            } else if cand.starts_with(&lower) {
+                (MatchKind::Prefix, 0)
+            } else if cand.contains(&lower) {
+                (MatchKind::Substring, 0)
+            } else if lower.len() >= 2 {
+                let subsequence = atom.score(Utf32Str::new(cand, &mut buf), &mut matcher);
+                match subsequence {
+                    Some(score) => (MatchKind::Fuzzy, -(score as i64)),
+                    None if typos > 0 && cand.len().abs_diff(lower.len()) <= typos => {
+                        let distance = strsim::osa_distance(cand, &lower);
+                        if distance > typos {
+                            continue;
+                        }
+                        (MatchKind::Fuzzy, 1000 * distance as i64)
+                    }
+                    None => continue,
+                }
+            } else {
+                continue;
+            };
+            names.push((kind, score, text, entry));
+        }
+
+        struct Hit<'a> {
+            key: (MatchKind, bool, i64, usize, u8, &'a str, u32),
+            posting: Posting,
+        }
+        let mut hits: Vec<Hit> = Vec::new();
+        for (kind, score, text, entry) in names {
+            let case_mismatch = text != name;
+            for &p in &entry.postings {
+                let Some((file, def)) = self.def(p) else {
+                    continue;
+                };
+                if !filter.accepts(file, def)
+                    || !container_matches(file.str(def.container), qualifier)
+                {
+                    continue;
+                }
+                hits.push(Hit {
+                    key: (
+                        kind,
+                        case_mismatch,
+                        score,
+                        text.len(),
+                        kind_rank(def.kind),
+                        &file.path,
+                        def.span.start_line,
+                    ),
+                    posting: p,
+                });
+            }
+        }
+        hits.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let total = hits.len();
+        let items = hits
+            .iter()
+            .skip(page.offset)
+            .take(page.limit)
+            .filter_map(|h| {
+                Some(SymbolMatch {
+                    symbol: self.symbol(h.posting)?,
+                    match_kind: h.key.0,
+                })
+            })
+            .collect();
+        Page {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            items,
+        }
+    }
+
+    /// Postings of the definitions of `name` (`bar`, `Foo::bar`, `pkg.Foo.bar`),
+    /// ranked by proximity to `context` (a root-relative path), then
+    /// definitions with bodies before declarations, then path.
+    fn definition_postings(
+        &self,
+        name: &str,
+        context: Option<&str>,
+        filter: &SymbolFilter,
+    ) -> Vec<Posting> {
+        let (qualifier, base) = split_qualified(name);
+        let mut postings: Vec<Posting> = match self.defs.get(base) {
+            Some(entry) => entry.postings.clone(),
+            None => {
+                // No exact-case match: accept any case.
+                let lower = base.to_lowercase();
+                self.defs
+                    .values()
+                    .filter(|e| *e.lower == lower)
+                    .flat_map(|e| e.postings.iter().copied())
+                    .collect()
+            }
+        };
+        postings.retain(|&p| {
+            self.def(p).is_some_and(|(file, def)| {
+                filter.accepts(file, def) && container_matches(file.str(def.container), qualifier)
+            })
+        });
+        let ranker = ProximityRanker::new(self, context);
+        postings.sort_by_cached_key(|&p| {
+            let (file, def) = self.def(p).expect("retained postings are live");
+            (
+                ranker.rank(p.file, &file.path),
+                std::cmp::Reverse(def.span.line_count().min(2)),
+                file.path.clone(),
+                def.span.start_line,
+            )
+        });
+        postings
+    }
+
+    /// Where `name` is defined. `context`, a path relative to the root, ranks
+    /// definitions near it first.
+    pub fn definitions(
+        &self,
+        name: &str,
+        context: Option<&str>,
+        filter: &SymbolFilter,
+        page: PageRequest,
+    ) -> Page<Symbol> {
+        let postings = self.definition_postings(name, context, filter);
+        let total = postings.len();
+        let items = postings
+            .iter()
+            .skip(page.offset)
+            .take(page.limit)
+            .filter_map(|&p| self.symbol(p))
+            .collect();
+        Page {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            items,
+        }
+    }
+
+    /// The best definition of `name` as seen from `context`, preferring callables.
+    fn best_definition(&self, name: &str, context: Option<&str>) -> Option<Posting> {
+        let postings = self.definition_postings(name, context, &SymbolFilter::default());
+        postings
+            .iter()
+            .copied()
+            .find(|&p| self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
+            .or_else(|| postings.first().copied())
+    }
+
+    /// Where `name` (the last segment of a qualified name) is used, grouped by
+    /// file, each with its line of source.
+    pub fn references(
+        &self,
+        name: &str,
+        filter: &ReferenceFilter,
+        page: PageRequest,
+    ) -> ReferencesPage {
+        let (_, base) = split_qualified(name);
+        let mut hits: Vec<(&str, u32, u32, Posting)> = self
+            .refs
+            .get(base)
+            .into_iter()
+            .flatten()
+            .filter_map(|&p| {
+                let file = self.file(p.file)?;
+                let r = file.references.get(p.item as usize)?;
+                let keep = (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
+                    && filter.glob.as_ref().is_none_or(|g| g.is_match(&file.path));
+                keep.then_some((file.path.as_str(), r.line, r.col, p))
+            })
+            .collect();
+        hits.sort_unstable();
+        let total = hits.len();
+        let mut files: Vec<FileReferences> = Vec::new();
+        let mut lines = SourceLines::new(self);
+        for &(path, line, col, p) in hits.iter().skip(page.offset).take(page.limit) {
+            let file = self.file(p.file).expect("live posting");
+            let r = &file.references[p.item as usize];
+            let enclosing = (r.enclosing != NONE)
+                .then(|| file.qualified_name(&file.definitions[r.enclosing as usize]));
+            let hit = ReferenceHit {
+                line,
+                column: col,
+                kind: r.kind,
+                enclosing,
+                text: lines.line(path, line),
+            };
+            match files.last_mut() {
+                Some(group) if group.path == path => group.references.push(hit),
+                _ => files.push(FileReferences {
+                    path: path.to_string(),
+                    references: vec![hit],
+                }),
+            }
+        }
+        ReferencesPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            files,
+        }
+    }
+
+    fn indexed_file(&self, path: &str) -> Result<(FileId, &FileSymbols), QueryError> {
+        let path = path.trim_start_matches("./");
+        let id = self
+            .file_id(path)
+            .ok_or_else(|| QueryError::UnknownFile(path.to_string()))?;
+        Ok((id, self.file(id).expect("by_path points at live files")))
+    }
+
+    /// The definitions of a file as a tree, in source order.
+    pub fn file_outline(&self, path: &str) -> Result<Vec<OutlineNode>, QueryError> {
+        let (_, file) = self.indexed_file(path)?;
+        let defs = &file.definitions;
+        // Depth of each definition, capped, and the parent it is shown under.
+        let mut shown_parent: Vec<u32> = vec![NONE; defs.len()];
+        let mut depth: Vec<usize> = vec![0; defs.len()];
+        for (i, def) in defs.iter().enumerate() {
+            let mut parent = def.parent;
+            // Parents come before children, so their depth is known.
+            while parent != NONE
+                && (parent as usize) < i
+                && depth[parent as usize] >= MAX_OUTLINE_DEPTH
+            {
+                parent = shown_parent[parent as usize];
+            }
+            if parent != NONE && (parent as usize) < i {
+                shown_parent[i] = parent;
+                depth[i] = depth[parent as usize] + 1;
+            }
+        }
+        // Build bottom-up without recursion: children have larger indices.
+        let mut nodes: Vec<Option<OutlineNode>> = defs
+            .iter()
+            .map(|d| {
+                Some(OutlineNode {
+                    symbol: Symbol::of(file, d),
+                    children: Vec::new(),
+                })
+            })
+            .collect();
+        for i in (0..defs.len()).rev() {
+            let parent = shown_parent[i];
+            if parent != NONE {
+                let node = nodes[i].take().expect("each node moves once");
+                nodes[parent as usize]
+                    .as_mut()
+                    .expect("parents are moved after their children")
+                    .children
+                    .push(node);
+            }
+        }
+        let mut roots: Vec<OutlineNode> = nodes.into_iter().flatten().collect();
+        // Children were pushed last-first; restore source order at every level.
+        let mut stack: Vec<&mut OutlineNode> = roots.iter_mut().collect();
+        while let Some(node) = stack.pop() {
+            node.children.reverse();
+            stack.extend(node.children.iter_mut());
+        }
+        Ok(roots)
+    }
+
+    /// The innermost definition containing a position, and the identifier
+    /// under it. Lines and columns are 1-based; without a column, the first
+    /// identifier on the line is taken.
+    pub fn symbol_at(
+        &self,
+        path: &str,
+        line: u32,
+        column: Option<u32>,
+    ) -> Result<SymbolAt, QueryError> {
+        let (_, file) = self.indexed_file(path)?;
+        if line == 0 || (file.lines > 0 && line > file.lines) {
+            return Err(QueryError::InvalidArgument(format!(
+                "line {line} is outside {path}, which has {} lines",
+                file.lines
+            )));
+        }
+        let text = SourceLines::new(self).raw_line(&file.path, line);
+        let column = match column {
+            Some(c) => c.max(1),
+            None => text
+                .char_indices()
+                .find(|(_, c)| is_ident_char(*c))
+                .map_or(1, |(i, _)| i as u32 + 1),
+        };
+        let enclosing = file
+            .definitions
+            .iter()
+            .filter(|d| d.span.contains(line, column))
+            .min_by_key(|d| (d.end_byte - d.start_byte, std::cmp::Reverse(d.start_byte)));
+        let defines = file.definitions.iter().find(|d| {
+            d.name_span.start_line == line
+                && (d.name_span.start_col..d.name_span.end_col.max(d.name_span.start_col + 1))
+                    .contains(&column)
+        });
+        let reference = file
+            .references
+            .iter()
+            .find(|r| r.line == line && (r.col..r.col + r.name.len.max(1)).contains(&column));
+        let identifier = defines
+            .map(|d| file.str(d.name).to_string())
+            .or_else(|| reference.map(|r| file.str(r.name).to_string()))
+            .or_else(|| identifier_at(&text, column as usize));
+        Ok(SymbolAt {
+            path: file.path.clone(),
+            line,
+            column,
+            identifier,
+            enclosing: enclosing.map(|d| Symbol::of(file, d)),
+            defines: defines.map(|d| Symbol::of(file, d)),
+            reference_kind: reference.map(|r| r.kind),
+        })
+    }
+
+    /// Who calls `name`, and (with `depth` > 1) who calls those, up to
+    /// [`MAX_CALL_DEPTH`]. Calls outside any function have `from` = `<top level>`.
+    pub fn callers(&self, name: &str, depth: u8, page: PageRequest) -> CallGraph {
+        let depth = depth.clamp(1, MAX_CALL_DEPTH);
+        let (_, base) = split_qualified(name);
+        let mut edges: Vec<CallEdge> = Vec::new();
+        let mut frontier: Vec<String> = vec![base.to_string()];
+        let mut seen_names: FxHashSet<String> = frontier.iter().cloned().collect();
+        for level in 1..=depth {
+            let mut next = Vec::new();
+            for callee in &frontier {
+                // (file, enclosing) -> lines
+                let mut groups: BTreeMap<(&str, FileId, u32), Vec<u32>> = BTreeMap::new();
+                for &p in self.refs.get(callee.as_str()).into_iter().flatten() {
+                    let Some(file) = self.file(p.file) else {
+                        continue;
+                    };
+                    let r = &file.references[p.item as usize];
+                    if r.kind == RefKind::Call {
+                        groups
+                            .entry((file.path.as_str(), p.file, r.enclosing))
+                            .or_default()
+                            .push(r.line);
+                    }
+                }
+                for ((path, file_id, enclosing), mut lines) in groups {
+                    lines.sort_unstable();
+                    lines.dedup();
+                    let file = self.file(file_id).expect("live");
+                    let caller = (enclosing != NONE).then(|| &file.definitions[enclosing as usize]);
+                    if let Some(def) = caller {
+                        let caller_name = file.str(def.name);
+                        if def.kind.is_callable() && seen_names.insert(caller_name.to_string()) {
+                            next.push(caller_name.to_string());
+                        }
+                    }
+                    edges.push(CallEdge {
+                        depth: level,
+                        from: caller
+                            .map_or_else(|| "<top level>".to_string(), |d| file.qualified_name(d)),
+                        from_symbol: caller.map(|d| Symbol::of(file, d)),
+                        to: callee.clone(),
+                        to_symbol: None,
+                        path: path.to_string(),
+                        lines,
+                    });
+                }
+            }
+            frontier = next;
+        }
+        let total = edges.len();
+        CallGraph {
+            name: name.to_string(),
+            depth,
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            edges: edges
+                .into_iter()
+                .skip(page.offset)
+                .take(page.limit)
+                .collect(),
+        }
+    }
+
+    /// What `name` calls, and (with `depth` > 1) what those call, up to
+    /// [`MAX_CALL_DEPTH`]. Each callee is resolved to its best definition as
+    /// seen from the calling file, when there is one.
+    pub fn callees(&self, name: &str, depth: u8, page: PageRequest) -> CallGraph {
+        let depth = depth.clamp(1, MAX_CALL_DEPTH);
+        let mut frontier: Vec<Posting> = self
+            .definition_postings(name, None, &SymbolFilter::default())
+            .into_iter()
+            .filter(|&p| self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
+            .collect();
+        let mut seen: FxHashSet<Posting> = frontier.iter().copied().collect();
+        let mut edges: Vec<CallEdge> = Vec::new();
+        for level in 1..=depth {
+            let mut next = Vec::new();
+            for &caller in &frontier {
+                let Some((file, def)) = self.def(caller) else {
+                    continue;
+                };
+                let mut calls: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+                for r in &file.references {
+                    if r.enclosing == caller.item && r.kind == RefKind::Call {
+                        calls.entry(file.str(r.name)).or_default().push(r.line);
+                    }
+                }
+                let mut ordered: Vec<(&str, Vec<u32>)> = calls.into_iter().collect();
+                ordered.sort_by_key(|(_, lines)| lines[0]);
+                for (callee, lines) in ordered {
+                    let target = self.best_definition(callee, Some(&file.path));
+                    if let Some(t) = target
+                        && self.def(t).is_some_and(|(_, d)| d.kind.is_callable())
+                        && seen.insert(t)
+                    {
+                        next.push(t);
+                    }
+                    edges.push(CallEdge {
+                        depth: level,
+                        from: file.qualified_name(def),
+                        from_symbol: Some(Symbol::of(file, def)),
+                        to: callee.to_string(),
+                        to_symbol: target.and_then(|t| self.symbol(t)),
+                        path: file.path.clone(),
+                        lines,
+                    });
+                }
+            }
+            frontier = next;
+        }
+        let total = edges.len();
+        CallGraph {
+            name: name.to_string(),
+            depth,
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            edges: edges
+                .into_iter()
+                .skip(page.offset)
+                .take(page.limit)
+                .collect(),
+        }
+    }
+
+    /// The types that extend or implement `name`, and the types `name` itself
+    /// extends or implements.
+    pub fn implementations(&self, name: &str) -> Implementations {
+        let (qualifier, base) = split_qualified(name);
+        let mut implementations = Vec::new();
+        let mut supertypes = Vec::new();
+        for (_, file) in self.files() {
+            for rel in &file.relations {
+                let implementor = file.str(rel.implementor);
+                let supertype = file.str(rel.supertype);
+                let implementor_def = (rel.implementor_def != NONE)
+                    .then(|| &file.definitions[rel.implementor_def as usize]);
+                if supertype == base {
+                    let symbol = match implementor_def {
+                        Some(def) => Some(Symbol::of(file, def)),
+                        None => self
+                            .definition_postings(implementor, Some(&file.path), &type_filter())
+                            .first()
+                            .and_then(|&p| self.symbol(p)),
+                    };
+                    implementations.push(TypeRelation {
+                        implementor: implementor.to_string(),
+                        supertype: supertype.to_string(),
+                        symbol,
+                        path: file.path.clone(),
+                        line: rel.line,
+                    });
+                }
+                let (imp_container, imp_name) = split_qualified(implementor);
+                if imp_name == base && container_matches(imp_container, qualifier) {
+                    let symbol = self
+                        .definition_postings(supertype, Some(&file.path), &type_filter())
+                        .first()
+                        .and_then(|&p| self.symbol(p));
+                    supertypes.push(TypeRelation {
+                        implementor: implementor.to_string(),
+                        supertype: supertype.to_string(),
+                        symbol,
+                        path: file.path.clone(),
+                        line: rel.line,
+                    });
+                }
+            }
+        }
+        let order = |a: &TypeRelation, b: &TypeRelation| (&a.path, a.line).cmp(&(&b.path, b.line));
+        implementations.sort_by(order);
+        supertypes.sort_by(order);
+        Implementations {
+            name: name.to_string(),
+            implementations,
+            supertypes,
+        }
+    }
+
+    /// What a file imports, each resolved to indexed files where possible.
+    pub fn imports(&self, path: &str) -> Result<Vec<ImportHit>, QueryError> {
+        let (_, file) = self.indexed_file(path)?;
+        Ok(file
+            .imports
+            .iter()
+            .map(|i| {
+                let module = file.str(i.module);
+                let mut resolved: Vec<String> = self
+                    .resolve_import(file, module)
+                    .into_iter()
+                    .filter_map(|id| self.file(id).map(|f| f.path.clone()))
+                    .collect();
+                resolved.sort();
+                ImportHit {
+                    module: module.to_string(),
+                    line: i.line,
+                    resolved,
+                }
+            })
+            .collect())
+    }
+
+    /// The files that import `target`: an indexed file's path, or a module
+    /// name as written in imports (`os.path`, `linux/fs.h`, `fmt`).
+    pub fn dependents(&self, target: &str, page: PageRequest) -> Page<DependentHit> {
+        let target = target.trim().trim_start_matches("./");
+        let target_file = self.file_id(target);
+        let stem = target_file.map(|_| {
+            let name = file_name(target);
+            let stem = name.split('.').next().unwrap_or(name);
+            if matches!(stem, "index" | "mod" | "__init__") {
+                // Imported by their directory's name.
+                target.rsplit('/').nth(1).unwrap_or(stem).to_string()
+            } else {
+                stem.to_string()
+            }
+        });
+        let target_dir = target.rsplit_once('/').map_or("", |(d, _)| d);
+        let dir_name = file_name(target_dir);
+        let mut hits = Vec::new();
+        for (id, file) in self.files() {
+            if Some(id) == target_file {
+                continue;
+            }
+            for import in &file.imports {
+                let module = file.str(import.module);
+                let matched = match (target_file, &stem) {
+                    (Some(target_id), Some(stem)) => {
+                        let plausible = module.contains(stem.as_str())
+                            || module.starts_with('.')
+                            || (!dir_name.is_empty() && module.contains(dir_name));
+                        plausible && self.resolve_import(file, module).contains(&target_id)
+                    }
+                    _ => module_matches(module, target),
+                };
+                if matched {
+                    hits.push(DependentHit {
+                        path: file.path.clone(),
+                        line: import.line,
+                        module: module.to_string(),
+                    });
+                }
+            }
+        }
+        hits.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        page.slice(hits)
+    }
+
+    /// The indexed files an import resolves to.
+    pub(crate) fn resolve_import(&self, from: &FileSymbols, module: &str) -> Vec<FileId> {
+        let Some(lang) = from.language else {
+            return Vec::new();
+        };
+        let dir = from.path.rsplit_once('/').map_or("", |(d, _)| d);
+        let exts: &[&str] = match lang {
+            Language::JavaScript | Language::TypeScript | Language::Tsx => &[
+                "",
+                ".ts",
+                ".tsx",
+                ".d.ts",
+                ".js",
+                ".jsx",
+                ".mjs",
+                ".cjs",
+                "/index.ts",
+                "/index.tsx",
+                "/index.js",
+                "/index.jsx",
+            ],
+            Language::Python => &[".py", ".pyi", "/__init__.py"],
+            Language::Ruby => &["", ".rb"],
+            Language::Php => &["", ".php"],
+            Language::Rust => &[".rs", "/mod.rs"],
+            Language::Java => &[".java"],
+            Language::Kotlin => &[".kt", ".kts"],
+            Language::Scala => &[".scala"],
+            Language::C | Language::Cpp | Language::Bash => &[""],
+            Language::Go => return self.resolve_go_package(module),
+            Language::CSharp | Language::Swift => return Vec::new(),
+        };
+        let exact = |base: &str| -> Vec<FileId> {
+            exts.iter()
+                .filter_map(|ext| self.file_id(&format!("{base}{ext}")))
+                .take(1)
+                .collect()
+        };
+
+        // Relative to the importing file.
+        let relative: Option<String> = match lang {
+            Language::JavaScript | Language::TypeScript | Language::Tsx => {
+                (module.starts_with("./") || module.starts_with("../"))
+                    .then(|| join_path(dir, module))
+            }
+            Language::Python if module.starts_with('.') => {
+                let dots = module.len() - module.trim_start_matches('.').len();
+                let mut base = dir.to_string();
+                for _ in 1..dots {
+                    base = base
+                        .rsplit_once('/')
+                        .map_or(String::new(), |(d, _)| d.to_string());
+                }
+                let rest = module[dots..].replace('.', "/");
+                Some(join_path(&base, &rest))
+            }
+            Language::Python => None,
+            _ => Some(join_path(dir, module)),
+        };
+        if let Some(rel) = &relative {
+            let found = exact(rel);
+            if !found.is_empty()
+                || matches!(lang, Language::JavaScript | Language::TypeScript | Language::Tsx | Language::Python if module.starts_with('.'))
+            {
+                return found;
+            }
+        }
+
+        // As a path from the root or from some source directory.
+        let as_path = match lang {
+            Language::Rust => {
+                let parts: Vec<&str> = module
+                    .split("::")
+                    .filter(|p| !matches!(*p, "crate" | "self" | "super"))
+                    .collect();
+                parts.join("/")
+            }
+            Language::Python | Language::Java | Language::Kotlin | Language::Scala => {
+                module.replace('.', "/")
+            }
+            Language::Php => module.replace('\\', "/"),
+            _ => module.trim_start_matches("./").to_string(),
+        };
+        if as_path.is_empty() {
+            return Vec::new();
+        }
+        let mut candidates = vec![as_path.clone()];
+        // `use a::b::Item` and `import a.b.Class.member` name an item in a module.
+        if matches!(
+            lang,
+            Language::Rust | Language::Python | Language::Java | Language::Kotlin | Language::Scala
+        ) && let Some((parent, _)) = as_path.rsplit_once('/')
+        {
+            candidates.push(parent.to_string());
+        }
+        for candidate in candidates {
+            let found = exact(&candidate);
+            if !found.is_empty() {
+                return found;
+            }
+            let found = self.resolve_by_suffix(&candidate, exts, dir);
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+
+    /// Files whose path ends with `suffix` + one of `exts`, dropping leading
+    /// segments of `suffix` (source roots such as `src/main/java/`) but keeping
+    /// at least two, or one if that is all there is. Closest to `near` first.
+    fn resolve_by_suffix(&self, suffix: &str, exts: &[&str], near: &str) -> Vec<FileId> {
+        let segments: Vec<&str> = suffix.split('/').filter(|s| !s.is_empty()).collect();
+        let min_keep = segments.len().min(2);
+        for drop in 0..=segments.len().saturating_sub(min_keep) {
+            let tail = segments[drop..].join("/");
+            let mut found: Vec<FileId> = Vec::new();
+            for ext in exts {
+                let wanted = format!("{tail}{ext}");
+                let Some(ids) = self.by_file_name.get(file_name(&wanted)) else {
+                    continue;
+                };
+                for &id in ids {
+                    let Some(f) = self.file(id) else { continue };
+                    if f.path == wanted || f.path.ends_with(&format!("/{wanted}")) {
+                        found.push(id);
+                    }
+                }
+                if !found.is_empty() {
+                    break;
+                }
+            }
+            if !found.is_empty() {
+                found.sort_by_key(|&id| {
+                    let path = &self.file(id).expect("live").path;
+                    std::cmp::Reverse(common_prefix_len(path, near))
+                });
+                found.truncate(8);
+                return found;
+            }
+        }
+        Vec::new()
+    }
+
+    /// Go imports name a package directory: the Go files directly in the
+    /// indexed directory whose path is the longest suffix of the import path.
+    fn resolve_go_package(&self, module: &str) -> Vec<FileId> {
+        let mut best: Option<(usize, Vec<FileId>)> = None;
+        let mut by_dir: HashMap<&str, Vec<FileId>> = HashMap::new();
+        for (id, f) in self.files() {
+            if f.language == Some(Language::Go) {
+                let dir = f.path.rsplit_once('/').map_or("", |(d, _)| d);
+                by_dir.entry(dir).or_default().push(id);
+            }
+        }
+        for (dir, ids) in by_dir {
+            let matches = !dir.is_empty()
+                && (module == dir || module.ends_with(&format!("/{dir}")) || {
+                    // `example.com/x/internal/log` against `internal/log`.
+                    let tail = dir.rsplit('/').take(2).collect::<Vec<_>>();
+                    tail.len() == 2 && module.ends_with(&format!("/{}/{}", tail[1], tail[0]))
+                });
+            if matches && best.as_ref().is_none_or(|(len, _)| dir.len() > *len) {
+                best = Some((dir.len(), ids));
+            }
+        }
+        best.map(|(_, mut ids)| {
+            ids.sort_unstable();
+            ids
+        })
+        .unwrap_or_default()
+    }
+}
+
+fn type_filter() -> SymbolFilter {
+    SymbolFilter {
+        kinds: vec![
+            SymbolKind::Class,
+            SymbolKind::Struct,
+            SymbolKind::Interface,
+            SymbolKind::Trait,
+            SymbolKind::Enum,
+            SymbolKind::Union,
+            SymbolKind::TypeAlias,
+        ],
+        ..SymbolFilter::default()
+    }
+}
+
+/// Ranks files by proximity to a context file.
+struct ProximityRanker {
+    context: Option<(FileId, String)>,
+    imported: FxHashSet<FileId>,
+}
+
+impl ProximityRanker {
+    fn new(index: &Index, context: Option<&str>) -> Self {
+        let context = context.and_then(|path| {
+            let path = path.trim_start_matches("./");
+            index.file_id(path).map(|id| (id, path.to_string()))
+        });
+        let mut imported = FxHashSet::default();
+        if let Some((id, _)) = &context
+            && let Some(file) = index.file(*id)
+        {
+            for import in &file.imports {
+                imported.extend(index.resolve_import(file, file.str(import.module)));
+            }
+        }
+        ProximityRanker { context, imported }
+    }
+
+    fn rank(&self, file: FileId, path: &str) -> Proximity {
+        let Some((context_id, context_path)) = &self.context else {
+            return Proximity::Elsewhere;
+        };
+        if file == *context_id {
+            Proximity::SameFile
+        } else if self.imported.contains(&file) {
+            Proximity::Imported
+        } else if parent_dir(path) == parent_dir(context_path) {
+            Proximity::SameDirectory
+        } else {
+            Proximity::Elsewhere
+        }
+    }
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+fn common_prefix_len(a: &str, b: &str) -> usize {
+    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
+}
+
+/// Joins a directory and a relative path, resolving `.` and `..`.
+fn join_path(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+/// Whether an import as written names `target` (equal, or ending with it at a
+/// separator: `linux/fs.h` matches `fs.h`, `a.b.c` matches `b.c`).
+fn module_matches(module: &str, target: &str) -> bool {
+    if module == target {
+        return true;
+    }
+    let m = normalize_container(module);
+    let t = normalize_container(target);
+    m == t || m.ends_with(&format!(".{t}"))
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '$'
+}
+
+/// The identifier around a 1-based byte column of a line.
+fn identifier_at(line: &str, column: usize) -> Option<String> {
+    let at = column.checked_sub(1)?;
+    if at >= line.len() || !line.is_char_boundary(at) {
+        return None;
+    }
+    let first = line[at..].chars().next()?;
+    if !is_ident_char(first) {
+        return None;
+    }
+    let start = line[..at]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_ident_char(*c))
+        .last()
+        .map_or(at, |(i, _)| i);
+    let end = line[at..]
+        .char_indices()
+        .find(|(_, c)| !is_ident_char(*c))
+        .map_or(line.len(), |(i, _)| at + i);
+    Some(line[start..end].to_string())
+}
+
+/// Reads source lines from disk, one file at a time, for showing references.
+struct SourceLines<'a> {
+    index: &'a Index,
+    cache: FxHashMap<String, Vec<String>>,
+}
+
+/// Longest line of source shown with a reference, in characters.
+const MAX_LINE_CHARS: usize = 240;
+
+impl<'a> SourceLines<'a> {
+    fn new(index: &'a Index) -> Self {
+        SourceLines {
+            index,
+            cache: FxHashMap::default(),
+        }
+    }
+
+    fn raw_line(&mut self, path: &str, line: u32) -> String {
+        let root = self.index.root();
+        let lines = self.cache.entry(path.to_string()).or_insert_with(|| {
+            std::fs::read(root.join(path))
+                .map(|bytes| {
+                    String::from_utf8_lossy(&bytes)
+                        .lines()
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        lines
+            .get(line.saturating_sub(1) as usize)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn line(&mut self, path: &str, line: u32) -> String {
+        let raw = self.raw_line(path, line);
+        let trimmed = raw.trim();
+        match trimmed.char_indices().nth(MAX_LINE_CHARS) {
+            Some((i, _)) => format!("{}…", &trimmed[..i]),
+            None => trimmed.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_qualified_names() {
+        assert_eq!(split_qualified("Foo::bar"), ("Foo", "bar"));
+        assert_eq!(split_qualified("pkg.Class.method"), ("pkg.Class", "method"));
+        assert_eq!(split_qualified("bar"), ("", "bar"));
+        assert_eq!(split_qualified("App\\User"), ("App", "User"));
+        assert_eq!(split_qualified(".hidden"), ("", ".hidden"));
+    }
+
+    #[test]
+    fn matches_containers_across_separators() {
+        assert!(container_matches("geo::Circle", "Circle"));
+        assert!(container_matches("geo::Circle", "geo.Circle"));
+        assert!(!container_matches("geo::Circles", "Circle"));
+        assert!(container_matches("anything", ""));
+    }
+
+    #[test]
+    fn joins_relative_paths() {
+        assert_eq!(join_path("src/a", "../b/c"), "src/b/c");
+        assert_eq!(join_path("", "./x"), "x");
+    }
+
+    #[test]
+    fn finds_the_identifier_under_a_column() {
+        assert_eq!(
+            identifier_at("let foo_bar = 1;", 6).as_deref(),
+            Some("foo_bar")
+        );
+        assert_eq!(
+            identifier_at("let foo_bar = 1;", 5).as_deref(),
+            Some("foo_bar")
+        );
+        assert_eq!(identifier_at("let foo_bar = 1;", 13), None);
+    }
+}

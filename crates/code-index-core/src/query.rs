@@ -5,7 +5,7 @@
 //! are ranked by proximity to the file asking: the same file, then the files
 //! it imports, then the same directory, then the rest.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use globset::{Glob, GlobMatcher};
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
@@ -1154,32 +1154,34 @@ impl Index {
     }
 
     /// Go imports name a package directory: the Go files directly in the
-    /// indexed directory whose path is the longest suffix of the import path.
+    /// indexed directories sharing the most trailing path segments with the
+    /// import path (`example.com/app/server` → `go/server/`).
     fn resolve_go_package(&self, module: &str) -> Vec<FileId> {
-        let mut best: Option<(usize, Vec<FileId>)> = None;
-        let mut by_dir: HashMap<&str, Vec<FileId>> = HashMap::new();
+        let wanted: Vec<&str> = module.split('/').rev().collect();
+        let mut best = 0usize;
+        let mut found: Vec<FileId> = Vec::new();
         for (id, f) in self.files() {
-            if f.language == Some(Language::Go) {
-                let dir = f.path.rsplit_once('/').map_or("", |(d, _)| d);
-                by_dir.entry(dir).or_default().push(id);
+            if f.language != Some(Language::Go) {
+                continue;
             }
-        }
-        for (dir, ids) in by_dir {
-            let matches = !dir.is_empty()
-                && (module == dir || module.ends_with(&format!("/{dir}")) || {
-                    // `example.com/x/internal/log` against `internal/log`.
-                    let tail = dir.rsplit('/').take(2).collect::<Vec<_>>();
-                    tail.len() == 2 && module.ends_with(&format!("/{}/{}", tail[1], tail[0]))
-                });
-            if matches && best.as_ref().is_none_or(|(len, _)| dir.len() > *len) {
-                best = Some((dir.len(), ids));
+            let dir = parent_dir(&f.path);
+            let shared = dir
+                .split('/')
+                .rev()
+                .zip(&wanted)
+                .take_while(|(a, b)| !a.is_empty() && a == *b)
+                .count();
+            if shared == 0 || shared < best {
+                continue;
             }
+            if shared > best {
+                best = shared;
+                found.clear();
+            }
+            found.push(id);
         }
-        best.map(|(_, mut ids)| {
-            ids.sort_unstable();
-            ids
-        })
-        .unwrap_or_default()
+        found.sort_unstable();
+        found
     }
 }
 

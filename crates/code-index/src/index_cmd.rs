@@ -215,7 +215,8 @@ fn render_summary(s: &Summary) -> String {
         push_line!(
             out,
             "  symlinks     {} pointing out of the root (not followed), {} inside (indexed at their target)",
-            s.build.symlinks_outside_root, s.build.symlinks_inside_root
+            s.build.symlinks_outside_root,
+            s.build.symlinks_inside_root
         );
     }
     push_line!(
@@ -248,7 +249,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -1,0 +1,525 @@
+//! Queries on a small polyglot project (`tests/fixtures/project`): ranking,
+//! filters, pagination, qualified names, call graphs, implementations and
+//! imports.
+
+mod common;
+
+use code_index_core::model::RefKind;
+use code_index_core::query::{MatchKind, PathGlob};
+use code_index_core::{Index, Language, PageRequest, ReferenceFilter, SymbolFilter, SymbolKind};
+
+fn project() -> (tempfile::TempDir, Index) {
+    common::indexed_copy("project")
+}
+
+fn all() -> PageRequest {
+    PageRequest::new(0, 1000)
+}
+
+fn locations(page: &[code_index_core::query::Symbol]) -> Vec<String> {
+    page.iter()
+        .map(|s| format!("{}:{} {}", s.path, s.span.start_line, s.qualified_name))
+        .collect()
+}
+
+#[test]
+fn search_ranks_exact_then_prefix_then_substring_then_fuzzy() {
+    let (_dir, index) = project();
+    let page = index.search_symbols("circle", &SymbolFilter::default(), all());
+    let kinds: Vec<MatchKind> = page.items.iter().map(|m| m.match_kind).collect();
+    let mut sorted = kinds.clone();
+    sorted.sort();
+    assert_eq!(kinds, sorted, "tiers must come in order: {kinds:?}");
+    // Exact matches, ignoring case, with the exact-case spelling first.
+    assert_eq!(page.items[0].symbol.name, "circle");
+    assert!(
+        page.items
+            .iter()
+            .any(|m| m.symbol.name == "Circle" && m.match_kind == MatchKind::Exact)
+    );
+    let names_of = |kind: MatchKind| -> Vec<&str> {
+        page.items
+            .iter()
+            .filter(|m| m.match_kind == kind)
+            .map(|m| m.symbol.name.as_str())
+            .collect()
+    };
+    assert!(names_of(MatchKind::Prefix).contains(&"circle_area"));
+    assert!(names_of(MatchKind::Prefix).contains(&"circle_helper"));
+    assert!(names_of(MatchKind::Substring).contains(&"make_circle"));
+    assert!(!names_of(MatchKind::Substring).contains(&"CIRCLE_LIMIT"));
+    assert!(names_of(MatchKind::Prefix).contains(&"CIRCLE_LIMIT"));
+    assert_eq!(page.total, page.items.len());
+}
+
+#[test]
+fn search_prefers_the_exact_case() {
+    let (_dir, index) = project();
+    let page = index.search_symbols("Circle", &SymbolFilter::default(), all());
+    assert_eq!(page.items[0].symbol.name, "Circle");
+    let first_lower = page
+        .items
+        .iter()
+        .position(|m| m.symbol.name == "circle")
+        .unwrap();
+    let last_upper = page
+        .items
+        .iter()
+        .rposition(|m| m.symbol.name == "Circle")
+        .unwrap();
+    assert!(last_upper < first_lower);
+}
+
+#[test]
+fn fuzzy_search_forgives_left_out_letters_and_typos() {
+    let (_dir, index) = project();
+    let gaps = index.search_symbols("frmtarea", &SymbolFilter::default(), all());
+    assert!(
+        gaps.items
+            .iter()
+            .any(|m| m.symbol.name == "format_area" && m.match_kind == MatchKind::Fuzzy)
+    );
+    let typo = index.search_symbols("totl_aera", &SymbolFilter::default(), all());
+    assert!(
+        typo.items.iter().any(|m| m.symbol.name == "total_area"),
+        "{:?}",
+        typo.items
+            .iter()
+            .map(|m| &m.symbol.name)
+            .collect::<Vec<_>>()
+    );
+    let nothing = index.search_symbols("zzzzqqq", &SymbolFilter::default(), all());
+    assert_eq!(nothing.total, 0);
+}
+
+#[test]
+fn search_filters_by_kind_language_and_glob() {
+    let (_dir, index) = project();
+    let structs = SymbolFilter {
+        kinds: vec![SymbolKind::Struct],
+        ..SymbolFilter::default()
+    };
+    let page = index.search_symbols("circle", &structs, all());
+    assert_eq!(
+        locations(
+            &page
+                .items
+                .iter()
+                .map(|m| m.symbol.clone())
+                .collect::<Vec<_>>()
+        ),
+        vec!["src/shapes.rs:6 Circle"]
+    );
+
+    let python = SymbolFilter {
+        language: Some(Language::Python),
+        ..SymbolFilter::default()
+    };
+    let page = index.search_symbols("circle", &python, all());
+    assert!(!page.items.is_empty());
+    assert!(
+        page.items
+            .iter()
+            .all(|m| m.symbol.language == Some(Language::Python))
+    );
+
+    let web = SymbolFilter {
+        glob: Some(PathGlob::new("web/**").unwrap()),
+        ..SymbolFilter::default()
+    };
+    let page = index.search_symbols("circle", &web, all());
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].symbol.name, "CircleView");
+
+    // A glob without a slash matches file names anywhere.
+    let headers = SymbolFilter {
+        glob: Some(PathGlob::new("*.h").unwrap()),
+        ..SymbolFilter::default()
+    };
+    let page = index.search_symbols("list", &headers, all());
+    assert!(page.items.iter().all(|m| m.symbol.path == "c/list.h"));
+    assert!(!page.items.is_empty());
+}
+
+#[test]
+fn a_bad_glob_is_a_clear_error() {
+    let err = PathGlob::new("src/[").unwrap_err();
+    assert!(err.to_string().contains("invalid path glob"), "{err}");
+}
+
+#[test]
+fn pages_partition_the_results() {
+    let (_dir, index) = project();
+    let full = index.search_symbols("a", &SymbolFilter::default(), all());
+    assert!(full.total > 6, "need a few results, got {}", full.total);
+    let mut paged = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = index.search_symbols("a", &SymbolFilter::default(), PageRequest::new(offset, 4));
+        assert_eq!(page.total, full.total);
+        assert!(page.items.len() <= 4);
+        paged.extend(page.items.iter().cloned());
+        if !page.has_more() {
+            break;
+        }
+        offset += 4;
+    }
+    assert_eq!(paged, full.items);
+}
+
+#[test]
+fn definitions_take_qualified_names() {
+    let (_dir, index) = project();
+    // Separators are interchangeable: `::`, `.`, `#` and `\` all qualify.
+    let both = vec![
+        "py/geometry.py:12 Circle.area",
+        "src/shapes.rs:21 Circle::area",
+    ];
+    let page = index.definitions("Circle::area", None, &SymbolFilter::default(), all());
+    assert_eq!(locations(&page.items), both);
+    let page = index.definitions("Circle.area", None, &SymbolFilter::default(), all());
+    assert_eq!(locations(&page.items), both);
+    let rust_only = SymbolFilter {
+        language: Some(Language::Rust),
+        ..SymbolFilter::default()
+    };
+    let page = index.definitions("Shape::area", None, &rust_only, all());
+    assert_eq!(locations(&page.items), vec!["src/shapes.rs:3 Shape::area"]);
+    let page = index.definitions("Square::area", None, &SymbolFilter::default(), all());
+    assert_eq!(
+        locations(&page.items),
+        vec!["src/shapes.rs:27 Square::area"]
+    );
+    let page = index.definitions("server.Server.Start", None, &SymbolFilter::default(), all());
+    assert_eq!(
+        page.total, 0,
+        "the Go package is not part of the qualified name"
+    );
+    let page = index.definitions("Server.Start", None, &SymbolFilter::default(), all());
+    assert_eq!(
+        locations(&page.items),
+        vec!["go/server/server.go:9 Server.Start"]
+    );
+}
+
+#[test]
+fn definitions_rank_by_proximity_to_the_asking_file() {
+    let (_dir, index) = project();
+    let from_rust = index.definitions(
+        "Circle",
+        Some("src/main.rs"),
+        &SymbolFilter::default(),
+        all(),
+    );
+    assert_eq!(
+        from_rust.items[0].path, "src/shapes.rs",
+        "imported file first"
+    );
+    let from_python = index.definitions(
+        "Circle",
+        Some("py/main.py"),
+        &SymbolFilter::default(),
+        all(),
+    );
+    assert_eq!(
+        from_python.items[0].path, "py/geometry.py",
+        "imported file first"
+    );
+    let same_file = index.definitions(
+        "Circle",
+        Some("py/geometry.py"),
+        &SymbolFilter::default(),
+        all(),
+    );
+    assert_eq!(same_file.items[0].path, "py/geometry.py");
+    // Same directory beats elsewhere.
+    let area = index.definitions("area", Some("py/main.py"), &SymbolFilter::default(), all());
+    assert_eq!(area.items[0].path, "py/geometry.py");
+    assert_eq!(area.total, 5);
+    // A definition with a body beats a declaration.
+    let c = index.definitions("list_length", None, &SymbolFilter::default(), all());
+    assert_eq!(
+        locations(&c.items),
+        vec!["c/list.c:3 list_length", "c/list.h:9 list_length"]
+    );
+}
+
+#[test]
+fn definitions_fall_back_to_any_case() {
+    let (_dir, index) = project();
+    let page = index.definitions("FORMAT_AREA", None, &SymbolFilter::default(), all());
+    assert_eq!(
+        locations(&page.items),
+        vec!["src/util/format.rs:2 format_area"]
+    );
+}
+
+#[test]
+fn references_are_grouped_by_file_with_their_lines() {
+    let (_dir, index) = project();
+    let page = index.references("total_area", &ReferenceFilter::default(), all());
+    let files: Vec<&str> = page.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(files, vec!["src/main.rs"]);
+    let refs = &page.files[0].references;
+    assert_eq!(refs.len(), 2);
+    assert_eq!(refs[0].kind, RefKind::Import);
+    assert_eq!(refs[0].line, 4);
+    assert_eq!(refs[1].kind, RefKind::Call);
+    assert_eq!(refs[1].enclosing.as_deref(), Some("report"));
+    assert_eq!(
+        refs[1].text,
+        "let text = util::format::format_area(total_area(shapes));"
+    );
+
+    let calls = ReferenceFilter {
+        kinds: vec![RefKind::Call],
+        ..ReferenceFilter::default()
+    };
+    let page = index.references("area", &calls, all());
+    assert_eq!(page.total, 3);
+    let in_rust = ReferenceFilter {
+        kinds: vec![RefKind::Call],
+        glob: Some(PathGlob::new("*.rs").unwrap()),
+    };
+    let page = index.references("area", &in_rust, PageRequest::new(1, 1));
+    assert_eq!(page.total, 2);
+    assert_eq!(page.files.len(), 1);
+    assert_eq!(page.files[0].references.len(), 1);
+    assert_eq!(page.files[0].references[0].line, 37);
+}
+
+#[test]
+fn outline_is_a_tree_in_source_order() {
+    let (_dir, index) = project();
+    let outline = index.file_outline("py/geometry.py").unwrap();
+    let top: Vec<&str> = outline.iter().map(|n| n.symbol.name.as_str()).collect();
+    assert_eq!(top, vec!["Shape", "Circle"]);
+    let methods: Vec<(&str, SymbolKind)> = outline[1]
+        .children
+        .iter()
+        .map(|n| (n.symbol.name.as_str(), n.symbol.kind))
+        .collect();
+    assert_eq!(
+        methods,
+        vec![
+            ("__init__", SymbolKind::Constructor),
+            ("area", SymbolKind::Method)
+        ]
+    );
+    assert_eq!(outline[1].symbol.doc, "A round shape.");
+    let err = index.file_outline("no/such/file.rs").unwrap_err();
+    assert!(err.to_string().contains("not in the index"));
+}
+
+#[test]
+fn symbol_at_finds_the_enclosing_definition_and_the_identifier() {
+    let (_dir, index) = project();
+    // `Circle::new(r)` inside make_circle, column on `new`.
+    let at = index.symbol_at("src/main.rs", 13, Some(13)).unwrap();
+    assert_eq!(at.enclosing.as_ref().unwrap().name, "make_circle");
+    assert_eq!(at.identifier.as_deref(), Some("new"));
+    assert_eq!(at.reference_kind, Some(RefKind::Call));
+    // On a definition's name.
+    let at = index.symbol_at("src/shapes.rs", 32, Some(10)).unwrap();
+    assert_eq!(at.defines.as_ref().unwrap().name, "total_area");
+    // Without a column: the first identifier of the line.
+    let at = index.symbol_at("py/geometry.py", 13, None).unwrap();
+    assert_eq!(at.enclosing.as_ref().unwrap().qualified_name, "Circle.area");
+    assert_eq!(at.identifier.as_deref(), Some("return"));
+    assert!(index.symbol_at("py/geometry.py", 999, None).is_err());
+}
+
+#[test]
+fn callers_go_up_to_three_levels() {
+    let (_dir, index) = project();
+    let depth1 = index.callers("total_area", 1, all());
+    let edges: Vec<(u8, &str)> = depth1
+        .edges
+        .iter()
+        .map(|e| (e.depth, e.from.as_str()))
+        .collect();
+    assert_eq!(edges, vec![(1, "report")]);
+    assert_eq!(depth1.edges[0].lines, vec![17]);
+
+    let depth3 = index.callers("total_area", 3, all());
+    let edges: Vec<(u8, &str, &str)> = depth3
+        .edges
+        .iter()
+        .map(|e| (e.depth, e.from.as_str(), e.to.as_str()))
+        .collect();
+    assert_eq!(
+        edges,
+        vec![(1, "report", "total_area"), (2, "main", "report")]
+    );
+    // Depth is capped at 3.
+    assert_eq!(index.callers("total_area", 9, all()).depth, 3);
+}
+
+#[test]
+fn callees_resolve_to_definitions() {
+    let (_dir, index) = project();
+    let graph = index.callees("main", 1, all());
+    let rust: Vec<(&str, &str, Option<&str>)> = graph
+        .edges
+        .iter()
+        .filter(|e| e.path == "src/main.rs")
+        .map(|e| {
+            (
+                e.from.as_str(),
+                e.to.as_str(),
+                e.to_symbol.as_ref().map(|s| s.path.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rust,
+        vec![
+            ("main", "make_circle", Some("src/main.rs")),
+            ("main", "report", Some("src/main.rs"))
+        ]
+    );
+    let graph = index.callees("make_circle", 2, all());
+    let edges: Vec<(u8, &str, &str)> = graph
+        .edges
+        .iter()
+        .map(|e| (e.depth, e.from.as_str(), e.to.as_str()))
+        .collect();
+    assert_eq!(edges, vec![(1, "make_circle", "new")]);
+    let new = graph.edges[0].to_symbol.as_ref().unwrap();
+    assert_eq!(new.qualified_name, "Circle::new");
+
+    let graph = index.callees("report", 2, all());
+    let tos: Vec<(u8, &str)> = graph
+        .edges
+        .iter()
+        .map(|e| (e.depth, e.to.as_str()))
+        .collect();
+    assert!(tos.contains(&(1, "total_area")));
+    assert!(tos.contains(&(2, "area")), "{tos:?}");
+}
+
+#[test]
+fn implementations_and_supertypes() {
+    let (_dir, index) = project();
+    let shape = index.implementations("Shape");
+    let found: Vec<(&str, &str)> = shape
+        .implementations
+        .iter()
+        .map(|r| (r.path.as_str(), r.implementor.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("py/geometry.py", "Circle"),
+            ("src/shapes.rs", "Circle"),
+            ("src/shapes.rs", "Square")
+        ]
+    );
+    // A Rust `impl Shape for Circle` block points at the struct.
+    let rust_circle = shape
+        .implementations
+        .iter()
+        .find(|r| r.path == "src/shapes.rs")
+        .unwrap();
+    assert_eq!(
+        rust_circle.symbol.as_ref().unwrap().kind,
+        SymbolKind::Struct
+    );
+
+    let view = index.implementations("View");
+    assert_eq!(view.implementations.len(), 1);
+    assert_eq!(view.implementations[0].implementor, "CircleView");
+
+    let circle = index.implementations("CircleView");
+    assert_eq!(circle.supertypes.len(), 1);
+    assert_eq!(circle.supertypes[0].supertype, "View");
+    assert_eq!(
+        circle.supertypes[0].symbol.as_ref().unwrap().path,
+        "web/view.ts"
+    );
+}
+
+#[test]
+fn imports_resolve_to_files() {
+    let (_dir, index) = project();
+    let resolved = |path: &str| -> Vec<(String, Vec<String>)> {
+        index
+            .imports(path)
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.module, i.resolved))
+            .collect()
+    };
+    assert_eq!(
+        resolved("web/app.ts"),
+        vec![
+            ("./view".to_string(), vec!["web/view.ts".to_string()]),
+            ("./format".to_string(), vec!["web/format.ts".to_string()]),
+        ]
+    );
+    assert_eq!(
+        resolved("src/main.rs"),
+        vec![
+            ("shapes".to_string(), vec!["src/shapes.rs".to_string()]),
+            ("util".to_string(), vec!["src/util/mod.rs".to_string()]),
+            (
+                "crate::shapes".to_string(),
+                vec!["src/shapes.rs".to_string()]
+            ),
+        ]
+    );
+    assert_eq!(
+        resolved("c/main.c"),
+        vec![
+            ("stdio.h".to_string(), vec![]),
+            ("list.h".to_string(), vec!["c/list.h".to_string()]),
+        ]
+    );
+    assert_eq!(
+        resolved("go/main.go"),
+        vec![(
+            "example.com/app/server".to_string(),
+            vec!["go/server/server.go".to_string()]
+        )]
+    );
+    assert_eq!(
+        resolved("py/main.py"),
+        vec![(".geometry".to_string(), vec!["py/geometry.py".to_string()])]
+    );
+}
+
+#[test]
+fn dependents_of_a_file_or_a_module() {
+    let (_dir, index) = project();
+    let paths = |target: &str| -> Vec<String> {
+        index
+            .dependents(target, all())
+            .items
+            .into_iter()
+            .map(|d| format!("{}:{}", d.path, d.line))
+            .collect()
+    };
+    assert_eq!(paths("c/list.h"), vec!["c/list.c:1", "c/main.c:2"]);
+    assert_eq!(
+        paths("src/shapes.rs"),
+        vec!["src/main.rs:1", "src/main.rs:4"]
+    );
+    assert_eq!(paths("web/format.ts"), vec!["web/app.ts:2"]);
+    assert_eq!(paths("go/server/server.go"), vec!["go/main.go:3"]);
+    // By module name as written.
+    assert_eq!(paths("stdio.h"), vec!["c/main.c:1"]);
+    assert_eq!(paths("nothing.h"), Vec::<String>::new());
+}
+
+#[test]
+fn stats_count_everything() {
+    let (_dir, index) = project();
+    let stats = index.stats();
+    assert_eq!(stats.files, 16);
+    assert_eq!(stats.parsed_files, 16);
+    assert_eq!(stats.definitions, index.definition_count());
+    assert_eq!(stats.languages["rust"].files, 4);
+    assert_eq!(stats.languages["python"].files, 4);
+    assert!(stats.skipped.is_empty());
+    assert_eq!(stats.files_with_syntax_errors, 0);
+}

@@ -50,6 +50,11 @@ enum Role {
     Scope,
     ScopeName,
     ImportModule,
+    /// A comment, a candidate doc comment for the definition below it.
+    Comment,
+    /// A node that may stand between a doc comment and its definition
+    /// (`#[derive]`, `@decorator`, `template <...>`).
+    DocTransparent,
     /// A name that must not be tagged at all (a local variable that a broader
     /// upstream pattern would take for a definition).
     Suppress,
@@ -96,6 +101,8 @@ fn role_of(capture: &str) -> Role {
         "scope.name" => Role::ScopeName,
         "import.module" => Role::ImportModule,
         "ignore" => Role::Suppress,
+        "doc.comment" => Role::Comment,
+        "doc.skip" => Role::DocTransparent,
         _ => Role::Ignore,
     }
 }
@@ -250,6 +257,7 @@ impl Extractor {
         let mut tags: Vec<RawTag> = Vec::new();
         let mut scopes: Vec<RawScope> = Vec::new();
         let mut imports: Vec<(usize, usize, u32)> = Vec::new();
+        let mut doc_nodes: Vec<DocNode> = Vec::new();
         let mut matches = self.cursor.matches(&compiled.query, root, bytes);
         while let Some(m) = matches.next() {
             let mut role = None;
@@ -271,6 +279,15 @@ impl Extractor {
                     }
                     Role::Receiver => receiver = Some(cap.node),
                     Role::ScopeName => scope_name = Some(cap.node),
+                    role @ (Role::Comment | Role::DocTransparent) => {
+                        let n = cap.node;
+                        doc_nodes.push(DocNode {
+                            start_byte: n.start_byte(),
+                            end_byte: n.end_byte(),
+                            start_row: n.start_position().row,
+                            comment: role == Role::Comment,
+                        });
+                    }
                     Role::ImportModule => {
                         let n = cap.node;
                         imports.push((n.start_byte(), n.end_byte(), line_of(n)));
@@ -301,6 +318,7 @@ impl Extractor {
             }
         }
         drop(matches);
+        doc_nodes.sort_unstable_by_key(|d| d.start_byte);
 
         // 2. One tag per name: definitions beat references, earlier patterns
         //    (ours) beat later ones (upstream's).
@@ -425,7 +443,7 @@ impl Extractor {
             let name_ref = out.intern(name);
             let container = out.push_str(&def_container[i]);
             let signature = out.push_str(&signature(source, tag.node));
-            let doc = out.push_str(&doc_comment(lang, source, tag.node));
+            let doc = out.push_str(&doc_comment(lang, source, tag.node, &doc_nodes));
             out.file.definitions.push(Definition {
                 name: name_ref,
                 kind,
@@ -650,37 +668,26 @@ const BODY_KINDS: &[&str] = &[
     "do_block",
 ];
 
-/// The node whose text and leading comments belong to a definition: the
-/// definition itself, or a wrapper on the same lines (`export function f`,
-/// `const f = () => {}`), or with `decorators`, a decorated definition or a
-/// template declaration.
-fn anchor(node: Node, decorators: bool) -> Node {
-    let mut anchor = node;
-    for _ in 0..4 {
-        let Some(parent) = anchor.parent() else { break };
-        if parent.parent().is_none() {
-            break;
-        }
-        let same_lines = parent.start_position().row == anchor.start_position().row
-            && parent.end_position().row == anchor.end_position().row
-            && parent.named_child_count() <= 2;
-        let wrapper = decorators
-            && matches!(
-                parent.kind(),
-                "decorated_definition" | "template_declaration" | "export_statement"
-            );
-        if !(same_lines || wrapper) {
-            break;
-        }
-        anchor = parent;
+/// Where a declaration's header starts: at the start of its line when only
+/// keywords precede the definition there (`export const f = ...`,
+/// `type Store struct`), else at the definition itself.
+fn header_start(source: &str, start: usize) -> usize {
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let prefix = &source[line_start..start];
+    let only_keywords = prefix
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c.is_whitespace());
+    if only_keywords {
+        line_start + (prefix.len() - prefix.trim_start().len())
+    } else {
+        start
     }
-    anchor
 }
 
 /// The declaration header: the text before the body, whitespace collapsed,
 /// without leading annotations.
 fn signature(source: &str, node: Node) -> String {
-    let start = anchor(node, false).start_byte();
+    let start = header_start(source, node.start_byte());
     let mut end = node.end_byte();
     let mut cursor = node.walk();
     let body = node.child_by_field_name("body").or_else(|| {
@@ -728,47 +735,52 @@ fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
-fn is_comment(node: Node) -> bool {
-    node.kind().contains("comment")
+/// A comment or a node that may separate a doc comment from its definition.
+struct DocNode {
+    start_byte: usize,
+    end_byte: usize,
+    start_row: usize,
+    comment: bool,
 }
 
-/// Nodes that may stand between a doc comment and what it documents.
-fn is_attribute(node: Node) -> bool {
-    matches!(
-        node.kind(),
-        "attribute_item" | "attribute_list" | "annotation" | "decorator" | "attribute"
-    )
-}
-
-/// The doc comment above a definition, or its docstring (Python).
-fn doc_comment(lang: Language, source: &str, node: Node) -> String {
+/// The doc comment above a definition, or its docstring (Python): the comments
+/// that each start their line and end on the line before the definition (or
+/// before another comment of the block), skipping attributes and decorators.
+fn doc_comment(lang: Language, source: &str, node: Node, doc_nodes: &[DocNode]) -> String {
     if lang == Language::Python
         && let Some(doc) = python_docstring(source, node)
     {
         return doc;
     }
-    let anchor = anchor(node, true);
+    // Only whitespace may separate the doc from the definition's header.
+    let mut boundary = header_start(source, node.start_byte());
+    let mut expected_row = node.start_position().row;
     let mut lines: Vec<&str> = Vec::new();
-    let mut expected_row = anchor.start_position().row;
-    let mut sibling = anchor.prev_sibling();
-    while let Some(s) = sibling {
-        if is_attribute(s) {
-            expected_row = s.start_position().row;
-            sibling = s.prev_sibling();
-            continue;
-        }
-        if !is_comment(s) || s.end_position().row + 1 < expected_row {
+    let before = doc_nodes.partition_point(|d| d.end_byte <= node.start_byte());
+    for d in doc_nodes[..before].iter().rev() {
+        // Line comments may include their newline.
+        let text = source[d.start_byte..d.end_byte].trim_end();
+        let end_row = d.start_row + text.bytes().filter(|&b| b == b'\n').count();
+        let gap = source
+            .get(d.start_byte + text.len()..boundary)
+            .unwrap_or("x");
+        if end_row + 1 < expected_row || !gap.trim().is_empty() {
             break;
         }
-        let text = node_text(source, s);
-        if let Some(prefixes) = lang.doc_comment_prefixes()
-            && !prefixes.iter().any(|p| text.starts_with(p))
-        {
+        boundary = d.start_byte;
+        expected_row = d.start_row;
+        if !d.comment {
+            continue;
+        }
+        let line_start = source[..d.start_byte].rfind('\n').map_or(0, |i| i + 1);
+        let starts_line = source[line_start..d.start_byte].trim().is_empty();
+        let wanted_prefix = lang
+            .doc_comment_prefixes()
+            .is_none_or(|prefixes| prefixes.iter().any(|p| text.starts_with(p)));
+        if !starts_line || !wanted_prefix {
             break;
         }
         lines.push(text);
-        expected_row = s.start_position().row;
-        sibling = s.prev_sibling();
         if lines.len() > 200 {
             break;
         }

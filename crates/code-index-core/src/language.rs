@@ -265,9 +265,10 @@ impl Language {
         }
     }
 
-    /// The complete query source: our patterns, then upstream's.
+    /// The complete query source: comments, our patterns, then upstream's.
     pub fn full_query(self) -> String {
-        let mut q = String::from(self.own_query());
+        let mut q = String::from(self.doc_query());
+        q.push_str(self.own_query());
         q.push('\n');
         q.push_str(self.upstream_query());
         if matches!(self, Language::TypeScript | Language::Tsx) {
@@ -275,6 +276,30 @@ impl Language {
             q.push_str(tree_sitter_javascript::TAGS_QUERY);
         }
         q
+    }
+
+    /// Node kinds of comments, and of nodes that may stand between a doc comment
+    /// and its definition, as a query that captures them.
+    fn doc_query(self) -> &'static str {
+        match self {
+            Language::Rust => {
+                "[(line_comment) (block_comment)] @doc.comment\n(attribute_item) @doc.skip\n"
+            }
+            Language::Python => "(comment) @doc.comment\n(decorator) @doc.skip\n",
+            Language::JavaScript | Language::TypeScript | Language::Tsx => {
+                "(comment) @doc.comment\n(decorator) @doc.skip\n"
+            }
+            Language::Cpp => "(comment) @doc.comment\n(template_parameter_list) @doc.skip\n",
+            Language::Java | Language::Kotlin => "[(line_comment) (block_comment)] @doc.comment\n",
+            Language::Scala => "[(comment) (block_comment)] @doc.comment\n",
+            Language::Swift => "[(comment) (multiline_comment)] @doc.comment\n",
+            Language::Go
+            | Language::C
+            | Language::CSharp
+            | Language::Ruby
+            | Language::Php
+            | Language::Bash => "(comment) @doc.comment\n",
+        }
     }
 
     /// Doc comments must start with one of these to count (Rust's `///`); `None`

@@ -24,6 +24,7 @@
 //! [`index`] keeps them with name maps; [`build`] brings an index up to date in
 //! parallel; [`query`] answers questions; [`snapshot`] saves and loads.
 
+pub mod alloc;
 pub mod build;
 pub mod discover;
 pub mod extract;

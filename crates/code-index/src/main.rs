@@ -31,7 +31,11 @@ enum Command {
     Index(index_cmd::IndexArgs),
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
+    code_index_core::alloc::use_mimalloc_for_parsers();
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {

@@ -1,0 +1,308 @@
+//! `code-index-bench`: indexes real corpora cold and warm with the release
+//! `code-index` binary, runs `ctags -R` on the same trees in the same run,
+//! measures parse-only time and name lookups, and prints a Markdown table.
+//!
+//! Run it through `bench/run.sh`, which fetches the corpora and builds first.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use code_index_core::discover::{self, DiscoverOptions};
+use code_index_core::snapshot;
+use code_index_core::{Index, Language, PageRequest, ReferenceFilter, SymbolFilter};
+use rayon::prelude::*;
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(about = "Benchmarks code-index on real corpora against ctags")]
+struct Args {
+    /// Corpora to measure (directories under --corpora-dir).
+    #[arg(required = true)]
+    corpora: Vec<String>,
+    /// Where bench/fetch-corpora.sh put them.
+    #[arg(long, env = "CODE_INDEX_CORPORA")]
+    corpora_dir: Option<PathBuf>,
+    /// The code-index binary to measure (default: next to this one).
+    #[arg(long)]
+    binary: Option<PathBuf>,
+    /// Name lookups to time per corpus.
+    #[arg(long, default_value_t = 2000)]
+    lookups: usize,
+    /// Also write the results as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Do not run ctags.
+    #[arg(long)]
+    skip_ctags: bool,
+}
+
+/// Wall time and peak memory of one child process.
+#[derive(Clone, Copy, Debug, Serialize)]
+struct Run {
+    seconds: f64,
+    peak_rss_mib: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Latency {
+    samples: usize,
+    p50_us: f64,
+    p99_us: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct CorpusResult {
+    corpus: String,
+    source_files: usize,
+    source_mib: f64,
+    files_listed: u64,
+    definitions: u64,
+    references: u64,
+    parse_only_seconds: f64,
+    cold: Run,
+    warm: Run,
+    ctags: Option<Run>,
+    snapshot_mib: f64,
+    definitions_lookup: Latency,
+    references_lookup: Latency,
+}
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> anyhow::Result<()> {
+    code_index_core::alloc::use_mimalloc_for_parsers();
+    let args = Args::parse();
+    let corpora_dir = match &args.corpora_dir {
+        Some(dir) => dir.clone(),
+        None => PathBuf::from(std::env::var("HOME").context("HOME is not set")?)
+            .join(".cache/code-index-corpora"),
+    };
+    let binary = match &args.binary {
+        Some(b) => b.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("the bench binary has no directory")?
+            .join("code-index"),
+    };
+    anyhow::ensure!(
+        binary.exists(),
+        "{} not found: build it with `cargo build --release -p code-index`",
+        binary.display()
+    );
+    let mut results = Vec::new();
+    for name in &args.corpora {
+        let dir = corpora_dir.join(name);
+        anyhow::ensure!(
+            dir.is_dir(),
+            "corpus {name} is not in {}: run bench/fetch-corpora.sh {name}",
+            corpora_dir.display()
+        );
+        eprintln!("== {name}");
+        let result =
+            measure(name, &dir, &binary, &args).with_context(|| format!("measuring {name}"))?;
+        eprintln!("{}", serde_json::to_string_pretty(&result)?);
+        results.push(result);
+    }
+    print_table(&results);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
+    }
+    Ok(())
+}
+
+fn measure(name: &str, dir: &Path, binary: &Path, args: &Args) -> anyhow::Result<CorpusResult> {
+    let root = discover::canonical_root(dir)?;
+    let _ = std::fs::remove_dir_all(root.join(snapshot::STATE_DIR));
+
+    // What the index would parse.
+    let found = discover::discover(&root, &DiscoverOptions::default())?;
+    let sources: Vec<(PathBuf, Language)> = found
+        .files
+        .iter()
+        .filter(|f| f.size <= code_index_core::discover::DEFAULT_MAX_FILE_SIZE)
+        .filter_map(|f| Language::from_path(Path::new(&f.path)).map(|l| (root.join(&f.path), l)))
+        .collect();
+    let source_bytes: u64 = found
+        .files
+        .iter()
+        .filter(|f| f.size <= code_index_core::discover::DEFAULT_MAX_FILE_SIZE)
+        .filter(|f| Language::from_path(Path::new(&f.path)).is_some())
+        .map(|f| f.size)
+        .sum();
+
+    // Parse only, on every core, as the index does.
+    let started = Instant::now();
+    sources.par_iter().for_each(|(path, lang)| {
+        if let Ok(bytes) = std::fs::read(path) {
+            let text = String::from_utf8_lossy(&bytes);
+            code_index_core::extract::parse_only(*lang, &text);
+        }
+    });
+    let parse_only = started.elapsed();
+
+    let (cold, summary) = run_index(binary, &root, true)?;
+    let (warm, _) = run_index(binary, &root, false)?;
+    let ctags = if args.skip_ctags {
+        None
+    } else {
+        Some(run_ctags(&root)?)
+    };
+
+    let snapshot_path = snapshot::snapshot_path(&root);
+    let snapshot_bytes = std::fs::metadata(&snapshot_path)?.len();
+    let index = Index::load(&root, &snapshot_path)?;
+    let (definitions_lookup, references_lookup) = time_lookups(&index, args.lookups);
+    let stats = &summary["stats"];
+    Ok(CorpusResult {
+        corpus: name.to_string(),
+        source_files: sources.len(),
+        source_mib: source_bytes as f64 / (1 << 20) as f64,
+        files_listed: stats["files"].as_u64().unwrap_or(0),
+        definitions: stats["definitions"].as_u64().unwrap_or(0),
+        references: stats["references"].as_u64().unwrap_or(0),
+        parse_only_seconds: parse_only.as_secs_f64(),
+        cold,
+        warm,
+        ctags,
+        snapshot_mib: snapshot_bytes as f64 / (1 << 20) as f64,
+        definitions_lookup,
+        references_lookup,
+    })
+}
+
+fn run_index(binary: &Path, root: &Path, cold: bool) -> anyhow::Result<(Run, serde_json::Value)> {
+    let out = std::env::temp_dir().join(format!("code-index-bench-{}.json", std::process::id()));
+    let mut cmd = Command::new(binary);
+    cmd.arg("index").arg("--root").arg(root).arg("--json");
+    if cold {
+        cmd.arg("--cold");
+    }
+    cmd.stdout(std::fs::File::create(&out)?);
+    let run = timed(cmd)?;
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&out)?)?;
+    let _ = std::fs::remove_file(&out);
+    Ok((run, summary))
+}
+
+fn run_ctags(root: &Path) -> anyhow::Result<Run> {
+    let tags = std::env::temp_dir().join(format!("code-index-bench-{}.tags", std::process::id()));
+    let mut cmd = Command::new("ctags");
+    cmd.current_dir(root)
+        .arg("-R")
+        .arg("-f")
+        .arg(&tags)
+        .arg(".");
+    cmd.stdout(std::process::Stdio::null());
+    let run = timed(cmd).context("running ctags (apt-get install universal-ctags)")?;
+    let _ = std::fs::remove_file(&tags);
+    Ok(run)
+}
+
+/// Runs a command to completion, measuring wall time and the child's peak RSS.
+fn timed(mut cmd: Command) -> anyhow::Result<Run> {
+    let started = Instant::now();
+    let child = cmd.spawn().with_context(|| format!("starting {cmd:?}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our child, not yet waited for; the pointers are valid.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let seconds = started.elapsed().as_secs_f64();
+    if waited != pid {
+        bail!("waiting for {cmd:?} failed");
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("{cmd:?} failed with status {status}");
+    }
+    std::mem::forget(child);
+    Ok(Run {
+        seconds,
+        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+    })
+}
+
+/// Times `definitions` and `references` for names taken evenly from the index.
+fn time_lookups(index: &Index, samples: usize) -> (Latency, Latency) {
+    let mut names: Vec<String> = index
+        .files()
+        .flat_map(|(_, f)| f.definitions.iter().map(move |d| f.def_name(d).to_string()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let step = (names.len() / samples.max(1)).max(1);
+    let picked: Vec<&String> = names.iter().step_by(step).take(samples).collect();
+    let filter = SymbolFilter::default();
+    let refs_filter = ReferenceFilter::default();
+    let mut defs = Vec::with_capacity(picked.len());
+    let mut refs = Vec::with_capacity(picked.len());
+    for name in &picked {
+        let started = Instant::now();
+        let page = index.definitions(name, None, &filter, PageRequest::default());
+        defs.push(started.elapsed());
+        std::hint::black_box(page);
+        let started = Instant::now();
+        let page = index.references(name, &refs_filter, PageRequest::default());
+        refs.push(started.elapsed());
+        std::hint::black_box(page);
+    }
+    (latency(defs), latency(refs))
+}
+
+fn latency(mut samples: Vec<Duration>) -> Latency {
+    samples.sort_unstable();
+    let at = |q: f64| {
+        samples
+            .get(((samples.len() as f64 - 1.0) * q).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1e6)
+    };
+    Latency {
+        samples: samples.len(),
+        p50_us: at(0.5),
+        p99_us: at(0.99),
+    }
+}
+
+fn print_table(results: &[CorpusResult]) {
+    println!(
+        "| corpus | files | MiB | definitions | references | parse only | cold | cold / parse | ctags -R | cold / ctags | warm | warm / cold | peak RSS cold | snapshot | files/s | symbols/s | definitions p50 / p99 | references p50 / p99 |"
+    );
+    println!(
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for r in results {
+        let ctags = r
+            .ctags
+            .map_or("-".to_string(), |c| format!("{:.2} s", c.seconds));
+        let ratio = r.ctags.map_or("-".to_string(), |c| {
+            format!("{:.1}×", r.cold.seconds / c.seconds)
+        });
+        println!(
+            "| {} | {} | {:.1} | {} | {} | {:.2} s | {:.2} s | {:.2}× | {} | {} | {:.2} s | {:.1}% | {:.0} MiB | {:.1} MiB | {:.0} | {:.0} | {:.0} / {:.0} µs | {:.0} / {:.0} µs |",
+            r.corpus,
+            r.source_files,
+            r.source_mib,
+            r.definitions,
+            r.references,
+            r.parse_only_seconds,
+            r.cold.seconds,
+            r.cold.seconds / r.parse_only_seconds,
+            ctags,
+            ratio,
+            r.warm.seconds,
+            100.0 * r.warm.seconds / r.cold.seconds,
+            r.cold.peak_rss_mib,
+            r.snapshot_mib,
+            r.files_listed as f64 / r.cold.seconds,
+            (r.definitions + r.references) as f64 / r.cold.seconds,
+            r.definitions_lookup.p50_us,
+            r.definitions_lookup.p99_us,
+            r.references_lookup.p50_us,
+            r.references_lookup.p99_us,
+        );
+    }
+}

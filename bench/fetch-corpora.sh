@@ -99,6 +99,9 @@ get_c_linux() {
   local tmp; tmp=$(debian_package linux-source-6.1)
   mkdir -p "$1"
   tar -xaf "$tmp"/unpacked/usr/src/linux-source-*.tar.* --strip-components=1 -C "$1"
+  # Debian's packaging appends "/*" to the top-level .gitignore, which would
+  # make a gitignore-aware indexer skip the whole tree: restore upstream's.
+  sed -i '/^# Debian packaging/,$d' "$1/.gitignore"
   cp "$tmp/SOURCE" "$1/SOURCE"
   rm -rf "$tmp"
 }

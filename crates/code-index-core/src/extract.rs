@@ -448,9 +448,8 @@ impl Extractor {
                 name: name_ref,
                 kind,
                 span: span_of(tag.node),
-                start_byte: tag.node.start_byte() as u32,
-                end_byte: tag.node.end_byte() as u32,
-                name_span: span_of(tag.name_node),
+                name_line: tag.name_node.start_position().row as u32 + 1,
+                name_col: tag.name_node.start_position().column as u32 + 1,
                 parent: def_parent[i],
                 container,
                 signature,
@@ -526,6 +525,7 @@ impl Extractor {
                 out.file.imports.push(Import { module, line });
             }
         }
+        out.file.shrink_to_fit();
         Ok(())
     }
 }

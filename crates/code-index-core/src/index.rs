@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::language::Language;
 use crate::model::{FileSymbols, SkipReason, StrRef};
@@ -25,13 +26,9 @@ pub struct Posting {
     pub item: u32,
 }
 
-/// The definitions sharing one name.
-#[derive(Debug, Default)]
-pub(crate) struct NameEntry {
-    /// The name in lower case, for case-insensitive search.
-    pub lower: Box<str>,
-    pub postings: Vec<Posting>,
-}
+/// The items sharing one name. Most names have one or two, which fit inline
+/// without an allocation of their own.
+pub(crate) type Postings = SmallVec<[Posting; 2]>;
 
 /// The index of one root.
 #[derive(Debug)]
@@ -42,8 +39,8 @@ pub struct Index {
     pub(crate) by_path: FxHashMap<String, FileId>,
     /// Files by file name (`mod.rs`, `list.h`), for resolving imports.
     pub(crate) by_file_name: FxHashMap<String, Vec<FileId>>,
-    pub(crate) defs: FxHashMap<Box<str>, NameEntry>,
-    pub(crate) refs: FxHashMap<Box<str>, Vec<Posting>>,
+    pub(crate) defs: FxHashMap<Box<str>, Postings>,
+    pub(crate) refs: FxHashMap<Box<str>, Postings>,
     definition_count: usize,
     reference_count: usize,
 }
@@ -151,14 +148,8 @@ impl Index {
         for (name, items) in grouped(file.definitions.iter().map(|d| d.name)) {
             let text = file.str(name);
             let postings = match self.defs.get_mut(text) {
-                Some(entry) => &mut entry.postings,
-                None => {
-                    let entry = self.defs.entry(text.into()).or_insert_with(|| NameEntry {
-                        lower: text.to_lowercase().into(),
-                        postings: Vec::new(),
-                    });
-                    &mut entry.postings
-                }
+                Some(p) => p,
+                None => self.defs.entry(text.into()).or_default(),
             };
             postings.extend(items.iter().map(|&item| Posting { file: id, item }));
         }
@@ -191,9 +182,9 @@ impl Index {
         let file = self.files.get_mut(id as usize)?.take()?;
         for (name, _) in grouped(file.definitions.iter().map(|d| d.name)) {
             let text = file.str(name);
-            if let Some(entry) = self.defs.get_mut(text) {
-                entry.postings.retain(|p| p.file != id);
-                if entry.postings.is_empty() {
+            if let Some(postings) = self.defs.get_mut(text) {
+                postings.retain(|p| p.file != id);
+                if postings.is_empty() {
                     self.defs.remove(text);
                 }
             }
@@ -274,11 +265,14 @@ impl Index {
             entry.references += file.references.len();
         }
         let posting = std::mem::size_of::<Posting>();
-        for (name, entry) in &self.defs {
-            memory += name.len() * 2 + entry.postings.capacity() * posting + 48;
-        }
-        for (name, postings) in &self.refs {
-            memory += name.len() + postings.capacity() * posting + 40;
+        let entry = std::mem::size_of::<(Box<str>, Postings)>() + 8;
+        for (name, postings) in self.defs.iter().chain(&self.refs) {
+            let spilled = if postings.spilled() {
+                postings.capacity() * posting
+            } else {
+                0
+            };
+            memory += name.len() + entry + spilled;
         }
         memory += self.by_path.keys().map(|k| k.len() + 40).sum::<usize>();
         stats.memory_bytes = memory;

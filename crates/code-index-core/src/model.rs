@@ -230,11 +230,9 @@ pub struct Definition {
     pub kind: SymbolKind,
     /// The whole declaration, body included.
     pub span: Span,
-    /// Byte offsets of the whole declaration, for reading its source.
-    pub start_byte: u32,
-    pub end_byte: u32,
-    /// The identifier that names it.
-    pub name_span: Span,
+    /// Line and column of the identifier that names it (see [`Definition::name_span`]).
+    pub name_line: u32,
+    pub name_col: u32,
     /// Index (in the same file) of the innermost enclosing definition, or [`NONE`].
     pub parent: u32,
     /// The qualified name of what contains it (`"Foo"` for `Foo::bar`), which may be
@@ -244,6 +242,18 @@ pub struct Definition {
     pub signature: StrRef,
     /// The doc comment or docstring, at most 500 characters.
     pub doc: StrRef,
+}
+
+impl Definition {
+    /// The identifier that names the definition (always on one line).
+    pub fn name_span(&self) -> Span {
+        Span {
+            start_line: self.name_line,
+            start_col: self.name_col,
+            end_line: self.name_line,
+            end_col: self.name_col + self.name.len,
+        }
+    }
 }
 
 /// One reference to a name in a file.
@@ -384,6 +394,15 @@ impl FileSymbols {
             let sep = self.language.map_or(".", |l| l.separator());
             format!("{container}{sep}{name}")
         }
+    }
+
+    /// Releases spare capacity: a file is built once and then only read.
+    pub fn shrink_to_fit(&mut self) {
+        self.strings.shrink_to_fit();
+        self.definitions.shrink_to_fit();
+        self.references.shrink_to_fit();
+        self.imports.shrink_to_fit();
+        self.relations.shrink_to_fit();
     }
 
     /// Approximate heap bytes held by this file's symbols.

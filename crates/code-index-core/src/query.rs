@@ -13,7 +13,7 @@ use nucleo_matcher::{Config, Matcher, Utf32Str};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-use crate::index::{FileId, Index, NameEntry, Posting, file_name};
+use crate::index::{FileId, Index, Posting, Postings, file_name};
 use crate::language::Language;
 use crate::model::{Definition, FileSymbols, NONE, RefKind, Span, SymbolKind};
 
@@ -168,7 +168,7 @@ impl Symbol {
             language: file.language,
             path: file.path.clone(),
             span: def.span,
-            name_span: def.name_span,
+            name_span: def.name_span(),
             container: file.str(def.container).to_string(),
             signature: file.str(def.signature).to_string(),
             doc: file.str(def.doc).to_string(),
@@ -437,33 +437,28 @@ impl Index {
         let typos = allowed_typos(lower.chars().count());
         let mut buf = Vec::new();
 
-        // (match kind, negated score, entry name, entry)
-        let mut names: Vec<(MatchKind, i64, &str, &NameEntry)> = Vec::new();
-        for (text, entry) in &self.defs {
-            let cand = &*entry.lower;
-            let (kind, score) = if cand == lower {
-                (MatchKind::Exact, 0)
-            } else if cand.starts_with(&lower) {
-                (MatchKind::Prefix, 0)
-            } else if cand.contains(&lower) {
-                (MatchKind::Substring, 0)
-            } else if lower.len() >= 2 {
-                let subsequence = atom.score(Utf32Str::new(cand, &mut buf), &mut matcher);
-                match subsequence {
-                    Some(score) => (MatchKind::Fuzzy, -(score as i64)),
-                    None if typos > 0 && cand.len().abs_diff(lower.len()) <= typos => {
-                        let distance = strsim::osa_distance(cand, &lower);
-                        if distance > typos {
-                            continue;
+        // (match kind, score (lower is better), name, postings)
+        let mut names: Vec<(MatchKind, i64, &str, &Postings)> = Vec::new();
+        for (text, postings) in &self.defs {
+            let (kind, score) = match case_insensitive_match(text, &lower) {
+                Some(kind) => (kind, 0),
+                None if lower.len() >= 2 => {
+                    let subsequence = atom.score(Utf32Str::new(text, &mut buf), &mut matcher);
+                    match subsequence {
+                        Some(score) => (MatchKind::Fuzzy, -(score as i64)),
+                        None if typos > 0 && text.len().abs_diff(lower.len()) <= typos => {
+                            let distance = strsim::osa_distance(&text.to_lowercase(), &lower);
+                            if distance > typos {
+                                continue;
+                            }
+                            (MatchKind::Fuzzy, 1000 * distance as i64)
                         }
-                        (MatchKind::Fuzzy, 1000 * distance as i64)
+                        None => continue,
                     }
-                    None => continue,
                 }
-            } else {
-                continue;
+                None => continue,
             };
-            names.push((kind, score, text, entry));
+            names.push((kind, score, text, postings));
         }
 
         struct Hit<'a> {
@@ -471,9 +466,9 @@ impl Index {
             posting: Posting,
         }
         let mut hits: Vec<Hit> = Vec::new();
-        for (kind, score, text, entry) in names {
+        for (kind, score, text, postings) in names {
             let case_mismatch = text != name;
-            for &p in &entry.postings {
+            for &p in postings {
                 let Some((file, def)) = self.def(p) else {
                     continue;
                 };
@@ -528,14 +523,16 @@ impl Index {
     ) -> Vec<Posting> {
         let (qualifier, base) = split_qualified(name);
         let mut postings: Vec<Posting> = match self.defs.get(base) {
-            Some(entry) => entry.postings.clone(),
+            Some(postings) => postings.to_vec(),
             None => {
                 // No exact-case match: accept any case.
                 let lower = base.to_lowercase();
                 self.defs
-                    .values()
-                    .filter(|e| *e.lower == lower)
-                    .flat_map(|e| e.postings.iter().copied())
+                    .iter()
+                    .filter(|(name, _)| {
+                        case_insensitive_match(name, &lower) == Some(MatchKind::Exact)
+                    })
+                    .flat_map(|(_, postings)| postings.iter().copied())
                     .collect()
             }
         };
@@ -730,15 +727,19 @@ impl Index {
                 .find(|(_, c)| is_ident_char(*c))
                 .map_or(1, |(i, _)| i as u32 + 1),
         };
+        // Nested definitions start later and end sooner than their containers.
         let enclosing = file
             .definitions
             .iter()
             .filter(|d| d.span.contains(line, column))
-            .min_by_key(|d| (d.end_byte - d.start_byte, std::cmp::Reverse(d.start_byte)));
+            .max_by_key(|d| {
+                (
+                    (d.span.start_line, d.span.start_col),
+                    std::cmp::Reverse((d.span.end_line, d.span.end_col)),
+                )
+            });
         let defines = file.definitions.iter().find(|d| {
-            d.name_span.start_line == line
-                && (d.name_span.start_col..d.name_span.end_col.max(d.name_span.start_col + 1))
-                    .contains(&column)
+            d.name_line == line && (d.name_col..d.name_col + d.name.len.max(1)).contains(&column)
         });
         let reference = file
             .references
@@ -1271,6 +1272,44 @@ fn module_matches(module: &str, target: &str) -> bool {
     let m = normalize_container(module);
     let t = normalize_container(target);
     m == t || m.ends_with(&format!(".{t}"))
+}
+
+/// How `name` matches a lower-case query, ignoring case: exactly, as a prefix
+/// or as a substring. ASCII names, nearly all of them, are compared without
+/// allocating.
+fn case_insensitive_match(name: &str, lower_query: &str) -> Option<MatchKind> {
+    if !name.is_ascii() {
+        let lower = name.to_lowercase();
+        return if lower == lower_query {
+            Some(MatchKind::Exact)
+        } else if lower.starts_with(lower_query) {
+            Some(MatchKind::Prefix)
+        } else if lower.contains(lower_query) {
+            Some(MatchKind::Substring)
+        } else {
+            None
+        };
+    }
+    let (n, q) = (name.as_bytes(), lower_query.as_bytes());
+    if n.len() < q.len() {
+        return None;
+    }
+    let equal_at = |at: usize| {
+        n[at..at + q.len()]
+            .iter()
+            .zip(q)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    };
+    if equal_at(0) {
+        return Some(if n.len() == q.len() {
+            MatchKind::Exact
+        } else {
+            MatchKind::Prefix
+        });
+    }
+    (1..=n.len() - q.len())
+        .any(equal_at)
+        .then_some(MatchKind::Substring)
 }
 
 fn is_ident_char(c: char) -> bool {

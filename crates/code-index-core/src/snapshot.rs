@@ -3,7 +3,9 @@
 //! Layout: a 40-byte header — magic `CODEIDX\0`, format version (u32), flags
 //! (u32, zero), fingerprint of the extraction queries (u64), payload length
 //! (u64), xxh3 checksum of the payload (u64), all little-endian — then the
-//! payload, the postcard encoding of [`SnapshotBody`].
+//! payload: the root and then each file, every one a frame of its length (u32
+//! little-endian) and its postcard encoding. Frames let a snapshot be written
+//! and read one file at a time, never holding the whole encoding in memory.
 //!
 //! Invariants: a snapshot is written to a temporary file and renamed into
 //! place, so a reader sees the old or the new one, never half of one; a
@@ -14,15 +16,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use serde::ser::{SerializeSeq, Serializer};
-use serde::{Deserialize, Serialize};
-
 use crate::index::Index;
 use crate::language::Language;
 use crate::model::FileSymbols;
 
 /// Bumped whenever the layout of [`SnapshotBody`] or the model changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"CODEIDX\0";
 const HEADER_LEN: usize = 40;
 
@@ -50,14 +49,6 @@ pub enum SnapshotError {
     Checksum,
     #[error("snapshot payload does not decode: {0}")]
     Decode(String),
-}
-
-/// What a snapshot holds.
-#[derive(Debug, Deserialize)]
-pub struct SnapshotBody {
-    /// The root the snapshot was taken of (informational: paths are relative).
-    pub root: String,
-    pub files: Vec<FileSymbols>,
 }
 
 /// The snapshot path for a root.
@@ -90,84 +81,204 @@ pub fn ensure_state_dir(root: &Path) -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
-struct FilesOf<'a>(&'a Index);
+/// Largest frame accepted: far above any file the index keeps.
+const MAX_FRAME: usize = 1 << 30;
 
-impl Serialize for FilesOf<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for (_, file) in self.0.files() {
-            seq.serialize_element(file)?;
-        }
-        seq.end()
+/// Writes through to `inner`, hashing and counting what passes.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: xxhash_rust::xxh3::Xxh3,
+    len: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn frame(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let len = u32::try_from(bytes.len())
+            .map_err(|_| std::io::Error::other("a snapshot frame over 4 GiB"))?;
+        self.write_all(&len.to_le_bytes())?;
+        self.write_all(bytes)
     }
 }
 
-#[derive(Serialize)]
-struct BodyRef<'a> {
-    root: String,
-    files: FilesOf<'a>,
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn header(payload_len: u64, checksum: u64) -> [u8; HEADER_LEN] {
+    let mut header = [0u8; HEADER_LEN];
+    header[..8].copy_from_slice(MAGIC);
+    header[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header[16..24].copy_from_slice(&extraction_fingerprint().to_le_bytes());
+    header[24..32].copy_from_slice(&payload_len.to_le_bytes());
+    header[32..40].copy_from_slice(&checksum.to_le_bytes());
+    header
 }
 
 impl Index {
     /// Writes the snapshot atomically to `path`; returns its size in bytes.
     pub fn save(&self, path: &Path) -> Result<u64, SnapshotError> {
-        let body = BodyRef {
-            root: self.root().display().to_string(),
-            files: FilesOf(self),
-        };
-        let payload =
-            postcard::to_stdvec(&body).map_err(|e| SnapshotError::Decode(e.to_string()))?;
-        let mut header = Vec::with_capacity(HEADER_LEN);
-        header.extend_from_slice(MAGIC);
-        header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        header.extend_from_slice(&0u32.to_le_bytes());
-        header.extend_from_slice(&extraction_fingerprint().to_le_bytes());
-        header.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        header.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
-        debug_assert_eq!(header.len(), HEADER_LEN);
+        use std::io::{Seek, SeekFrom};
 
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-            out.write_all(&header)?;
-            out.write_all(&payload)?;
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            std::fs::rename(&tmp, path)
+        let write = || -> Result<u64, SnapshotError> {
+            let file = std::fs::File::create(&tmp)?;
+            let mut out = HashingWriter {
+                inner: std::io::BufWriter::with_capacity(1 << 20, file),
+                hasher: xxhash_rust::xxh3::Xxh3::new(),
+                len: 0,
+            };
+            out.inner.write_all(&[0u8; HEADER_LEN])?;
+            let mut buf = Vec::new();
+            encode(&self.root().display().to_string(), &mut buf)?;
+            out.frame(&buf)?;
+            out.write_all(&(self.len() as u64).to_le_bytes())?;
+            for (_, file) in self.files() {
+                encode(file, &mut buf)?;
+                out.frame(&buf)?;
+            }
+            let (payload_len, checksum) = (out.len, out.hasher.digest());
+            let mut file = out.inner.into_inner().map_err(|e| e.into_error())?;
+            file.seek(SeekFrom::Start(0))?;
+            file.write_all(&header(payload_len, checksum))?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            Ok(HEADER_LEN as u64 + payload_len)
         };
-        if let Err(err) = write() {
+        write().inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
-            return Err(err.into());
-        }
-        Ok((HEADER_LEN + payload.len()) as u64)
+        })
     }
 
-    /// Reads a snapshot into a fresh index for `root`.
+    /// Reads a snapshot into a fresh index for `root`. Files are decoded and
+    /// indexed as they are read; the index is returned only if the whole
+    /// payload matches its checksum.
     pub fn load(root: &Path, path: &Path) -> Result<Index, SnapshotError> {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
+        use std::io::Read;
+
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(SnapshotError::Missing(path.to_path_buf()));
             }
             Err(e) => return Err(e.into()),
         };
-        let body = decode(&bytes)?;
-        let mut index = Index::new(root);
-        for file in body.files {
-            index.upsert(file);
+        let file_len = file.metadata()?.len();
+        let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut head = Vec::with_capacity(HEADER_LEN);
+        (&mut input)
+            .take(HEADER_LEN as u64)
+            .read_to_end(&mut head)?;
+        let (payload_len, checksum) = check_header(&head)?;
+        let found = file_len.saturating_sub(HEADER_LEN as u64);
+        if found != payload_len {
+            return Err(SnapshotError::Truncated {
+                found,
+                expected: payload_len,
+            });
         }
-        Ok(index)
+
+        let mut reader = HashingReader {
+            inner: input,
+            hasher: xxhash_rust::xxh3::Xxh3::new(),
+        };
+        let mut decode = || -> Result<Index, SnapshotError> {
+            let mut buf = Vec::new();
+            let _root: String = reader.frame(&mut buf)?;
+            let mut count = [0u8; 8];
+            reader.read_exact(&mut count).map_err(truncated)?;
+            let count = u64::from_le_bytes(count);
+            let mut index = Index::new(root);
+            for _ in 0..count {
+                let file: FileSymbols = reader.frame(&mut buf)?;
+                index.upsert(file);
+            }
+            if std::io::copy(&mut reader, &mut std::io::sink())? != 0 {
+                return Err(SnapshotError::Decode(
+                    "trailing bytes after the last file".into(),
+                ));
+            }
+            Ok(index)
+        };
+        let decoded = decode();
+        // A payload that does not decode is most likely corrupt: say so when
+        // the checksum agrees.
+        if decoded.is_err() {
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        }
+        if reader.hasher.digest() != checksum {
+            return Err(SnapshotError::Checksum);
+        }
+        decoded
     }
 }
 
-/// Checks the header and decodes the payload.
-pub fn decode(bytes: &[u8]) -> Result<SnapshotBody, SnapshotError> {
-    if bytes.len() < HEADER_LEN {
-        if bytes.len() >= 8 && &bytes[..8] != MAGIC {
-            return Err(SnapshotError::BadMagic);
+/// Reads through from `inner`, hashing what passes.
+struct HashingReader<R> {
+    inner: R,
+    hasher: xxhash_rust::xxh3::Xxh3,
+}
+
+impl<R: std::io::Read> std::io::Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Read> HashingReader<R> {
+    /// Reads one length-prefixed frame and decodes it.
+    fn frame<T: serde::de::DeserializeOwned>(
+        &mut self,
+        buf: &mut Vec<u8>,
+    ) -> Result<T, SnapshotError> {
+        use std::io::Read;
+        let mut len = [0u8; 4];
+        self.read_exact(&mut len).map_err(truncated)?;
+        let len = u32::from_le_bytes(len) as usize;
+        if len > MAX_FRAME {
+            return Err(SnapshotError::Decode(format!("a frame of {len} bytes")));
         }
+        buf.resize(len, 0);
+        self.read_exact(buf).map_err(truncated)?;
+        postcard::from_bytes(buf).map_err(|e| SnapshotError::Decode(e.to_string()))
+    }
+}
+
+fn truncated(err: std::io::Error) -> SnapshotError {
+    if err.kind() == std::io::ErrorKind::UnexpectedEof {
+        SnapshotError::Decode("the payload ends inside a frame".into())
+    } else {
+        SnapshotError::Io(err)
+    }
+}
+
+/// Encodes one value into `buf` (cleared first).
+fn encode<T: serde::Serialize + ?Sized>(value: &T, buf: &mut Vec<u8>) -> Result<(), SnapshotError> {
+    buf.clear();
+    *buf = postcard::to_extend(value, std::mem::take(buf))
+        .map_err(|e| SnapshotError::Decode(e.to_string()))?;
+    Ok(())
+}
+
+/// Checks a header: returns the payload length and checksum it announces.
+fn check_header(bytes: &[u8]) -> Result<(u64, u64), SnapshotError> {
+    if bytes.len() >= 8 && &bytes[..8] != MAGIC {
+        return Err(SnapshotError::BadMagic);
+    }
+    if bytes.len() < HEADER_LEN {
         return Err(SnapshotError::Truncated {
             found: 0,
             expected: HEADER_LEN as u64,
@@ -175,9 +286,6 @@ pub fn decode(bytes: &[u8]) -> Result<SnapshotBody, SnapshotError> {
     }
     let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
     let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
-    if &bytes[..8] != MAGIC {
-        return Err(SnapshotError::BadMagic);
-    }
     let version = u32_at(8);
     if version != FORMAT_VERSION {
         return Err(SnapshotError::Version {
@@ -188,16 +296,5 @@ pub fn decode(bytes: &[u8]) -> Result<SnapshotBody, SnapshotError> {
     if u64_at(16) != extraction_fingerprint() {
         return Err(SnapshotError::Fingerprint);
     }
-    let expected = u64_at(24);
-    let payload = &bytes[HEADER_LEN..];
-    if payload.len() as u64 != expected {
-        return Err(SnapshotError::Truncated {
-            found: payload.len() as u64,
-            expected,
-        });
-    }
-    if xxhash_rust::xxh3::xxh3_64(payload) != u64_at(32) {
-        return Err(SnapshotError::Checksum);
-    }
-    postcard::from_bytes(payload).map_err(|e| SnapshotError::Decode(e.to_string()))
+    Ok((u64_at(24), u64_at(32)))
 }

@@ -30,8 +30,8 @@ fn render(file: &FileSymbols) -> String {
             def.span.start_col,
             def.span.end_line,
             def.span.end_col,
-            def.name_span.start_line,
-            def.name_span.start_col,
+            def.name_line,
+            def.name_col,
             parent,
         )
         .unwrap();

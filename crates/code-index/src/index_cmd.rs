@@ -275,21 +275,43 @@ fn bytes(n: u64) -> String {
 /// Parses `1048576`, `512K`, `1M`, `2G` (powers of 1024).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
-    let (digits, multiplier) = match s.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m = match c.to_ascii_uppercase() {
-                'K' => 1u64 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                _ => return Err(format!("unknown size unit {c:?}: use K, M or G")),
-            };
-            (&s[..i], m)
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size: write bytes, or a number with K, M or G"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} in {s:?}: use K, M or G"
+            ));
         }
-        _ => (s, 1),
     };
-    digits
-        .trim()
-        .parse::<u64>()
-        .map(|n| n * multiplier)
-        .map_err(|_| format!("{s:?} is not a size: write bytes, or a number with K, M or G"))
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn parses_sizes_with_units() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("512K"), Ok(512 * 1024));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("2gib"), Ok(2 << 30));
+        assert!(parse_size("lots").unwrap_err().contains("is not a size"));
+        assert!(parse_size("5X").unwrap_err().contains("unknown size unit"));
+        assert!(
+            parse_size("99999999999999999G")
+                .unwrap_err()
+                .contains("too large")
+        );
+    }
 }

@@ -52,11 +52,19 @@ fn a_second_run_is_a_warm_start() {
         "*\n"
     );
 
+    let snapshot = project.root().join(".code-index/index.bin");
+    let written = std::fs::metadata(&snapshot).unwrap().modified().unwrap();
     let warm = index_json(&project, &[]);
     assert_eq!(warm["start"], "warm");
     assert_eq!(warm["build"]["parsed"], 0);
     assert_eq!(warm["build"]["unchanged"], 5);
     assert_eq!(warm["stats"]["definitions"], cold["stats"]["definitions"]);
+    assert_eq!(warm["snapshot_bytes"], cold["snapshot_bytes"]);
+    assert_eq!(
+        std::fs::metadata(&snapshot).unwrap().modified().unwrap(),
+        written,
+        "an unchanged tree does not rewrite the snapshot"
+    );
 
     project.write("web/more.ts", "export const more = 1;\n");
     let changed = index_json(&project, &[]);

@@ -226,25 +226,40 @@ fn timed(mut cmd: Command) -> anyhow::Result<Run> {
     })
 }
 
-/// Times `definitions` and `references` for names taken evenly from the index.
+/// Times `definitions` for defined names and `references` for referenced
+/// names, taken evenly from the sorted distinct names of the index.
 fn time_lookups(index: &Index, samples: usize) -> (Latency, Latency) {
-    let mut names: Vec<String> = index
-        .files()
-        .flat_map(|(_, f)| f.definitions.iter().map(move |d| f.def_name(d).to_string()))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    let step = (names.len() / samples.max(1)).max(1);
-    let picked: Vec<&String> = names.iter().step_by(step).take(samples).collect();
+    fn spread(mut names: Vec<&str>, samples: usize) -> Vec<&str> {
+        names.sort_unstable();
+        names.dedup();
+        let step = (names.len() / samples.max(1)).max(1);
+        names.into_iter().step_by(step).take(samples).collect()
+    }
+    let defined = spread(
+        index
+            .files()
+            .flat_map(|(_, f)| f.definitions.iter().map(move |d| f.str(d.name)))
+            .collect(),
+        samples,
+    );
+    let referenced = spread(
+        index
+            .files()
+            .flat_map(|(_, f)| f.references.iter().map(move |r| f.str(r.name)))
+            .collect(),
+        samples,
+    );
     let filter = SymbolFilter::default();
     let refs_filter = ReferenceFilter::default();
-    let mut defs = Vec::with_capacity(picked.len());
-    let mut refs = Vec::with_capacity(picked.len());
-    for name in &picked {
+    let mut defs = Vec::with_capacity(defined.len());
+    for name in &defined {
         let started = Instant::now();
         let page = index.definitions(name, None, &filter, PageRequest::default());
         defs.push(started.elapsed());
         std::hint::black_box(page);
+    }
+    let mut refs = Vec::with_capacity(referenced.len());
+    for name in &referenced {
         let started = Instant::now();
         let page = index.references(name, &refs_filter, PageRequest::default());
         refs.push(started.elapsed());

@@ -61,6 +61,9 @@ pub struct BuildReport {
     pub parsed: usize,
     /// Files whose size and mtime (or content hash) were unchanged.
     pub unchanged: usize,
+    /// Of the unchanged files, those whose modification time moved (their
+    /// content hashed the same).
+    pub touched: usize,
     /// Files dropped because they no longer exist (or are now ignored).
     pub removed: usize,
     /// Symbolic links pointing out of the root, not followed.
@@ -183,6 +186,13 @@ fn needs_work(
     Some(hash)
 }
 
+impl BuildReport {
+    /// Whether the pass changed anything a snapshot records.
+    pub fn changed_anything(&self) -> bool {
+        self.parsed + self.touched + self.removed > 0
+    }
+}
+
 impl Index {
     /// Brings the index up to date with the tree under its root: new and
     /// changed files are parsed in parallel, vanished ones removed. `progress`
@@ -256,6 +266,7 @@ impl Index {
                     Processed::Unchanged { path, mtime_ns } => {
                         self.touch(&path, mtime_ns);
                         report.unchanged += 1;
+                        report.touched += 1;
                     }
                     Processed::Changed(file) => {
                         self.upsert(*file);

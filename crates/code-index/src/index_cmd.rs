@@ -98,8 +98,12 @@ pub fn run(args: IndexArgs) -> anyhow::Result<()> {
     }
 
     let save_started = Instant::now();
+    let unchanged_warm = matches!(start, Start::Warm) && !build.changed_anything();
     let snapshot_bytes = if args.no_save {
         0
+    } else if unchanged_warm {
+        // The snapshot already says exactly this.
+        std::fs::metadata(&snapshot_path).map_or(0, |m| m.len())
     } else {
         snapshot::ensure_state_dir(&root)
             .with_context(|| format!("creating {}", root.join(snapshot::STATE_DIR).display()))?;

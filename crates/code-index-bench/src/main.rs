@@ -20,7 +20,7 @@ use serde::Serialize;
 #[command(about = "Benchmarks code-index on real corpora against ctags")]
 struct Args {
     /// Corpora to measure (directories under --corpora-dir).
-    #[arg(required = true)]
+    #[arg(required_unless_present_any = ["parse_only_of", "lookups_of"])]
     corpora: Vec<String>,
     /// Where bench/fetch-corpora.sh put them.
     #[arg(long, env = "CODE_INDEX_CORPORA")]
@@ -37,6 +37,14 @@ struct Args {
     /// Do not run ctags.
     #[arg(long)]
     skip_ctags: bool,
+    /// Internal: time parse-only of this tree and print the seconds. Runs in a
+    /// child process so that the parent stays small: a child's peak RSS
+    /// includes its parent's at the moment it starts.
+    #[arg(long, hide = true)]
+    parse_only_of: Option<PathBuf>,
+    /// Internal: time lookups on this tree's snapshot and print them as JSON.
+    #[arg(long, hide = true)]
+    lookups_of: Option<PathBuf>,
 }
 
 /// Wall time and peak memory of one child process.
@@ -46,7 +54,7 @@ struct Run {
     peak_rss_mib: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 struct Latency {
     samples: usize,
     p50_us: f64,
@@ -76,6 +84,19 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> anyhow::Result<()> {
     code_index_core::alloc::use_mimalloc_for_parsers();
     let args = Args::parse();
+    if let Some(dir) = &args.parse_only_of {
+        println!("{}", parse_only(dir)?.as_secs_f64());
+        return Ok(());
+    }
+    if let Some(dir) = &args.lookups_of {
+        let root = discover::canonical_root(dir)?;
+        let index = Index::load(&root, &snapshot::snapshot_path(&root))?;
+        println!(
+            "{}",
+            serde_json::to_string(&time_lookups(&index, args.lookups))?
+        );
+        return Ok(());
+    }
     let corpora_dir = match &args.corpora_dir {
         Some(dir) => dir.clone(),
         None => PathBuf::from(std::env::var("HOME").context("HOME is not set")?)
@@ -120,30 +141,18 @@ fn measure(name: &str, dir: &Path, binary: &Path, args: &Args) -> anyhow::Result
 
     // What the index would parse.
     let found = discover::discover(&root, &DiscoverOptions::default())?;
-    let sources: Vec<(PathBuf, Language)> = found
-        .files
-        .iter()
-        .filter(|f| f.size <= code_index_core::discover::DEFAULT_MAX_FILE_SIZE)
-        .filter_map(|f| Language::from_path(Path::new(&f.path)).map(|l| (root.join(&f.path), l)))
-        .collect();
-    let source_bytes: u64 = found
+    let parsed: Vec<u64> = found
         .files
         .iter()
         .filter(|f| f.size <= code_index_core::discover::DEFAULT_MAX_FILE_SIZE)
         .filter(|f| Language::from_path(Path::new(&f.path)).is_some())
         .map(|f| f.size)
-        .sum();
-
-    // Parse only, on every core, as the index does.
-    let started = Instant::now();
-    sources.par_iter().for_each(|(path, lang)| {
-        if let Ok(bytes) = std::fs::read(path) {
-            let text = String::from_utf8_lossy(&bytes);
-            code_index_core::extract::parse_only(*lang, &text);
-        }
-    });
-    let parse_only = started.elapsed();
-
+        .collect();
+    let myself = std::env::current_exe()?;
+    let parse_only: f64 = child_output(Command::new(&myself).arg("--parse-only-of").arg(&root))?
+        .trim()
+        .parse()
+        .context("parse-only output")?;
     let (cold, summary) = run_index(binary, &root, true)?;
     let (warm, _) = run_index(binary, &root, false)?;
     let ctags = if args.skip_ctags {
@@ -152,19 +161,24 @@ fn measure(name: &str, dir: &Path, binary: &Path, args: &Args) -> anyhow::Result
         Some(run_ctags(&root)?)
     };
 
-    let snapshot_path = snapshot::snapshot_path(&root);
-    let snapshot_bytes = std::fs::metadata(&snapshot_path)?.len();
-    let index = Index::load(&root, &snapshot_path)?;
-    let (definitions_lookup, references_lookup) = time_lookups(&index, args.lookups);
+    let snapshot_bytes = std::fs::metadata(snapshot::snapshot_path(&root))?.len();
+    let (definitions_lookup, references_lookup): (Latency, Latency) =
+        serde_json::from_str(&child_output(
+            Command::new(&myself)
+                .arg("--lookups-of")
+                .arg(&root)
+                .arg("--lookups")
+                .arg(args.lookups.to_string()),
+        )?)?;
     let stats = &summary["stats"];
     Ok(CorpusResult {
         corpus: name.to_string(),
-        source_files: sources.len(),
-        source_mib: source_bytes as f64 / (1 << 20) as f64,
+        source_files: parsed.len(),
+        source_mib: parsed.iter().sum::<u64>() as f64 / (1 << 20) as f64,
         files_listed: stats["files"].as_u64().unwrap_or(0),
         definitions: stats["definitions"].as_u64().unwrap_or(0),
         references: stats["references"].as_u64().unwrap_or(0),
-        parse_only_seconds: parse_only.as_secs_f64(),
+        parse_only_seconds: parse_only,
         cold,
         warm,
         ctags,
@@ -172,6 +186,37 @@ fn measure(name: &str, dir: &Path, binary: &Path, args: &Args) -> anyhow::Result
         definitions_lookup,
         references_lookup,
     })
+}
+
+/// Parses every file the index would parse, on every core, and nothing else.
+fn parse_only(dir: &Path) -> anyhow::Result<Duration> {
+    let root = discover::canonical_root(dir)?;
+    let found = discover::discover(&root, &DiscoverOptions::default())?;
+    let sources: Vec<(PathBuf, Language)> = found
+        .files
+        .iter()
+        .filter(|f| f.size <= code_index_core::discover::DEFAULT_MAX_FILE_SIZE)
+        .filter_map(|f| Language::from_path(Path::new(&f.path)).map(|l| (root.join(&f.path), l)))
+        .collect();
+    let started = Instant::now();
+    sources.par_iter().for_each(|(path, lang)| {
+        if let Ok(bytes) = std::fs::read(path) {
+            let text = String::from_utf8_lossy(&bytes);
+            code_index_core::extract::parse_only(*lang, &text);
+        }
+    });
+    Ok(started.elapsed())
+}
+
+/// Runs a command and returns its stdout.
+fn child_output(cmd: &mut Command) -> anyhow::Result<String> {
+    let out = cmd.output().with_context(|| format!("starting {cmd:?}"))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
 }
 
 fn run_index(binary: &Path, root: &Path, cold: bool) -> anyhow::Result<(Run, serde_json::Value)> {

@@ -72,7 +72,12 @@ pub struct BuildReport {
     pub symlinks_inside_root: usize,
     /// Problems the walk met (unreadable directories and the like).
     pub walk_errors: Vec<String>,
+    #[serde(rename = "elapsed_ms", serialize_with = "as_millis")]
     pub elapsed: Duration,
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1e5).round() / 100.0)
 }
 
 /// The outcome of looking at one file.

@@ -198,19 +198,27 @@ impl BuildReport {
     }
 }
 
+/// What a pass over the tree must do, decided against the index as it was.
+#[derive(Debug, Default)]
+pub struct RefreshPlan {
+    /// Files to read and (unless their content hashes the same) parse, each
+    /// with the hash of its indexed version when only its mtime moved.
+    /// Largest first, so that one big file does not finish last.
+    pub work: Vec<(DiscoveredFile, Option<u64>)>,
+    /// Indexed files that are no longer in the tree (or are now ignored).
+    pub gone: Vec<String>,
+    /// The directories the walk entered, relative to the root (`""` is the root).
+    pub dirs: Vec<String>,
+    /// The report so far: what the walk saw and which files are unchanged.
+    pub report: BuildReport,
+}
+
 impl Index {
-    /// Brings the index up to date with the tree under its root: new and
-    /// changed files are parsed in parallel, vanished ones removed. `progress`
-    /// is called from this thread as files are applied.
-    pub fn refresh(
-        &mut self,
-        options: &IndexOptions,
-        progress: &mut dyn FnMut(Progress),
-    ) -> anyhow::Result<BuildReport> {
-        let started = Instant::now();
-        let root = self.root().to_path_buf();
+    /// Walks the tree and compares it with the index. With `force`, every
+    /// file is re-read and re-parsed.
+    pub fn plan_refresh(&self, options: &IndexOptions, force: bool) -> anyhow::Result<RefreshPlan> {
         let discovery = discover::discover(
-            &root,
+            self.root(),
             &DiscoverOptions {
                 exclude: options.exclude.clone(),
                 ..DiscoverOptions::default()
@@ -223,8 +231,6 @@ impl Index {
             walk_errors: discovery.errors,
             ..BuildReport::default()
         };
-
-        // Files that vanished.
         let seen: rustc_hash::FxHashSet<&str> =
             discovery.files.iter().map(|f| f.path.as_str()).collect();
         let gone: Vec<String> = self
@@ -234,56 +240,74 @@ impl Index {
             .map(str::to_string)
             .collect();
         drop(seen);
-        for path in &gone {
-            self.remove(path);
-        }
-        report.removed = gone.len();
-
-        // Files to look at, largest first so that one big file does not finish last.
-        let mut work: Vec<(&DiscoveredFile, Option<u64>)> = Vec::new();
-        for found in &discovery.files {
+        let mut work: Vec<(DiscoveredFile, Option<u64>)> = Vec::new();
+        for found in discovery.files {
             match self.file_by_path(&found.path) {
                 None => work.push((found, None)),
-                Some(indexed) => match needs_work(indexed, found, options) {
+                Some(_) if force => work.push((found, None)),
+                Some(indexed) => match needs_work(indexed, &found, options) {
                     None => report.unchanged += 1,
                     Some(hash) => work.push((found, hash)),
                 },
             }
         }
         work.sort_by_key(|(f, _)| std::cmp::Reverse(f.size));
-        let total = work.len();
-        progress(Progress { done: 0, total });
+        Ok(RefreshPlan {
+            work,
+            gone,
+            dirs: discovery.dirs,
+            report,
+        })
+    }
 
-        let (tx, rx) = mpsc::sync_channel::<Processed>(1024);
-        std::thread::scope(|scope| {
-            let root = &root;
-            let work = &work;
-            scope.spawn(move || {
-                work.par_iter().for_each_with(tx, |tx, (found, hash)| {
-                    // The receiver only goes away if the applying side panicked.
-                    let _ = tx.send(process_file(root, found, options, *hash));
-                });
-            });
-            let mut done = 0;
-            let mut last_report = Instant::now();
-            for processed in rx {
-                match processed {
-                    Processed::Unchanged { path, mtime_ns } => {
-                        self.touch(&path, mtime_ns);
-                        report.unchanged += 1;
-                        report.touched += 1;
-                    }
-                    Processed::Changed(file) => {
-                        self.upsert(*file);
-                        report.parsed += 1;
-                    }
-                }
-                done += 1;
-                if last_report.elapsed() >= Duration::from_millis(50) || done == total {
-                    progress(Progress { done, total });
-                    last_report = Instant::now();
-                }
+    /// Whether a file found on disk needs processing: `None` when the indexed
+    /// version is current, else `Some` with the indexed content hash to
+    /// compare against (when only the mtime moved).
+    pub fn needs_work(
+        &self,
+        found: &DiscoveredFile,
+        options: &IndexOptions,
+    ) -> Option<Option<u64>> {
+        match self.file_by_path(&found.path) {
+            None => Some(None),
+            Some(indexed) => needs_work(indexed, found, options),
+        }
+    }
+
+    /// Applies the outcome of [`process_file`]; returns whether symbols changed.
+    pub fn apply(&mut self, processed: Processed) -> bool {
+        match processed {
+            Processed::Unchanged { path, mtime_ns } => {
+                self.touch(&path, mtime_ns);
+                false
             }
+            Processed::Changed(file) => {
+                self.upsert(*file);
+                true
+            }
+        }
+    }
+
+    /// Brings the index up to date with the tree under its root: new and
+    /// changed files are parsed in parallel, vanished ones removed. `progress`
+    /// is called from this thread as files are applied.
+    pub fn refresh(
+        &mut self,
+        options: &IndexOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> anyhow::Result<BuildReport> {
+        let started = Instant::now();
+        let plan = self.plan_refresh(options, false)?;
+        for path in &plan.gone {
+            self.remove(path);
+        }
+        let mut report = plan.report;
+        report.removed = plan.gone.len();
+        let root = self.root().to_path_buf();
+        process_in_parallel(&root, &plan.work, options, &mut |processed, p| {
+            tally(&mut report, &processed);
+            self.apply(processed);
+            progress(p);
         });
         report.elapsed = started.elapsed();
         Ok(report)
@@ -320,4 +344,39 @@ impl Index {
             }
         }
     }
+}
+
+/// Counts one processed file into a report.
+pub fn tally(report: &mut BuildReport, processed: &Processed) {
+    match processed {
+        Processed::Unchanged { .. } => {
+            report.unchanged += 1;
+            report.touched += 1;
+        }
+        Processed::Changed(_) => report.parsed += 1,
+    }
+}
+
+/// Processes files on every core. `apply` runs on the calling thread, once per
+/// file as each finishes, with the progress so far (the file just processed
+/// included).
+pub fn process_in_parallel(
+    root: &Path,
+    work: &[(DiscoveredFile, Option<u64>)],
+    options: &IndexOptions,
+    apply: &mut dyn FnMut(Processed, Progress),
+) {
+    let total = work.len();
+    let (tx, rx) = mpsc::sync_channel::<Processed>(1024);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            work.par_iter().for_each_with(tx, |tx, (found, hash)| {
+                // The receiver only goes away if the applying side panicked.
+                let _ = tx.send(process_file(root, found, options, *hash));
+            });
+        });
+        for (done, processed) in (1..).zip(rx) {
+            apply(processed, Progress { done, total });
+        }
+    });
 }

@@ -26,6 +26,8 @@ pub struct DiscoverOptions {
     pub exclude: Vec<String>,
     /// Walker threads; 0 picks one per core.
     pub threads: usize,
+    /// How deep to go below the starting directory (1: its entries only).
+    pub max_depth: Option<usize>,
 }
 
 /// A file found by the walk.
@@ -42,6 +44,8 @@ pub struct DiscoveredFile {
 pub struct Discovery {
     /// Sorted by path.
     pub files: Vec<DiscoveredFile>,
+    /// The directories walked, relative to the root (`""` for the root), sorted.
+    pub dirs: Vec<String>,
     /// Symbolic links that point out of the root (or nowhere), left alone.
     pub symlinks_outside_root: usize,
     /// Symbolic links to files inside the root, indexed at the target's path.
@@ -80,9 +84,20 @@ pub fn is_always_skipped(rel_path: &str) -> bool {
 
 /// Walks `root` (which must be canonical) in parallel.
 pub fn discover(root: &Path, options: &DiscoverOptions) -> anyhow::Result<Discovery> {
+    discover_from(root, root, options)
+}
+
+/// Walks the subtree at `start` (inside `root`, both canonical) with the
+/// ignore rules that apply there, including those of its ancestors up to
+/// `root`. Paths are relative to `root`.
+pub fn discover_from(
+    root: &Path,
+    start: &Path,
+    options: &DiscoverOptions,
+) -> anyhow::Result<Discovery> {
     use anyhow::Context;
 
-    let mut builder = WalkBuilder::new(root);
+    let mut builder = WalkBuilder::new(start);
     builder
         .hidden(false)
         .ignore(true)
@@ -92,6 +107,7 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> anyhow::Result<Discov
         .parents(true)
         .require_git(false)
         .follow_links(false)
+        .max_depth(options.max_depth)
         .threads(options.threads)
         .filter_entry(|entry| {
             let name = entry.file_name().to_string_lossy();
@@ -110,12 +126,14 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> anyhow::Result<Discov
 
     struct Found {
         files: Vec<DiscoveredFile>,
+        dirs: Vec<String>,
         outside: usize,
         inside: usize,
         errors: Vec<String>,
     }
     let found = Mutex::new(Found {
         files: Vec::new(),
+        dirs: Vec::new(),
         outside: 0,
         inside: 0,
         errors: Vec::new(),
@@ -161,6 +179,11 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> anyhow::Result<Discov
                 }
                 return WalkState::Continue;
             }
+            if file_type.is_dir() {
+                let dir = relative_path(root, entry.path()).unwrap_or_default();
+                found.lock().unwrap().dirs.push(dir);
+                return WalkState::Continue;
+            }
             if !file_type.is_file() {
                 return WalkState::Continue;
             }
@@ -185,8 +208,11 @@ pub fn discover(root: &Path, options: &DiscoverOptions) -> anyhow::Result<Discov
     let mut files = found.files;
     files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     files.dedup_by(|a, b| a.path == b.path);
+    let mut dirs = found.dirs;
+    dirs.sort_unstable();
     Ok(Discovery {
         files,
+        dirs,
         symlinks_outside_root: found.outside,
         symlinks_inside_root: found.inside,
         errors: found.errors,

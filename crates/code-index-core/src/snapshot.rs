@@ -165,6 +165,15 @@ impl Index {
     /// indexed as they are read; the index is returned only if the whole
     /// payload matches its checksum.
     pub fn load(root: &Path, path: &Path) -> Result<Index, SnapshotError> {
+        Self::load_with_progress(root, path, &mut |_, _| {})
+    }
+
+    /// [`Index::load`], calling `progress(files loaded, files in all)` as it goes.
+    pub fn load_with_progress(
+        root: &Path,
+        path: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Index, SnapshotError> {
         use std::io::Read;
 
         let file = match std::fs::File::open(path) {
@@ -200,10 +209,14 @@ impl Index {
             reader.read_exact(&mut count).map_err(truncated)?;
             let count = u64::from_le_bytes(count);
             let mut index = Index::new(root);
-            for _ in 0..count {
+            for done in 0..count {
                 let file: FileSymbols = reader.frame(&mut buf)?;
                 index.upsert(file);
+                if done % 1024 == 0 {
+                    progress(done, count);
+                }
             }
+            progress(count, count);
             if std::io::copy(&mut reader, &mut std::io::sink())? != 0 {
                 return Err(SnapshotError::Decode(
                     "trailing bytes after the last file".into(),

@@ -1,5 +1,6 @@
 //! `code-index`: one binary for the index, the daemon and the MCP server.
 
+mod daemon_cmd;
 mod index_cmd;
 
 use std::path::PathBuf;
@@ -29,6 +30,13 @@ enum Command {
         code-index index --root ~/src/x  index another tree\n  \
         code-index index --cold --json   ignore the snapshot, print JSON")]
     Index(index_cmd::IndexArgs),
+    /// Run the daemon for a project root in the foreground (clients start one on demand).
+    #[command(after_help = "Examples:\n  \
+        code-index daemon                          serve the project around the working directory\n  \
+        code-index daemon --port 7070              on a fixed port\n  \
+        RUST_LOG=debug code-index daemon --idle-timeout 0   debug logs, never exit on idle\n\n\
+        Logs go to stderr and to <root>/.code-index/daemon.log.")]
+    Daemon(daemon_cmd::DaemonArgs),
 }
 
 #[global_allocator]
@@ -37,9 +45,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     code_index_core::alloc::use_mimalloc_for_parsers();
     let cli = Cli::parse();
-    init_logging();
     let result = match cli.command {
-        Command::Index(args) => index_cmd::run(args),
+        Command::Index(args) => {
+            init_logging();
+            index_cmd::run(args)
+        }
+        // The daemon logs to its own file as well as stderr.
+        Command::Daemon(args) => daemon_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

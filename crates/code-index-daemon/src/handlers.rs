@@ -1,0 +1,348 @@
+//! One handler per op: arguments from the wire, a query on the index, the
+//! answer back in wire types. Handlers run on blocking threads and hold the
+//! index's read lock only while they query.
+
+use code_index_core::query::{self as q, PathGlob, QueryError};
+use code_index_core::{Language, PageRequest, RefKind, ReferenceFilter, SymbolFilter, SymbolKind};
+use code_index_protocol as wire;
+use code_index_protocol::{ErrorCode, Op, RpcError};
+use serde_json::Value;
+
+use crate::state::Shared;
+
+/// Most results one page may hold.
+const MAX_LIMIT: u64 = 10_000;
+
+/// Runs a query op. `hello`, `status`, `reindex` and `shutdown` are handled by
+/// the server.
+pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
+    let index = shared.index.read().unwrap();
+    let value = match op {
+        Op::SearchSymbols(p) => {
+            let filter = symbol_filter(&p.filter)?;
+            to_value(page(
+                index.search_symbols(&p.query, &filter, paging(p.paging)),
+                |m| wire::SymbolMatch {
+                    symbol: symbol(m.symbol),
+                    match_kind: format!("{:?}", m.match_kind).to_lowercase(),
+                },
+            ))
+        }
+        Op::Definitions(p) => {
+            let filter = symbol_filter(&p.filter)?;
+            to_value(page(
+                index.definitions(&p.name, p.context.as_deref(), &filter, paging(p.paging)),
+                symbol,
+            ))
+        }
+        Op::References(p) => {
+            let filter = ReferenceFilter {
+                kinds: ref_kinds(p.kind.as_deref())?,
+                glob: glob(p.glob.as_deref())?,
+            };
+            let r = index.references(&p.name, &filter, paging(p.paging));
+            to_value(wire::ReferencesResult {
+                total: r.total as u64,
+                offset: r.offset as u64,
+                limit: r.limit as u64,
+                files: r
+                    .files
+                    .into_iter()
+                    .map(|f| wire::FileReferences {
+                        path: f.path,
+                        references: f
+                            .references
+                            .into_iter()
+                            .map(|h| wire::ReferenceHit {
+                                line: h.line,
+                                column: h.column,
+                                kind: h.kind.as_str().to_string(),
+                                enclosing: h.enclosing,
+                                text: h.text,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+        }
+        Op::FileOutline(p) => {
+            let outline = index.file_outline(&p.path).map_err(query_error)?;
+            to_value(outline.into_iter().map(outline_node).collect::<Vec<_>>())
+        }
+        Op::SymbolAt(p) => {
+            let at = index
+                .symbol_at(&p.path, p.line, p.column)
+                .map_err(query_error)?;
+            to_value(wire::SymbolAtResult {
+                path: at.path,
+                line: at.line,
+                column: at.column,
+                identifier: at.identifier,
+                enclosing: at.enclosing.map(symbol),
+                defines: at.defines.map(symbol),
+                reference_kind: at.reference_kind.map(|k| k.as_str().to_string()),
+            })
+        }
+        Op::Callers(p) => to_value(call_graph(index.callers(
+            &p.name,
+            p.depth.unwrap_or(1),
+            paging(p.paging),
+        ))),
+        Op::Callees(p) => to_value(call_graph(index.callees(
+            &p.name,
+            p.depth.unwrap_or(1),
+            paging(p.paging),
+        ))),
+        Op::Implementations(p) => {
+            let found = index.implementations(&p.name);
+            to_value(wire::Implementations {
+                name: found.name,
+                implementations: found.implementations.into_iter().map(relation).collect(),
+                supertypes: found.supertypes.into_iter().map(relation).collect(),
+            })
+        }
+        Op::Imports(p) => {
+            let imports = index.imports(&p.path).map_err(query_error)?;
+            to_value(
+                imports
+                    .into_iter()
+                    .map(|i| wire::ImportHit {
+                        module: i.module,
+                        line: i.line,
+                        resolved: i.resolved,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+        Op::Dependents(p) => to_value(page(index.dependents(&p.target, paging(p.paging)), |d| {
+            wire::DependentHit {
+                path: d.path,
+                line: d.line,
+                module: d.module,
+            }
+        })),
+        Op::Stats => to_value(stats(shared, &index)),
+        other => {
+            return Err(RpcError::new(
+                ErrorCode::Internal,
+                format!("{} is not a query", other.name()),
+            ));
+        }
+    };
+    value.map_err(|e| RpcError::new(ErrorCode::Internal, format!("encoding the answer: {e}")))
+}
+
+pub fn stats(shared: &Shared, index: &code_index_core::Index) -> wire::StatsResult {
+    let s = index.stats();
+    wire::StatsResult {
+        root: shared.root.display().to_string(),
+        files: s.files as u64,
+        parsed_files: s.parsed_files as u64,
+        definitions: s.definitions as u64,
+        references: s.references as u64,
+        languages: s
+            .languages
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    wire::LanguageStats {
+                        files: v.files as u64,
+                        definitions: v.definitions as u64,
+                        references: v.references as u64,
+                    },
+                )
+            })
+            .collect(),
+        skipped: s.skipped.into_iter().map(|(k, v)| (k, v as u64)).collect(),
+        files_with_syntax_errors: s.files_with_syntax_errors as u64,
+        parse_failures: s.parse_failures as u64,
+        memory_bytes: s.memory_bytes as u64,
+    }
+}
+
+fn to_value<T: serde::Serialize>(value: T) -> Result<Value, serde_json::Error> {
+    serde_json::to_value(value)
+}
+
+fn paging(p: wire::Paging) -> PageRequest {
+    PageRequest::new(
+        p.offset.unwrap_or(0) as usize,
+        p.limit
+            .unwrap_or(q::DEFAULT_LIMIT as u64)
+            .clamp(1, MAX_LIMIT) as usize,
+    )
+}
+
+fn page<T, U>(p: q::Page<T>, f: impl FnMut(T) -> U) -> wire::Page<U> {
+    wire::Page {
+        total: p.total as u64,
+        offset: p.offset as u64,
+        limit: p.limit as u64,
+        items: p.items.into_iter().map(f).collect(),
+    }
+}
+
+fn invalid(message: String) -> RpcError {
+    RpcError::new(ErrorCode::InvalidParams, message)
+}
+
+fn query_error(err: QueryError) -> RpcError {
+    let code = match err {
+        QueryError::UnknownFile(_) => ErrorCode::NotFound,
+        QueryError::InvalidGlob { .. } | QueryError::InvalidArgument(_) => ErrorCode::InvalidParams,
+    };
+    RpcError::new(code, err.to_string())
+}
+
+fn glob(glob: Option<&str>) -> Result<Option<PathGlob>, RpcError> {
+    glob.map(PathGlob::new).transpose().map_err(query_error)
+}
+
+fn symbol_filter(p: &wire::SymbolFilterParams) -> Result<SymbolFilter, RpcError> {
+    let kinds = p
+        .kind
+        .iter()
+        .flatten()
+        .map(|k| {
+            SymbolKind::parse(k).ok_or_else(|| {
+                let known: Vec<&str> = SymbolKind::ALL.iter().map(|k| k.as_str()).collect();
+                invalid(format!(
+                    "unknown symbol kind {k:?}; known kinds: {}",
+                    known.join(", ")
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let language = p
+        .language
+        .as_deref()
+        .map(|l| {
+            Language::parse(l).ok_or_else(|| {
+                let known: Vec<&str> = Language::ALL.iter().map(|l| l.name()).collect();
+                invalid(format!(
+                    "unknown language {l:?}; known languages: {}",
+                    known.join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(SymbolFilter {
+        kinds,
+        language,
+        glob: glob(p.glob.as_deref())?,
+    })
+}
+
+fn ref_kinds(kinds: Option<&[String]>) -> Result<Vec<RefKind>, RpcError> {
+    kinds
+        .unwrap_or_default()
+        .iter()
+        .map(|k| {
+            RefKind::parse(k).ok_or_else(|| {
+                let known: Vec<&str> = RefKind::ALL.iter().map(|k| k.as_str()).collect();
+                invalid(format!(
+                    "unknown reference kind {k:?}; known kinds: {}",
+                    known.join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
+fn span(s: code_index_core::model::Span) -> wire::Span {
+    wire::Span {
+        start_line: s.start_line,
+        start_col: s.start_col,
+        end_line: s.end_line,
+        end_col: s.end_col,
+    }
+}
+
+fn symbol(s: q::Symbol) -> wire::Symbol {
+    wire::Symbol {
+        name: s.name,
+        qualified_name: s.qualified_name,
+        kind: s.kind.as_str().to_string(),
+        language: s.language.map(|l| l.name().to_string()),
+        path: s.path,
+        span: span(s.span),
+        name_span: span(s.name_span),
+        container: s.container,
+        signature: s.signature,
+        doc: s.doc,
+    }
+}
+
+/// Converts an outline without recursion (outlines are capped in depth, but
+/// the wire type nests).
+fn outline_node(root: q::OutlineNode) -> wire::OutlineNode {
+    // Flatten in pre-order with parent links, then rebuild bottom-up.
+    let mut flat: Vec<(Option<usize>, q::Symbol)> = Vec::new();
+    let mut stack: Vec<(Option<usize>, q::OutlineNode)> = vec![(None, root)];
+    while let Some((parent, node)) = stack.pop() {
+        let me = flat.len();
+        flat.push((parent, node.symbol));
+        for child in node.children.into_iter().rev() {
+            stack.push((Some(me), child));
+        }
+    }
+    let mut built: Vec<Option<wire::OutlineNode>> = Vec::with_capacity(flat.len());
+    let mut parents = Vec::with_capacity(flat.len());
+    for (parent, s) in flat {
+        parents.push(parent);
+        built.push(Some(wire::OutlineNode {
+            symbol: symbol(s),
+            children: Vec::new(),
+        }));
+    }
+    for i in (1..built.len()).rev() {
+        let node = built[i].take().expect("each node moves once");
+        let parent = parents[i].expect("only the root has no parent");
+        built[parent]
+            .as_mut()
+            .expect("parents come before children")
+            .children
+            .push(node);
+    }
+    let mut root = built[0].take().expect("the root");
+    let mut todo: Vec<&mut wire::OutlineNode> = vec![&mut root];
+    while let Some(node) = todo.pop() {
+        node.children.reverse();
+        todo.extend(node.children.iter_mut());
+    }
+    root
+}
+
+fn call_graph(g: q::CallGraph) -> wire::CallGraph {
+    wire::CallGraph {
+        name: g.name,
+        depth: g.depth,
+        total: g.total as u64,
+        offset: g.offset as u64,
+        limit: g.limit as u64,
+        edges: g
+            .edges
+            .into_iter()
+            .map(|e| wire::CallEdge {
+                depth: e.depth,
+                from: e.from,
+                from_symbol: e.from_symbol.map(symbol),
+                to: e.to,
+                to_symbol: e.to_symbol.map(symbol),
+                path: e.path,
+                lines: e.lines,
+            })
+            .collect(),
+    }
+}
+
+fn relation(r: q::TypeRelation) -> wire::TypeRelation {
+    wire::TypeRelation {
+        implementor: r.implementor,
+        supertype: r.supertype,
+        symbol: r.symbol.map(symbol),
+        path: r.path,
+        line: r.line,
+    }
+}

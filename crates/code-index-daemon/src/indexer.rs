@@ -1,0 +1,157 @@
+//! Bringing the shared index up to date: the first load and pass, `reindex`,
+//! batches of changed files, and saving the snapshot. All of it runs on
+//! blocking threads; the index lock is taken only to apply one finished file.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use code_index_core::build::{self, Processed, process_file, process_in_parallel};
+use code_index_core::discover::DiscoveredFile;
+use code_index_core::snapshot::{self, SnapshotError};
+use code_index_core::{BuildReport, Index};
+use code_index_protocol::Progress;
+
+use crate::state::{Phase, Shared};
+
+/// Loads the snapshot, then reconciles it with the tree. Returns the
+/// directories of the tree, for the watcher.
+pub fn initial_pass(shared: &Arc<Shared>) -> anyhow::Result<Vec<String>> {
+    let path = snapshot::snapshot_path(&shared.root);
+    let started = Instant::now();
+    let loaded = Index::load_with_progress(&shared.root, &path, &mut |done, total| {
+        shared.set_phase(Phase::Loading, Some(Progress { done, total }));
+    });
+    match loaded {
+        Ok(index) => {
+            tracing::info!(
+                root = %shared.root.display(),
+                files = index.len(),
+                "snapshot loaded in {:.0} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+            *shared.index.write().unwrap() = index;
+        }
+        Err(SnapshotError::Missing(_)) => {
+            tracing::info!(root = %shared.root.display(), "no snapshot: indexing from scratch");
+        }
+        Err(err) => {
+            tracing::warn!(
+                root = %shared.root.display(),
+                "discarding the snapshot at {}: {err}; indexing afresh",
+                path.display()
+            );
+        }
+    }
+    shared.set_phase(Phase::Indexing, Some(Progress::default()));
+    let (report, dirs) = full_pass(shared, false)?;
+    shared.set_phase(Phase::Ready, None);
+    tracing::info!(
+        root = %shared.root.display(),
+        parsed = report.parsed,
+        unchanged = report.unchanged,
+        removed = report.removed,
+        "index ready in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    if shared.dirty.load(Ordering::SeqCst) {
+        save(shared);
+    }
+    Ok(dirs)
+}
+
+/// Walks the whole tree and applies what changed (with `force`, re-parses
+/// everything). Passes never overlap.
+pub fn full_pass(shared: &Shared, force: bool) -> anyhow::Result<(BuildReport, Vec<String>)> {
+    let _one_at_a_time = shared.pass.lock().unwrap();
+    let started = Instant::now();
+    let plan = shared
+        .index
+        .read()
+        .unwrap()
+        .plan_refresh(&shared.options, force)?;
+    let mut report = plan.report;
+    report.removed = plan.gone.len();
+    if !plan.gone.is_empty() {
+        let mut index = shared.index.write().unwrap();
+        for path in &plan.gone {
+            index.remove(path);
+        }
+        shared.dirty.store(true, Ordering::SeqCst);
+    }
+    let (phase, _) = shared.phase();
+    let total = plan.work.len() as u64;
+    shared.set_phase(phase, Some(Progress { done: 0, total }));
+    process_in_parallel(
+        &shared.root,
+        &plan.work,
+        &shared.options,
+        &mut |processed, progress| {
+            build::tally(&mut report, &processed);
+            apply(shared, processed);
+            shared.set_phase(
+                phase,
+                Some(Progress {
+                    done: progress.done as u64,
+                    total: progress.total as u64,
+                }),
+            );
+        },
+    );
+    shared.set_phase(phase, None);
+    report.elapsed = started.elapsed();
+    Ok((report, plan.dirs))
+}
+
+/// Processes changed files in parallel and applies each as it finishes.
+pub fn update_files(shared: &Shared, work: &[(DiscoveredFile, Option<u64>)]) -> usize {
+    let mut changed = 0;
+    if work.len() == 1 {
+        let (found, hash) = &work[0];
+        if apply(
+            shared,
+            process_file(&shared.root, found, &shared.options, *hash),
+        ) {
+            changed += 1;
+        }
+        return changed;
+    }
+    process_in_parallel(&shared.root, work, &shared.options, &mut |processed, _| {
+        if apply(shared, processed) {
+            changed += 1;
+        }
+    });
+    changed
+}
+
+fn apply(shared: &Shared, processed: Processed) -> bool {
+    let changed = shared.index.write().unwrap().apply(processed);
+    shared.dirty.store(true, Ordering::SeqCst);
+    changed
+}
+
+/// Writes the snapshot if the index changed since the last one.
+pub fn save(shared: &Shared) {
+    if !shared.dirty.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let path = snapshot::snapshot_path(&shared.root);
+    let started = Instant::now();
+    let result = shared.index.read().unwrap().save(&path);
+    match result {
+        Ok(bytes) => tracing::info!(
+            root = %shared.root.display(),
+            bytes,
+            "snapshot saved in {:.0} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        ),
+        Err(err) => {
+            shared.dirty.store(true, Ordering::SeqCst);
+            tracing::warn!(
+                root = %shared.root.display(),
+                "could not save the snapshot to {}: {err}",
+                path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The per-root daemon: one process per project root owns that root's index,
+//! keeps it fresh as files change, and serves every client over loopback TCP
+//! with the line protocol of `code-index-protocol`.
+//!
+//! Life of a daemon:
+//! 1. take `<root>/.code-index/daemon.lock` (or exit, naming the daemon that
+//!    holds it), listen on 127.0.0.1, publish the port in the lockfile;
+//! 2. load the snapshot (state `loading`), reconcile it with the tree (state
+//!    `indexing`), then serve from a complete index (state `ready`); every
+//!    answer says whether the index was complete and how far indexing got;
+//! 3. apply file changes as the watcher reports them;
+//! 4. on SIGINT, SIGTERM, a `shutdown` request or idle timeout: save the
+//!    snapshot, remove the lockfile, exit.
+//!
+//! Invariants:
+//! - queries never wait for indexing: parsing happens outside the index lock,
+//!   which is only held to apply one finished file;
+//! - a bad request line gets an error answer and never ends the daemon; only an
+//!   unauthenticated or oversized line ends its connection;
+//! - the daemon listens on loopback only, and only clients presenting the
+//!   lockfile's token get past `hello`.
+
+mod handlers;
+mod indexer;
+mod logging;
+mod server;
+mod state;
+mod watcher;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use code_index_protocol::{LockError, Lockfile};
+
+/// How to run a daemon.
+#[derive(Clone, Debug)]
+pub struct DaemonConfig {
+    /// The project root (canonicalized on start).
+    pub root: PathBuf,
+    /// The loopback port; 0 picks a free one.
+    pub port: u16,
+    /// Exit after this long without any connection; `None`: never.
+    pub idle_timeout: Option<Duration>,
+    /// The version reported to clients and written to the lockfile.
+    pub version: String,
+    /// Files larger than this are listed but not parsed.
+    pub max_file_size: u64,
+}
+
+impl DaemonConfig {
+    pub fn new(root: PathBuf, version: &str) -> Self {
+        DaemonConfig {
+            root,
+            port: 0,
+            idle_timeout: Some(Duration::from_secs(30 * 60)),
+            version: version.to_string(),
+            max_file_size: code_index_core::discover::DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+/// How long a daemon that lost the race for the lock waits for the winner to
+/// publish its port, so that it can say which port that is.
+const WAIT_FOR_WINNER: Duration = Duration::from_secs(3);
+
+/// Runs a daemon in the foreground until it is told to stop.
+pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
+    let root = code_index_core::discover::canonical_root(&config.root)?;
+    code_index_core::snapshot::ensure_state_dir(&root).with_context(|| {
+        format!(
+            "cannot create {} (is the project writable?)",
+            root.join(code_index_core::snapshot::STATE_DIR).display()
+        )
+    })?;
+    logging::init(&root)?;
+
+    let lock = match Lockfile::acquire(&root, &config.version) {
+        Ok(lock) => lock,
+        Err(LockError::Held(payload)) => {
+            let payload = payload
+                .filter(|p| p.port.is_some())
+                .or_else(|| wait_for_port(&root));
+            let err = LockError::Held(payload);
+            tracing::info!(root = %root.display(), "{err}; exiting");
+            anyhow::bail!("{err}; exiting");
+        }
+        Err(err) => return Err(err).context("taking the daemon lockfile"),
+    };
+    tracing::info!(
+        root = %root.display(),
+        pid = std::process::id(),
+        version = %config.version,
+        "daemon starting"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("code-index-daemon")
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(server::serve(root.clone(), config, lock));
+    // Blocking tasks (a long parse) must not hold up the exit.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    if let Err(err) = &result {
+        tracing::error!(root = %root.display(), "daemon failed: {err:#}");
+    }
+    result
+}
+
+fn wait_for_port(root: &std::path::Path) -> Option<code_index_protocol::LockPayload> {
+    let deadline = std::time::Instant::now() + WAIT_FOR_WINNER;
+    while std::time::Instant::now() < deadline {
+        if let Ok(payload) = Lockfile::read(root)
+            && payload.port.is_some()
+        {
+            return Some(payload);
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    Lockfile::read(root).ok()
+}

@@ -1,0 +1,164 @@
+//! What the daemon's tasks share: the index, its indexing state, the watcher's
+//! health and the connection count.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use code_index_core::{Index, IndexOptions};
+use code_index_protocol::Progress;
+use tokio::sync::Notify;
+
+/// Where the index is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading the snapshot.
+    Loading,
+    /// The first full pass over the tree.
+    Indexing,
+    /// The first full pass is done; changes are applied as they come.
+    Ready,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Loading => "loading",
+            Phase::Indexing => "indexing",
+            Phase::Ready => "ready",
+        }
+    }
+}
+
+/// How file watching is doing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WatcherHealth {
+    /// Not started yet.
+    Starting,
+    /// Every directory is watched.
+    Ok,
+    /// The OS ran out of watches: the tree is rescanned periodically.
+    Polling(String),
+    /// Watching failed altogether.
+    Off(String),
+}
+
+impl WatcherHealth {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WatcherHealth::Starting => "starting",
+            WatcherHealth::Ok => "ok",
+            WatcherHealth::Polling(_) => "polling",
+            WatcherHealth::Off(_) => "off",
+        }
+    }
+
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            WatcherHealth::Polling(d) | WatcherHealth::Off(d) => Some(d.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Everything shared between the accept loop, connections, the indexer and
+/// the watcher.
+pub struct Shared {
+    pub root: PathBuf,
+    pub version: String,
+    pub token: String,
+    pub started: Instant,
+    pub idle_timeout: Option<Duration>,
+    pub options: IndexOptions,
+    /// The index. Writers hold the lock only to apply one finished file.
+    pub index: RwLock<Index>,
+    phase: Mutex<(Phase, Option<Progress>)>,
+    pub watcher: Mutex<WatcherHealth>,
+    connections: AtomicUsize,
+    idle_since: Mutex<Instant>,
+    /// Set when the index changed since the last snapshot.
+    pub dirty: AtomicBool,
+    /// Notified when the daemon must stop.
+    pub shutdown: Notify,
+    pub stopping: AtomicBool,
+    /// Serializes full passes (the first one, `reindex`, the watcher's rescans).
+    pub pass: Mutex<()>,
+}
+
+impl Shared {
+    pub fn new(
+        root: PathBuf,
+        version: String,
+        token: String,
+        idle_timeout: Option<Duration>,
+        options: IndexOptions,
+    ) -> Shared {
+        Shared {
+            index: RwLock::new(Index::new(&root)),
+            root,
+            version,
+            token,
+            started: Instant::now(),
+            idle_timeout,
+            options,
+            phase: Mutex::new((Phase::Loading, None)),
+            watcher: Mutex::new(WatcherHealth::Starting),
+            connections: AtomicUsize::new(0),
+            idle_since: Mutex::new(Instant::now()),
+            dirty: AtomicBool::new(false),
+            shutdown: Notify::new(),
+            stopping: AtomicBool::new(false),
+            pass: Mutex::new(()),
+        }
+    }
+
+    pub fn phase(&self) -> (Phase, Option<Progress>) {
+        *self.phase.lock().unwrap()
+    }
+
+    pub fn set_phase(&self, phase: Phase, progress: Option<Progress>) {
+        *self.phase.lock().unwrap() = (phase, progress);
+    }
+
+    pub fn set_watcher(&self, health: WatcherHealth) {
+        *self.watcher.lock().unwrap() = health;
+    }
+
+    pub fn watcher_health(&self) -> WatcherHealth {
+        self.watcher.lock().unwrap().clone()
+    }
+
+    pub fn connection_opened(&self) {
+        self.connections.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn connection_closed(&self) {
+        if self.connections.fetch_sub(1, Ordering::SeqCst) == 1 {
+            *self.idle_since.lock().unwrap() = Instant::now();
+        }
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// How long there has been no connection at all (zero while one is open).
+    pub fn idle_for(&self) -> Duration {
+        if self.connections() > 0 {
+            Duration::ZERO
+        } else {
+            self.idle_since.lock().unwrap().elapsed()
+        }
+    }
+
+    /// Asks every task to stop.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.shutdown.notify_waiters();
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,394 @@
+//! `<root>/.code-index/daemon.lock`: how clients find a root's daemon, and
+//! how daemons make sure there is only one per root.
+//!
+//! The daemon holds an exclusive OS lock on the file (`std::fs::File::try_lock`)
+//! for its whole life, so exactly one daemon per root gets it however many
+//! start at once, and the lock disappears with the process however it dies.
+//! The file's content is a JSON [`LockPayload`]; the port appears in it only
+//! once the daemon listens. A file whose lock nobody holds is stale: the next
+//! daemon takes it over. The file is created with mode 0600: its token is what
+//! lets a client in.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// The state directory under a root, shared with the index snapshot.
+pub const STATE_DIR: &str = ".code-index";
+/// The lockfile's name inside [`STATE_DIR`].
+pub const LOCK_FILE: &str = "daemon.lock";
+
+/// What a running daemon publishes about itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockPayload {
+    pub pid: u32,
+    /// The loopback port it listens on; absent until it listens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The canonical root it serves.
+    pub root: String,
+    pub protocol: u32,
+    pub version: String,
+    /// Seconds since the Unix epoch.
+    pub started_at: u64,
+    /// The secret a client presents in `hello`.
+    pub token: String,
+}
+
+/// Why the lockfile could not be taken or read.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another live daemon holds the lock; its payload, if it has written one.
+    #[error("{}", held_message(.0))]
+    Held(Option<LockPayload>),
+    /// The lockfile describes a daemon for another root (a symlinked or
+    /// copied `.code-index/`): never to be used for this one.
+    #[error("the lockfile at {path} belongs to a daemon for {found}, not {expected}")]
+    RootMismatch {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+    /// No lockfile, or an empty one (a daemon that is still starting).
+    #[error("no daemon lockfile at {0}")]
+    Missing(PathBuf),
+    /// The content is not a payload (being written, or damaged).
+    #[error("the lockfile at {path} is not valid: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("lockfile {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn held_message(payload: &Option<LockPayload>) -> String {
+    match payload {
+        Some(LockPayload {
+            pid,
+            port: Some(port),
+            root,
+            ..
+        }) => format!("another daemon (pid {pid}, port {port}) already serves {root}"),
+        Some(LockPayload { pid, root, .. }) => {
+            format!("another daemon (pid {pid}, still starting) already serves {root}")
+        }
+        None => "another daemon already holds the lock (it is still starting)".to_string(),
+    }
+}
+
+/// The lockfile path for a root.
+pub fn lock_path(root: &Path) -> PathBuf {
+    root.join(STATE_DIR).join(LOCK_FILE)
+}
+
+/// A held lockfile. Dropping it removes the file and releases the lock.
+#[derive(Debug)]
+pub struct Lockfile {
+    file: Option<File>,
+    path: PathBuf,
+    payload: LockPayload,
+}
+
+impl Lockfile {
+    /// Takes the lock for `root` (canonical), or says who holds it. The
+    /// payload is written at once, without a port; call [`Lockfile::publish`]
+    /// once listening.
+    pub fn acquire(root: &Path, version: &str) -> Result<Lockfile, LockError> {
+        let path = lock_path(root);
+        let io = |source| LockError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(path.parent().expect("a lock path has a parent")).map_err(io)?;
+        // A daemon that exits removes the file before unlocking it; if we
+        // locked a file that was unlinked meanwhile, try again on the new one.
+        for _ in 0..16 {
+            let file = open_private(&path).map_err(io)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(LockError::Held(read_payload(&path).ok()));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+            }
+            if !same_file(&file, &path) {
+                continue;
+            }
+            set_private(&file).map_err(io)?;
+            let payload = LockPayload {
+                pid: std::process::id(),
+                port: None,
+                root: root.display().to_string(),
+                protocol: crate::PROTOCOL_VERSION,
+                version: version.to_string(),
+                started_at: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+                token: random_token(),
+            };
+            let mut lock = Lockfile {
+                file: Some(file),
+                path: path.clone(),
+                payload,
+            };
+            lock.write_payload().map_err(io)?;
+            return Ok(lock);
+        }
+        Err(LockError::Io {
+            path: path.clone(),
+            source: std::io::Error::other("the lockfile keeps being replaced"),
+        })
+    }
+
+    /// Records the port, now that the daemon listens.
+    pub fn publish(&mut self, port: u16) -> std::io::Result<()> {
+        self.payload.port = Some(port);
+        self.write_payload()
+    }
+
+    pub fn payload(&self) -> &LockPayload {
+        &self.payload
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write_payload(&mut self) -> std::io::Result<()> {
+        let file = self.file.as_mut().expect("a held lockfile has its file");
+        let text = serde_json::to_string_pretty(&self.payload)? + "\n";
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(text.as_bytes())?;
+        file.sync_data()
+    }
+
+    /// Reads the payload of `root`'s lockfile, refusing one that describes
+    /// another root. It says nothing of whether that daemon still runs: try
+    /// its port, or [`Lockfile::is_held`].
+    pub fn read(root: &Path) -> Result<LockPayload, LockError> {
+        let path = lock_path(root);
+        let payload = read_payload(&path)?;
+        let expected = root.display().to_string();
+        if payload.root != expected {
+            return Err(LockError::RootMismatch {
+                path,
+                found: payload.root,
+                expected,
+            });
+        }
+        Ok(payload)
+    }
+
+    /// Whether some process holds `root`'s lock right now. Only for
+    /// diagnostics: the probe itself takes a shared lock for an instant.
+    pub fn is_held(root: &Path) -> bool {
+        let Ok(file) = File::open(lock_path(root)) else {
+            return false;
+        };
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+                false
+            }
+            Err(_) => true,
+        }
+    }
+}
+
+impl Drop for Lockfile {
+    fn drop(&mut self) {
+        // Remove first, then unlock by closing: a daemon waiting for the lock
+        // then opens a fresh file rather than the one being removed.
+        if self.file.is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        drop(self.file.take());
+    }
+}
+
+fn read_payload(path: &Path) -> Result<LockPayload, LockError> {
+    let mut text = String::new();
+    match File::open(path).and_then(|mut f| f.read_to_string(&mut text)) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(LockError::Missing(path.to_path_buf()));
+        }
+        Err(source) => {
+            return Err(LockError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    }
+    if text.trim().is_empty() {
+        return Err(LockError::Missing(path.to_path_buf()));
+    }
+    serde_json::from_str(&text).map_err(|e| LockError::Invalid {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(unix)]
+fn open_private(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_private(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+}
+
+/// A stale lockfile may have been created with other permissions.
+#[cfg(unix)]
+fn set_private(file: &File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn set_private(_file: &File) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// 128 random bits, hex-encoded.
+fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_ok();
+    if !filled {
+        // No /dev/urandom: fall back to std's randomly keyed hasher.
+        use std::hash::{BuildHasher, Hasher};
+        for chunk in bytes.chunks_mut(8) {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            chunk.copy_from_slice(&h.finish().to_le_bytes());
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_holder_at_a_time_and_the_file_goes_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let mut first = Lockfile::acquire(&root, "1.0.0").unwrap();
+        assert_eq!(first.payload().port, None);
+        first.publish(4242).unwrap();
+
+        match Lockfile::acquire(&root, "1.0.0") {
+            Err(LockError::Held(Some(payload))) => {
+                assert_eq!(payload.port, Some(4242));
+                assert_eq!(payload.pid, std::process::id());
+            }
+            other => panic!("expected Held, got {other:?}"),
+        }
+        let err = Lockfile::acquire(&root, "1.0.0").unwrap_err().to_string();
+        assert!(err.contains("port 4242"), "{err}");
+        assert!(Lockfile::is_held(&root));
+
+        let read = Lockfile::read(&root).unwrap();
+        assert_eq!(&read, first.payload());
+        assert_eq!(read.token.len(), 32);
+
+        drop(first);
+        assert!(!lock_path(&root).exists());
+        assert!(!Lockfile::is_held(&root));
+        assert!(matches!(Lockfile::read(&root), Err(LockError::Missing(_))));
+        let again = Lockfile::acquire(&root, "1.0.0").unwrap();
+        assert_ne!(again.payload().token, read.token);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_private_and_a_stale_one_is_taken_over() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let path = lock_path(&root);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{\"pid\": 1, \"root\": \"/elsewhere\"}").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+        let lock = Lockfile::acquire(&root, "1.0.0").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(lock.payload().root, root.display().to_string());
+    }
+
+    #[test]
+    fn a_payload_for_another_root_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let other = tempfile::tempdir().unwrap();
+        let other = std::fs::canonicalize(other.path()).unwrap();
+        let _lock = Lockfile::acquire(&other, "1.0.0").unwrap();
+        // `.code-index/` of `root` is a copy of `other`'s.
+        std::fs::create_dir_all(root.join(STATE_DIR)).unwrap();
+        std::fs::copy(lock_path(&other), lock_path(&root)).unwrap();
+        match Lockfile::read(&root) {
+            Err(LockError::RootMismatch {
+                found, expected, ..
+            }) => {
+                assert_eq!(found, other.display().to_string());
+                assert_eq!(expected, root.display().to_string());
+            }
+            other => panic!("expected RootMismatch, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn garbage_is_invalid_and_empty_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join(STATE_DIR)).unwrap();
+        std::fs::write(lock_path(&root), "").unwrap();
+        assert!(matches!(Lockfile::read(&root), Err(LockError::Missing(_))));
+        std::fs::write(lock_path(&root), "{not json").unwrap();
+        assert!(matches!(
+            Lockfile::read(&root),
+            Err(LockError::Invalid { .. })
+        ));
+    }
+}

@@ -77,3 +77,216 @@ pub fn success(output: Output) -> String {
     );
     String::from_utf8(output.stdout).expect("stdout is UTF-8")
 }
+
+/// Polls `probe` every 20 ms until it returns `Some`, or panics after
+/// `deadline` naming what it waited for.
+pub fn wait_until<T>(
+    deadline: std::time::Duration,
+    what: &str,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The longest any test waits for a daemon to do something.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A `code-index daemon` child process.
+pub struct Daemon {
+    child: Option<std::process::Child>,
+    pid: u32,
+    pub root: PathBuf,
+}
+
+impl Daemon {
+    /// Starts a daemon for `root` with extra arguments, without waiting.
+    pub fn spawn(root: &Path, args: &[&str]) -> Daemon {
+        let root = std::fs::canonicalize(root).expect("the project exists");
+        let child = code_index()
+            .arg("daemon")
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the daemon starts");
+        Daemon {
+            pid: child.id(),
+            child: Some(child),
+            root,
+        }
+    }
+
+    /// Starts a daemon and waits until its lockfile names its port.
+    pub fn start(root: &Path, args: &[&str]) -> Daemon {
+        let daemon = Daemon::spawn(root, args);
+        let pid = daemon.pid();
+        wait_until(DEADLINE, "the daemon to publish its port", || {
+            daemon.lock().filter(|p| p.pid == pid && p.port.is_some())
+        });
+        daemon
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The lockfile's payload, if it can be read.
+    pub fn lock(&self) -> Option<code_index_protocol::LockPayload> {
+        code_index_protocol::Lockfile::read(&self.root).ok()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.lock()
+            .and_then(|p| p.port)
+            .expect("the lockfile names a port")
+    }
+
+    /// A client that has said hello with the right token.
+    pub fn client(&self) -> Client {
+        let lock = self.lock().expect("a lockfile");
+        let mut client = Client::connect(lock.port.expect("a port"));
+        let hello = client.call(
+            "hello",
+            serde_json::json!({"token": lock.token, "client": "tests"}),
+        );
+        assert!(hello.error.is_none(), "hello failed: {hello:?}");
+        client
+    }
+
+    /// Waits until the first full pass is done.
+    pub fn wait_ready(&self) -> Client {
+        let mut client = self.client();
+        wait_until(DEADLINE, "the index to be ready", || {
+            let status = client.call("status", serde_json::Value::Null);
+            (status.result.as_ref()?["state"] == "ready").then_some(())
+        });
+        client
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: sending a signal to our own child process.
+        let rc = unsafe { libc::kill(self.pid() as libc::pid_t, signal) };
+        assert_eq!(rc, 0, "kill({signal}) failed");
+    }
+
+    /// Waits for the process to exit; returns its status, stdout and stderr.
+    pub fn wait_exit(&mut self) -> (std::process::ExitStatus, String, String) {
+        let mut child = self.child.take().expect("not yet waited for");
+        let status = wait_until(DEADLINE, "the daemon to exit", || child.try_wait().unwrap());
+        let mut out = String::new();
+        let mut err = String::new();
+        use std::io::Read;
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        self.child = None;
+        (status, out, err)
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().unwrap().is_none())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A line-protocol client over a real TCP socket.
+pub struct Client {
+    reader: std::io::BufReader<std::net::TcpStream>,
+    writer: std::net::TcpStream,
+    next_id: u64,
+}
+
+impl Client {
+    pub fn connect(port: u16) -> Client {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+        stream
+            .set_read_timeout(Some(DEADLINE))
+            .expect("read timeout");
+        Client {
+            reader: std::io::BufReader::new(stream.try_clone().unwrap()),
+            writer: stream,
+            next_id: 0,
+        }
+    }
+
+    /// Sends raw bytes.
+    pub fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.writer.write_all(bytes)?;
+        self.writer.flush()
+    }
+
+    /// Reads one response line; `None` when the daemon closed the connection.
+    pub fn receive(&mut self) -> Option<code_index_protocol::Response> {
+        use std::io::BufRead;
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(serde_json::from_str(&line).expect("a response line is JSON")),
+        }
+    }
+
+    /// Sends a request and reads its response.
+    pub fn call(&mut self, op: &str, params: serde_json::Value) -> code_index_protocol::Response {
+        self.next_id += 1;
+        let request = code_index_protocol::Request {
+            id: self.next_id.into(),
+            op: op.to_string(),
+            params,
+        };
+        let mut line = serde_json::to_vec(&request).unwrap();
+        line.push(b'\n');
+        self.send(&line).expect("the request is sent");
+        let response = self.receive().expect("a response");
+        assert_eq!(
+            response.id,
+            serde_json::Value::from(self.next_id),
+            "responses come in order"
+        );
+        response
+    }
+
+    /// A call that must succeed; returns its result.
+    pub fn ok(&mut self, op: &str, params: serde_json::Value) -> serde_json::Value {
+        let response = self.call(op, params);
+        assert!(
+            response.error.is_none(),
+            "{op} failed: {:?}",
+            response.error
+        );
+        response.result.expect("a result")
+    }
+}

@@ -14,9 +14,13 @@ use code_index_protocol::Progress;
 
 use crate::state::{Phase, Shared};
 
-/// Loads the snapshot, then reconciles it with the tree. Returns the
-/// directories of the tree, for the watcher.
-pub fn initial_pass(shared: &Arc<Shared>) -> anyhow::Result<Vec<String>> {
+/// Loads the snapshot, then reconciles it with the tree. `on_walked` gets the
+/// tree's directories as soon as the walk has found them (the watcher starts
+/// there, so that no change made during the pass is missed).
+pub fn initial_pass(
+    shared: &Arc<Shared>,
+    on_walked: impl FnOnce(Vec<String>),
+) -> anyhow::Result<()> {
     let path = snapshot::snapshot_path(&shared.root);
     let started = Instant::now();
     let loaded = Index::load_with_progress(&shared.root, &path, &mut |done, total| {
@@ -44,7 +48,7 @@ pub fn initial_pass(shared: &Arc<Shared>) -> anyhow::Result<Vec<String>> {
         }
     }
     shared.set_phase(Phase::Indexing, Some(Progress::default()));
-    let (report, dirs) = full_pass(shared, false)?;
+    let report = full_pass(shared, false, on_walked)?;
     shared.set_phase(Phase::Ready, None);
     tracing::info!(
         root = %shared.root.display(),
@@ -57,12 +61,17 @@ pub fn initial_pass(shared: &Arc<Shared>) -> anyhow::Result<Vec<String>> {
     if shared.dirty.load(Ordering::SeqCst) {
         save(shared);
     }
-    Ok(dirs)
+    Ok(())
 }
 
 /// Walks the whole tree and applies what changed (with `force`, re-parses
-/// everything). Passes never overlap.
-pub fn full_pass(shared: &Shared, force: bool) -> anyhow::Result<(BuildReport, Vec<String>)> {
+/// everything); `on_walked` gets the directories the walk found. Passes never
+/// overlap.
+pub fn full_pass(
+    shared: &Shared,
+    force: bool,
+    on_walked: impl FnOnce(Vec<String>),
+) -> anyhow::Result<BuildReport> {
     let _one_at_a_time = shared.pass.lock().unwrap();
     let started = Instant::now();
     let plan = shared
@@ -70,6 +79,7 @@ pub fn full_pass(shared: &Shared, force: bool) -> anyhow::Result<(BuildReport, V
         .read()
         .unwrap()
         .plan_refresh(&shared.options, force)?;
+    on_walked(plan.dirs);
     let mut report = plan.report;
     report.removed = plan.gone.len();
     if !plan.gone.is_empty() {
@@ -100,7 +110,7 @@ pub fn full_pass(shared: &Shared, force: bool) -> anyhow::Result<(BuildReport, V
     );
     shared.set_phase(phase, None);
     report.elapsed = started.elapsed();
-    Ok((report, plan.dirs))
+    Ok(report)
 }
 
 /// Processes changed files in parallel and applies each as it finishes.

@@ -42,18 +42,23 @@ pub async fn serve(root: PathBuf, config: DaemonConfig, mut lock: Lockfile) -> a
     ));
     tracing::info!(root = %root.display(), port, "listening on 127.0.0.1:{port}");
 
-    // Index on a thread of its own; then watch.
+    // Index on a thread of its own; the watcher starts as soon as the walk
+    // has found the directories.
     {
         let shared = shared.clone();
         std::thread::Builder::new()
             .name("code-index-indexer".into())
-            .spawn(move || match indexer::initial_pass(&shared) {
-                Ok(dirs) => {
-                    if !shared.is_stopping() {
-                        watcher::run(shared, dirs);
+            .spawn(move || {
+                let for_watcher = shared.clone();
+                let start_watcher = move |dirs: Vec<String>| {
+                    let spawned = std::thread::Builder::new()
+                        .name("code-index-watcher".into())
+                        .spawn(move || watcher::run(for_watcher, dirs));
+                    if let Err(err) = spawned {
+                        tracing::error!("cannot start the watcher thread: {err}");
                     }
-                }
-                Err(err) => {
+                };
+                if let Err(err) = indexer::initial_pass(&shared, start_watcher) {
                     tracing::error!(root = %shared.root.display(), "indexing failed: {err:#}");
                 }
             })
@@ -360,7 +365,7 @@ fn reindex(shared: &Shared, path: Option<String>) -> Result<wire::ReindexResult,
     let started = std::time::Instant::now();
     let internal = |e: anyhow::Error| RpcError::new(ErrorCode::Internal, format!("{e:#}"));
     let report = match path {
-        None => indexer::full_pass(shared, false).map_err(internal)?.0,
+        None => indexer::full_pass(shared, false, |_| {}).map_err(internal)?,
         Some(path) => {
             let rel = path
                 .trim_start_matches("./")

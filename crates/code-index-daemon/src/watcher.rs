@@ -21,7 +21,7 @@ use code_index_core::discover::{
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::indexer;
-use crate::state::{Shared, WatcherHealth};
+use crate::state::{Phase, Shared, WatcherHealth};
 
 /// Quiet time that ends a batch of events.
 const QUIET: Duration = Duration::from_millis(40);
@@ -48,6 +48,9 @@ pub fn run(shared: Arc<Shared>, dirs: Vec<String>) {
             );
             tracing::warn!(root = %shared.root.display(), "{detail}");
             shared.set_watcher(WatcherHealth::Off(detail));
+            while shared.phase().0 != Phase::Ready && !shared.is_stopping() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             poll(&shared);
             return;
         }
@@ -62,6 +65,14 @@ pub fn run(shared: Arc<Shared>, dirs: Vec<String>) {
         tree.watch(&dir);
     }
     tree.report_health();
+    // Changes seen during the first pass wait until it is done: applying them
+    // earlier could let the pass overwrite them with what it read before.
+    while shared.phase().0 != Phase::Ready {
+        if shared.is_stopping() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     tree.run(rx);
 }
 
@@ -289,7 +300,7 @@ fn list_children(root: &Path, dir: &Path) -> Option<(Vec<DiscoveredFile>, HashSe
 }
 
 fn rescan(shared: &Shared) {
-    if let Err(err) = indexer::full_pass(shared, false) {
+    if let Err(err) = indexer::full_pass(shared, false, |_| {}) {
         tracing::warn!(root = %shared.root.display(), "rescan failed: {err:#}");
     }
 }

@@ -28,7 +28,7 @@
 pub mod lockfile;
 mod types;
 
-pub use lockfile::{LockError, LockPayload, Lockfile};
+pub use lockfile::{LockError, LockPayload, Lockfile, lock_path};
 pub use types::*;
 
 /// The protocol version this crate speaks.

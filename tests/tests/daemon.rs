@@ -399,3 +399,56 @@ fn shutdown_stops_the_daemon_cleanly() {
     assert!(status.success());
     assert!(!code_index_protocol::lockfile::lock_path(&daemon.root).exists());
 }
+
+#[test]
+fn without_enough_watches_the_daemon_says_so_and_polls() {
+    let project = project();
+    let daemon = Daemon::start(
+        project.root(),
+        &["--max-watches", "1", "--poll-interval", "200ms"],
+    );
+    let mut client = daemon.wait_ready();
+    let status = client.ok("status", Value::Null);
+    assert_eq!(status["watcher"], "polling");
+    assert!(
+        status["watcher_detail"]
+            .as_str()
+            .unwrap()
+            .contains("rescanned every"),
+        "{status}"
+    );
+    // A change in an unwatched directory is still picked up, by a rescan.
+    project.write("app/more.py", "def polled_in():\n    pass\n");
+    wait_defined_at(
+        &mut client,
+        "polled_in",
+        &["app/more.py"],
+        "a rescan to find the file",
+    );
+    let log = std::fs::read_to_string(daemon.root.join(".code-index/daemon.log")).unwrap();
+    assert!(log.contains("--max-watches"), "the log says why: {log}");
+}
+
+#[test]
+fn a_burst_of_thousands_of_changes_is_absorbed() {
+    let project = project();
+    let daemon = Daemon::start(project.root(), &[]);
+    let mut client = daemon.wait_ready();
+    // Like a `git checkout` that rewrites many files at once.
+    for i in 0..3000 {
+        project.write(
+            &format!("gen/m{}/f{i}.py", i % 30),
+            format!("def generated_{i}():\n    pass\n"),
+        );
+    }
+    std::fs::remove_file(project.root().join("src/lib.rs")).unwrap();
+    wait_until(DEADLINE, "all 3,000 new files to be indexed", || {
+        let stats = client.ok("stats", Value::Null);
+        (stats["files"] == 3002).then_some(())
+    });
+    assert_eq!(
+        defined_at(&mut client, "generated_2999"),
+        vec!["gen/m29/f2999.py"]
+    );
+    assert!(defined_at(&mut client, "add").is_empty());
+}

@@ -46,6 +46,11 @@ pub struct DaemonConfig {
     pub version: String,
     /// Files larger than this are listed but not parsed.
     pub max_file_size: u64,
+    /// The most directories to watch; beyond it the daemon rescans
+    /// periodically, as when the OS runs out of watches.
+    pub max_watches: Option<usize>,
+    /// How often to rescan when the tree cannot be watched.
+    pub poll_interval: Duration,
 }
 
 impl DaemonConfig {
@@ -56,6 +61,8 @@ impl DaemonConfig {
             idle_timeout: Some(Duration::from_secs(30 * 60)),
             version: version.to_string(),
             max_file_size: code_index_core::discover::DEFAULT_MAX_FILE_SIZE,
+            max_watches: None,
+            poll_interval: watcher::DEFAULT_POLL_INTERVAL,
         }
     }
 }

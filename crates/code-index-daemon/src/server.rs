@@ -37,7 +37,7 @@ pub async fn serve(root: PathBuf, config: DaemonConfig, mut lock: Lockfile) -> a
         root.clone(),
         config.version.clone(),
         lock.payload().token.clone(),
-        config.idle_timeout.filter(|t| !t.is_zero()),
+        &config,
         options,
     ));
     tracing::info!(root = %root.display(), port, "listening on 127.0.0.1:{port}");

@@ -71,6 +71,8 @@ pub struct Shared {
     pub started: Instant,
     pub idle_timeout: Option<Duration>,
     pub options: IndexOptions,
+    pub max_watches: Option<usize>,
+    pub poll_interval: Duration,
     /// The index. Writers hold the lock only to apply one finished file.
     pub index: RwLock<Index>,
     phase: Mutex<(Phase, Option<Progress>)>,
@@ -91,7 +93,7 @@ impl Shared {
         root: PathBuf,
         version: String,
         token: String,
-        idle_timeout: Option<Duration>,
+        config: &crate::DaemonConfig,
         options: IndexOptions,
     ) -> Shared {
         Shared {
@@ -100,8 +102,10 @@ impl Shared {
             version,
             token,
             started: Instant::now(),
-            idle_timeout,
+            idle_timeout: config.idle_timeout.filter(|t| !t.is_zero()),
             options,
+            max_watches: config.max_watches,
+            poll_interval: config.poll_interval,
             phase: Mutex::new((Phase::Loading, None)),
             watcher: Mutex::new(WatcherHealth::Starting),
             connections: AtomicUsize::new(0),

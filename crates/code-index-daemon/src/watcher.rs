@@ -29,8 +29,8 @@ const QUIET: Duration = Duration::from_millis(40);
 const MAX_BATCH_WAIT: Duration = Duration::from_millis(400);
 /// Beyond this many paths, a batch becomes a full pass.
 const FULL_PASS_THRESHOLD: usize = 2000;
-/// How often to rescan when the OS cannot watch the tree.
-pub const POLL_INTERVAL: Duration = Duration::from_secs(10);
+/// How often to rescan, by default, when the tree cannot be watched.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Runs until the daemon stops. `dirs` are the directories of the tree,
 /// relative to the root.
@@ -44,7 +44,7 @@ pub fn run(shared: Arc<Shared>, dirs: Vec<String>) {
         Err(err) => {
             let detail = format!(
                 "cannot start watching: {err}; rescanning every {}s",
-                POLL_INTERVAL.as_secs()
+                shared.poll_interval.as_secs_f64()
             );
             tracing::warn!(root = %shared.root.display(), "{detail}");
             shared.set_watcher(WatcherHealth::Off(detail));
@@ -90,6 +90,21 @@ impl Watched {
         if self.exhausted.is_some() || self.dirs.contains(dir) {
             return;
         }
+        if self
+            .shared
+            .max_watches
+            .is_some_and(|max| self.dirs.len() >= max)
+        {
+            let detail = format!(
+                "more directories than the {} watches allowed (--max-watches); \
+                 the tree is rescanned every {}s",
+                self.dirs.len(),
+                self.shared.poll_interval.as_secs_f64()
+            );
+            tracing::warn!(root = %self.shared.root.display(), "{detail}");
+            self.exhausted = Some(detail);
+            return;
+        }
         let abs = self.shared.root.join(dir);
         match self.watcher.watch(&abs, RecursiveMode::NonRecursive) {
             Ok(()) => {
@@ -99,7 +114,7 @@ impl Watched {
                 let detail = format!(
                     "the OS has no file watches left ({err}); raise fs.inotify.max_user_watches, \
                      meanwhile the tree is rescanned every {}s",
-                    POLL_INTERVAL.as_secs()
+                    self.shared.poll_interval.as_secs_f64()
                 );
                 tracing::warn!(root = %self.shared.root.display(), "{detail}");
                 self.exhausted = Some(detail);
@@ -141,7 +156,8 @@ impl Watched {
             let first = match rx.recv_timeout(Duration::from_millis(250)) {
                 Ok(event) => event,
                 Err(RecvTimeoutError::Timeout) => {
-                    if self.exhausted.is_some() && last_poll.elapsed() >= POLL_INTERVAL {
+                    if self.exhausted.is_some() && last_poll.elapsed() >= self.shared.poll_interval
+                    {
                         rescan(&self.shared);
                         last_poll = Instant::now();
                     }
@@ -308,7 +324,7 @@ fn rescan(shared: &Shared) {
 /// Periodic rescans, for when the OS cannot watch the tree at all.
 fn poll(shared: &Shared) {
     while !shared.is_stopping() {
-        let deadline = Instant::now() + POLL_INTERVAL;
+        let deadline = Instant::now() + shared.poll_interval;
         while Instant::now() < deadline {
             if shared.is_stopping() {
                 return;

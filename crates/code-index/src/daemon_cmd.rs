@@ -19,6 +19,12 @@ pub struct DaemonArgs {
     /// Files larger than this are listed but not parsed (bytes, or with K, M, G).
     #[arg(long, value_parser = crate::index_cmd::parse_size, default_value = "1M")]
     max_file_size: u64,
+    /// Watch at most this many directories; past it, rescan periodically instead.
+    #[arg(long)]
+    max_watches: Option<usize>,
+    /// How often to rescan when the tree cannot be watched (`10s`, `1m`).
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    poll_interval: Duration,
 }
 
 pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
@@ -27,6 +33,8 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
     config.port = args.port;
     config.idle_timeout = (!args.idle_timeout.is_zero()).then_some(args.idle_timeout);
     config.max_file_size = args.max_file_size;
+    config.max_watches = args.max_watches;
+    config.poll_interval = args.poll_interval.max(Duration::from_millis(100));
     code_index_daemon::run(config)
 }
 

@@ -222,61 +222,28 @@ impl Drop for Daemon {
     }
 }
 
-/// A line-protocol client over a real TCP socket.
-pub struct Client {
-    reader: std::io::BufReader<std::net::TcpStream>,
-    writer: std::net::TcpStream,
-    next_id: u64,
-}
+/// A line-protocol client over a real TCP socket that fails the test on
+/// transport errors.
+pub struct Client(code_index_protocol::client::Client);
 
 impl Client {
     pub fn connect(port: u16) -> Client {
-        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
-        stream
-            .set_read_timeout(Some(DEADLINE))
-            .expect("read timeout");
-        Client {
-            reader: std::io::BufReader::new(stream.try_clone().unwrap()),
-            writer: stream,
-            next_id: 0,
-        }
+        Client(code_index_protocol::client::Client::connect(port, DEADLINE).expect("connects"))
     }
 
     /// Sends raw bytes.
     pub fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        use std::io::Write;
-        self.writer.write_all(bytes)?;
-        self.writer.flush()
+        self.0.send_raw(bytes)
     }
 
     /// Reads one response line; `None` when the daemon closed the connection.
     pub fn receive(&mut self) -> Option<code_index_protocol::Response> {
-        use std::io::BufRead;
-        let mut line = String::new();
-        match self.reader.read_line(&mut line) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => Some(serde_json::from_str(&line).expect("a response line is JSON")),
-        }
+        self.0.receive().ok().flatten()
     }
 
     /// Sends a request and reads its response.
     pub fn call(&mut self, op: &str, params: serde_json::Value) -> code_index_protocol::Response {
-        self.next_id += 1;
-        let request = code_index_protocol::Request {
-            id: self.next_id.into(),
-            op: op.to_string(),
-            params,
-        };
-        let mut line = serde_json::to_vec(&request).unwrap();
-        line.push(b'\n');
-        self.send(&line).expect("the request is sent");
-        let response = self.receive().expect("a response");
-        assert_eq!(
-            response.id,
-            serde_json::Value::from(self.next_id),
-            "responses come in order"
-        );
-        response
+        self.0.call(op, params).expect("a response")
     }
 
     /// A call that must succeed; returns its result.

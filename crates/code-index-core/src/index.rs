@@ -43,6 +43,7 @@ pub struct Index {
     pub(crate) refs: FxHashMap<Box<str>, Postings>,
     definition_count: usize,
     reference_count: usize,
+    generation: u64,
 }
 
 /// Counts for one language.
@@ -89,6 +90,7 @@ impl Index {
             refs: FxHashMap::default(),
             definition_count: 0,
             reference_count: 0,
+            generation: 0,
         }
     }
 
@@ -133,8 +135,14 @@ impl Index {
         self.reference_count
     }
 
+    /// Changes every time the index does: equal generations, equal contents.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Adds a file, replacing any file at the same path.
     pub fn upsert(&mut self, file: FileSymbols) -> FileId {
+        self.generation += 1;
         if let Some(old) = self.by_path.get(&file.path).copied() {
             self.remove_id(old);
         }
@@ -180,6 +188,7 @@ impl Index {
 
     fn remove_id(&mut self, id: FileId) -> Option<FileSymbols> {
         let file = self.files.get_mut(id as usize)?.take()?;
+        self.generation += 1;
         for (name, _) in grouped(file.definitions.iter().map(|d| d.name)) {
             let text = file.str(name);
             if let Some(postings) = self.defs.get_mut(text) {
@@ -229,6 +238,7 @@ impl Index {
             && let Some(Some(file)) = self.files.get_mut(id as usize)
         {
             file.mtime_ns = mtime_ns;
+            self.generation += 1;
         }
     }
 

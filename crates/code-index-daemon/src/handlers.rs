@@ -132,7 +132,20 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
     value.map_err(|e| RpcError::new(ErrorCode::Internal, format!("encoding the answer: {e}")))
 }
 
+/// The index's stats, recomputed only when the index changed.
 pub fn stats(shared: &Shared, index: &code_index_core::Index) -> wire::StatsResult {
+    let mut cache = shared.stats_cache.lock().unwrap();
+    if let Some((generation, stats)) = cache.as_ref()
+        && *generation == index.generation()
+    {
+        return stats.clone();
+    }
+    let stats = compute_stats(shared, index);
+    *cache = Some((index.generation(), stats.clone()));
+    stats
+}
+
+fn compute_stats(shared: &Shared, index: &code_index_core::Index) -> wire::StatsResult {
     let s = index.stats();
     wire::StatsResult {
         root: shared.root.display().to_string(),

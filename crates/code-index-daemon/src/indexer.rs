@@ -23,6 +23,8 @@ pub fn initial_pass(
 ) -> anyhow::Result<()> {
     let path = snapshot::snapshot_path(&shared.root);
     let started = Instant::now();
+    // No pass (a `reindex`) may run on the empty index this one replaces.
+    let one_at_a_time = shared.pass.lock().unwrap();
     let loaded = Index::load_with_progress(&shared.root, &path, &mut |done, total| {
         shared.set_phase(Phase::Loading, Some(Progress { done, total }));
     });
@@ -47,6 +49,7 @@ pub fn initial_pass(
             );
         }
     }
+    drop(one_at_a_time);
     shared.set_phase(Phase::Indexing, Some(Progress::default()));
     let report = full_pass(shared, false, on_walked)?;
     shared.set_phase(Phase::Ready, None);

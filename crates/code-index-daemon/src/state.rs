@@ -86,6 +86,8 @@ pub struct Shared {
     pub stopping: AtomicBool,
     /// Serializes full passes (the first one, `reindex`, the watcher's rescans).
     pub pass: Mutex<()>,
+    /// `stats` of the index at a generation: computing them walks everything.
+    pub stats_cache: Mutex<Option<(u64, code_index_protocol::StatsResult)>>,
 }
 
 impl Shared {
@@ -114,6 +116,7 @@ impl Shared {
             shutdown: Notify::new(),
             stopping: AtomicBool::new(false),
             pass: Mutex::new(()),
+            stats_cache: Mutex::new(None),
         }
     }
 

@@ -139,6 +139,49 @@ impl Watched {
         }
     }
 
+    /// Watches a directory that just appeared and everything below it, each
+    /// directory before it is listed: a file created before the watch is in
+    /// the listing, one created after it sends an event. Returns the files
+    /// that need indexing.
+    fn watch_new_tree(&mut self, rel: &str) -> Vec<(DiscoveredFile, Option<u64>)> {
+        let mut work = Vec::new();
+        let mut queue = vec![rel.to_string()];
+        while let Some(dir) = queue.pop() {
+            self.watch(&dir);
+            let abs = self.shared.root.join(&dir);
+            let Some((files, subdirs)) = list_children(&self.shared.root, &abs) else {
+                continue;
+            };
+            let index = self.shared.index.read().unwrap();
+            for file in files {
+                if let Some(hash) = index.needs_work(&file, &self.shared.options) {
+                    work.push((file, hash));
+                }
+            }
+            queue.extend(subdirs.into_iter().filter(|d| !self.dirs.contains(d)));
+        }
+        work
+    }
+
+    /// A full pass, then watches for directories the pass found unwatched.
+    fn rescan(&mut self) {
+        let mut walked = Vec::new();
+        if let Err(err) = indexer::full_pass(&self.shared, false, |dirs| walked = dirs) {
+            tracing::warn!(root = %self.shared.root.display(), "rescan failed: {err:#}");
+            return;
+        }
+        let mut work = Vec::new();
+        for dir in walked {
+            if self.exhausted.is_none() && !self.dirs.contains(&dir) {
+                work.extend(self.watch_new_tree(&dir));
+            }
+        }
+        self.report_health();
+        if !work.is_empty() {
+            indexer::update_files(&self.shared, &work);
+        }
+    }
+
     fn report_health(&self) {
         let health = match &self.exhausted {
             Some(detail) => WatcherHealth::Polling(detail.clone()),
@@ -189,7 +232,7 @@ impl Watched {
             }
             if rescan_all || paths.len() > FULL_PASS_THRESHOLD {
                 tracing::info!(paths = paths.len(), "large change: rescanning the tree");
-                rescan(&self.shared);
+                self.rescan();
                 continue;
             }
             self.apply_batch(paths);
@@ -269,27 +312,7 @@ impl Watched {
                 .store(true, std::sync::atomic::Ordering::SeqCst);
         }
         for rel in new_dirs {
-            // Watch first, then scan: files written after the scan are
-            // reported by the new watch.
-            let abs = root.join(&rel);
-            let options = DiscoverOptions {
-                exclude: self.shared.options.exclude.clone(),
-                ..DiscoverOptions::default()
-            };
-            match discover::discover_from(&root, &abs, &options) {
-                Ok(found) => {
-                    for dir in &found.dirs {
-                        self.watch(dir);
-                    }
-                    let index = self.shared.index.read().unwrap();
-                    for file in found.files {
-                        if let Some(hash) = index.needs_work(&file, &self.shared.options) {
-                            work.push((file, hash));
-                        }
-                    }
-                }
-                Err(err) => tracing::warn!(dir = %rel, "cannot scan a new directory: {err:#}"),
-            }
+            work.extend(self.watch_new_tree(&rel));
         }
         self.report_health();
         if !work.is_empty() {

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod daemon_bench;
+
 use anyhow::{Context, bail};
 use clap::Parser;
 use code_index_core::discover::{self, DiscoverOptions};
@@ -37,6 +39,15 @@ struct Args {
     /// Do not run ctags.
     #[arg(long)]
     skip_ctags: bool,
+    /// Also measure the daemon: start to first answer, RPC round trips, freshness.
+    #[arg(long)]
+    daemon: bool,
+    /// RPC requests per measurement in the daemon benchmark.
+    #[arg(long, default_value_t = 10_000)]
+    requests: usize,
+    /// Edits timed in the freshness benchmark.
+    #[arg(long, default_value_t = 100)]
+    edits: usize,
     /// Internal: time parse-only of this tree and print the seconds. Runs in a
     /// child process so that the parent stays small: a child's peak RSS
     /// includes its parent's at the moment it starts.
@@ -55,10 +66,10 @@ struct Run {
 }
 
 #[derive(Debug, Serialize, serde::Deserialize)]
-struct Latency {
-    samples: usize,
-    p50_us: f64,
-    p99_us: f64,
+pub struct Latency {
+    pub samples: usize,
+    pub p50_us: f64,
+    pub p99_us: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -129,8 +140,21 @@ fn main() -> anyhow::Result<()> {
         results.push(result);
     }
     print_table(&results);
+    let mut daemon_results = Vec::new();
+    if args.daemon {
+        for name in &args.corpora {
+            eprintln!("== daemon on {name}");
+            let root = discover::canonical_root(&corpora_dir.join(name))?;
+            let result = daemon_bench::measure(name, &root, &binary, args.requests, args.edits)
+                .with_context(|| format!("measuring the daemon on {name}"))?;
+            eprintln!("{}", serde_json::to_string_pretty(&result)?);
+            daemon_results.push(result);
+        }
+        daemon_bench::print_table(&daemon_results);
+    }
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
+        let all = serde_json::json!({"index": results, "daemon": daemon_results});
+        std::fs::write(path, serde_json::to_string_pretty(&all)?)?;
     }
     Ok(())
 }
@@ -313,7 +337,7 @@ fn time_lookups(index: &Index, samples: usize) -> (Latency, Latency) {
     (latency(defs), latency(refs))
 }
 
-fn latency(mut samples: Vec<Duration>) -> Latency {
+pub fn latency(mut samples: Vec<Duration>) -> Latency {
     samples.sort_unstable();
     let at = |q: f64| {
         samples

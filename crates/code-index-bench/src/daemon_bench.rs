@@ -87,16 +87,22 @@ pub fn measure(
     })?;
     let ready = started.elapsed();
 
-    // Names that exist, spread over the index.
-    let names: Vec<String> = {
-        let found = client.call("search_symbols", json!({"query": "init", "limit": 200}))?;
-        found.result.context("search failed")?["items"]
-            .as_array()
-            .context("no items")?
-            .iter()
-            .filter_map(|s| s["name"].as_str().map(str::to_string))
-            .collect()
-    };
+    // Names that exist, from many corners of the index.
+    let mut names: Vec<String> = Vec::new();
+    for prefix in [
+        "ac", "bl", "ca", "de", "en", "fi", "ge", "ha", "in", "jo", "ke", "li", "ma", "no", "op",
+        "pa", "qu", "re", "se", "ti", "up", "ve", "wr", "xa", "yi", "zo",
+    ] {
+        let found = client.call("search_symbols", json!({"query": prefix, "limit": 20}))?;
+        let result = found.result.context("search failed")?;
+        names.extend(
+            result["items"]
+                .as_array()
+                .context("no items")?
+                .iter()
+                .filter_map(|s| s["name"].as_str().map(str::to_string)),
+        );
+    }
     anyhow::ensure!(!names.is_empty(), "no names to look up");
 
     let stats_one = round_trips(&daemon, 1, requests, |_| ("stats", Value::Null))?;

@@ -522,20 +522,10 @@ impl Index {
         filter: &SymbolFilter,
     ) -> Vec<Posting> {
         let (qualifier, base) = split_qualified(name);
-        let mut postings: Vec<Posting> = match self.defs.get(base) {
-            Some(postings) => postings.to_vec(),
-            None => {
-                // No exact-case match: accept any case.
-                let lower = base.to_lowercase();
-                self.defs
-                    .iter()
-                    .filter(|(name, _)| {
-                        case_insensitive_match(name, &lower) == Some(MatchKind::Exact)
-                    })
-                    .flat_map(|(_, postings)| postings.iter().copied())
-                    .collect()
-            }
-        };
+        // Exact names only: a case-insensitive lookup would scan every name
+        // (search_symbols does that, and ranks exact-case matches first).
+        let mut postings: Vec<Posting> =
+            self.defs.get(base).map(|p| p.to_vec()).unwrap_or_default();
         postings.retain(|&p| {
             self.def(p).is_some_and(|(file, def)| {
                 filter.accepts(file, def) && container_matches(file.str(def.container), qualifier)
@@ -554,8 +544,9 @@ impl Index {
         postings
     }
 
-    /// Where `name` is defined. `context`, a path relative to the root, ranks
-    /// definitions near it first.
+    /// Where `name` is defined, spelled exactly (`search_symbols` ignores
+    /// case). `context`, a path relative to the root, ranks definitions near
+    /// it first.
     pub fn definitions(
         &self,
         name: &str,

@@ -245,13 +245,13 @@ fn definitions_rank_by_proximity_to_the_asking_file() {
 }
 
 #[test]
-fn definitions_fall_back_to_any_case() {
+fn definitions_are_exact_and_search_ignores_case() {
     let (_dir, index) = project();
     let page = index.definitions("FORMAT_AREA", None, &SymbolFilter::default(), all());
-    assert_eq!(
-        locations(&page.items),
-        vec!["src/util/format.rs:2 format_area"]
-    );
+    assert_eq!(page.total, 0);
+    let found = index.search_symbols("FORMAT_AREA", &SymbolFilter::default(), all());
+    assert_eq!(found.items[0].symbol.name, "format_area");
+    assert_eq!(found.items[0].match_kind, MatchKind::Exact);
 }
 
 #[test]

@@ -230,7 +230,12 @@ impl Watched {
                 }
                 next = rx.recv_timeout(QUIET).ok();
             }
-            if rescan_all || paths.len() > FULL_PASS_THRESHOLD {
+            // New ignore rules can change which files belong to the index anywhere below.
+            let rules_changed = paths.iter().any(|p| {
+                p.file_name()
+                    .is_some_and(|n| n == ".gitignore" || n == ".ignore")
+            });
+            if rescan_all || rules_changed || paths.len() > FULL_PASS_THRESHOLD {
                 tracing::info!(paths = paths.len(), "large change: rescanning the tree");
                 self.rescan();
                 continue;

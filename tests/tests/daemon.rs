@@ -452,3 +452,43 @@ fn a_burst_of_thousands_of_changes_is_absorbed() {
     );
     assert!(defined_at(&mut client, "add").is_empty());
 }
+
+#[test]
+fn the_daemons_own_reads_do_not_wake_the_watcher() {
+    // More directories than a batch handles path by path: the first pass
+    // opens them all, and were those reads taken for changes, every rescan
+    // would trigger the next, forever.
+    let project = project();
+    for i in 0..2100 {
+        std::fs::create_dir_all(project.root().join(format!("many/d{i}"))).unwrap();
+    }
+    project.write("many/d7/only.py", "def only_one():\n    pass\n");
+    let daemon = Daemon::start(project.root(), &[]);
+    let mut client = daemon.wait_ready();
+    // A new ignore rule makes the daemon walk the whole tree again.
+    project.write(".gitignore", "*.log\n");
+    project.write("many/d9/second.py", "def second_one():\n    pass\n");
+    wait_defined_at(
+        &mut client,
+        "second_one",
+        &["many/d9/second.py"],
+        "the rescan",
+    );
+    let batches = |client: &mut Client| {
+        client.ok("status", Value::Null)["watcher_batches"]
+            .as_u64()
+            .unwrap()
+    };
+    wait_until(DEADLINE, "the watcher to go quiet", || {
+        let before = batches(&mut client);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        (batches(&mut client) == before).then_some(())
+    });
+    project.write("many/d2000/new.py", "def appears_later():\n    pass\n");
+    wait_defined_at(
+        &mut client,
+        "appears_later",
+        &["many/d2000/new.py"],
+        "a new file",
+    );
+}

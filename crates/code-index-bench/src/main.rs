@@ -42,6 +42,9 @@ struct Args {
     /// Also measure the daemon: start to first answer, RPC round trips, freshness.
     #[arg(long)]
     daemon: bool,
+    /// Only the daemon benchmark (the corpora must have a snapshot already).
+    #[arg(long)]
+    daemon_only: bool,
     /// RPC requests per measurement in the daemon benchmark.
     #[arg(long, default_value_t = 10_000)]
     requests: usize,
@@ -126,7 +129,7 @@ fn main() -> anyhow::Result<()> {
         binary.display()
     );
     let mut results = Vec::new();
-    for name in &args.corpora {
+    for name in args.corpora.iter().filter(|_| !args.daemon_only) {
         let dir = corpora_dir.join(name);
         anyhow::ensure!(
             dir.is_dir(),
@@ -139,9 +142,11 @@ fn main() -> anyhow::Result<()> {
         eprintln!("{}", serde_json::to_string_pretty(&result)?);
         results.push(result);
     }
-    print_table(&results);
+    if !results.is_empty() {
+        print_table(&results);
+    }
     let mut daemon_results = Vec::new();
-    if args.daemon {
+    if args.daemon || args.daemon_only {
         for name in &args.corpora {
             eprintln!("== daemon on {name}");
             let root = discover::canonical_root(&corpora_dir.join(name))?;

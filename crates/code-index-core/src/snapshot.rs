@@ -131,6 +131,7 @@ impl Index {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
+        remove_abandoned_temporaries(path);
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
         let write = || -> Result<u64, SnapshotError> {
             let file = std::fs::File::create(&tmp)?;
@@ -234,6 +235,30 @@ impl Index {
             return Err(SnapshotError::Checksum);
         }
         decoded
+    }
+}
+
+/// Removes `index.tmp.<pid>` files left by writers that died mid-write (their
+/// process no longer exists).
+fn remove_abandoned_temporaries(path: &Path) {
+    let (Some(dir), Some(stem)) = (path.parent(), path.file_stem()) else {
+        return;
+    };
+    let prefix = format!("{}.tmp.", stem.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let alive = pid.parse::<u32>().is_ok_and(|pid| {
+            pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+        });
+        if !alive && Path::new("/proc/self").exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

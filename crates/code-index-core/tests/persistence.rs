@@ -256,6 +256,8 @@ fn saving_leaves_no_temporary_files_and_ignores_the_state_dir() {
     let (dir, index) = common::indexed_copy("project");
     let root = index.root().to_path_buf();
     let state = snapshot::ensure_state_dir(&root).unwrap();
+    // Left by a writer that died mid-write (no pid is that large).
+    std::fs::write(state.join("index.tmp.999999999"), b"partial").unwrap();
     index.save(&snapshot::snapshot_path(&root)).unwrap();
     let mut names: Vec<String> = std::fs::read_dir(&state)
         .unwrap()

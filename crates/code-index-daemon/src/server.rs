@@ -356,6 +356,11 @@ fn status(shared: &Shared) -> wire::StatusResult {
         definitions,
         watcher: health.as_str().to_string(),
         watcher_detail: health.detail(),
+        watcher_batches: Some(
+            shared
+                .watcher_batches
+                .load(std::sync::atomic::Ordering::SeqCst),
+        ),
         connections: shared.connections() as u64,
         idle_timeout_seconds: shared.idle_timeout.map_or(0, |t| t.as_secs()),
     }

@@ -2,7 +2,7 @@
 //! health and the connection count.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -77,6 +77,8 @@ pub struct Shared {
     pub index: RwLock<Index>,
     phase: Mutex<(Phase, Option<Progress>)>,
     pub watcher: Mutex<WatcherHealth>,
+    /// Batches of file events the watcher has applied.
+    pub watcher_batches: AtomicU64,
     connections: AtomicUsize,
     idle_since: Mutex<Instant>,
     /// Set when the index changed since the last snapshot.
@@ -110,6 +112,7 @@ impl Shared {
             poll_interval: config.poll_interval,
             phase: Mutex::new((Phase::Loading, None)),
             watcher: Mutex::new(WatcherHealth::Starting),
+            watcher_batches: AtomicU64::new(0),
             connections: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             dirty: AtomicBool::new(false),

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use code_index_core::discover::{
     self, DiscoverOptions, DiscoveredFile, is_always_skipped, relative_path,
 };
-use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::indexer;
 use crate::state::{Phase, Shared, WatcherHealth};
@@ -214,7 +215,11 @@ impl Watched {
             let mut next = Some(first);
             while let Some(event) = next.take() {
                 match event {
+                    Ok(event) if is_read_only(&event.kind) => {
+                        tracing::trace!(kind = ?event.kind, paths = ?event.paths, "ignored event");
+                    }
                     Ok(event) => {
+                        tracing::trace!(kind = ?event.kind, paths = ?event.paths, "event");
                         if event.need_rescan() {
                             rescan_all = true;
                         }
@@ -235,6 +240,12 @@ impl Watched {
                 p.file_name()
                     .is_some_and(|n| n == ".gitignore" || n == ".ignore")
             });
+            if paths.is_empty() && !rescan_all {
+                continue;
+            }
+            self.shared
+                .watcher_batches
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             if rescan_all || rules_changed || paths.len() > FULL_PASS_THRESHOLD {
                 tracing::info!(paths = paths.len(), "large change: rescanning the tree");
                 self.rescan();
@@ -361,6 +372,13 @@ fn poll(shared: &Shared) {
         }
         rescan(shared);
     }
+}
+
+/// Opening, reading or closing without writing changes nothing, and the
+/// daemon's own walks and reads cause such events by the thousand: reacting
+/// to them would rescan forever.
+fn is_read_only(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Access(access) if !matches!(access, AccessKind::Close(AccessMode::Write)))
 }
 
 fn is_exhaustion(err: &notify::Error) -> bool {

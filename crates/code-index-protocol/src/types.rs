@@ -579,6 +579,9 @@ pub struct StatusResult {
     pub watcher: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watcher_detail: Option<String>,
+    /// Batches of file changes the watcher has applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watcher_batches: Option<u64>,
     /// Open client connections, this one included.
     pub connections: u64,
     /// Seconds without any connection before the daemon exits (0: never).

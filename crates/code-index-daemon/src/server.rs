@@ -327,11 +327,11 @@ async fn dispatch(shared: &Arc<Shared>, id: Value, op: Op) -> Result<Response, R
                 })??;
             Ok(ok(id, &result))
         }
+        // Queries block (on the index lock, on a long scan): the worker hands
+        // its other tasks to the rest of the pool while this one runs, which
+        // is cheaper than moving the query to another thread.
         query => {
-            let shared = shared.clone();
-            let value = tokio::task::spawn_blocking(move || handlers::query(&shared, query))
-                .await
-                .map_err(|e| RpcError::new(ErrorCode::Internal, format!("query failed: {e}")))??;
+            let value = tokio::task::block_in_place(|| handlers::query(shared, query))?;
             Ok(Response::ok(id, value))
         }
     }

@@ -326,22 +326,9 @@ impl Index {
             size: meta.len(),
             mtime_ns: discover::mtime_ns(&meta),
         };
-        let previous = match self.file_by_path(path) {
-            Some(indexed) => match needs_work(indexed, &found, options) {
-                None => return false,
-                Some(hash) => hash,
-            },
-            None => None,
-        };
-        match process_file(self.root(), &found, options, previous) {
-            Processed::Unchanged { path, mtime_ns } => {
-                self.touch(&path, mtime_ns);
-                false
-            }
-            Processed::Changed(file) => {
-                self.upsert(*file);
-                true
-            }
+        match self.needs_work(&found, options) {
+            None => false,
+            Some(previous) => self.apply(process_file(self.root(), &found, options, previous)),
         }
     }
 }

@@ -293,6 +293,23 @@ pub struct CallGraph {
     pub edges: Vec<CallEdge>,
 }
 
+impl CallGraph {
+    fn paged(name: &str, depth: u8, edges: Vec<CallEdge>, page: PageRequest) -> CallGraph {
+        CallGraph {
+            name: name.to_string(),
+            depth,
+            total: edges.len(),
+            offset: page.offset,
+            limit: page.limit,
+            edges: edges
+                .into_iter()
+                .skip(page.offset)
+                .take(page.limit)
+                .collect(),
+        }
+    }
+}
+
 /// The deepest call graph a query may ask for.
 pub const MAX_CALL_DEPTH: u8 = 3;
 
@@ -801,19 +818,7 @@ impl Index {
             }
             frontier = next;
         }
-        let total = edges.len();
-        CallGraph {
-            name: name.to_string(),
-            depth,
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            edges: edges
-                .into_iter()
-                .skip(page.offset)
-                .take(page.limit)
-                .collect(),
-        }
+        CallGraph::paged(name, depth, edges, page)
     }
 
     /// What `name` calls, and (with `depth` > 1) what those call, up to
@@ -863,19 +868,7 @@ impl Index {
             }
             frontier = next;
         }
-        let total = edges.len();
-        CallGraph {
-            name: name.to_string(),
-            depth,
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            edges: edges
-                .into_iter()
-                .skip(page.offset)
-                .take(page.limit)
-                .collect(),
-        }
+        CallGraph::paged(name, depth, edges, page)
     }
 
     /// The types that extend or implement `name`, and the types `name` itself

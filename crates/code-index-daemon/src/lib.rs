@@ -51,6 +51,8 @@ pub struct DaemonConfig {
     pub max_watches: Option<usize>,
     /// How often to rescan when the tree cannot be watched.
     pub poll_interval: Duration,
+    /// Log to stderr as well as to the log file.
+    pub log_to_stderr: bool,
 }
 
 impl DaemonConfig {
@@ -63,6 +65,7 @@ impl DaemonConfig {
             max_file_size: code_index_core::discover::DEFAULT_MAX_FILE_SIZE,
             max_watches: None,
             poll_interval: watcher::DEFAULT_POLL_INTERVAL,
+            log_to_stderr: true,
         }
     }
 }
@@ -80,7 +83,7 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
             root.join(code_index_core::snapshot::STATE_DIR).display()
         )
     })?;
-    logging::init(&root)?;
+    logging::init(&root, config.log_to_stderr)?;
 
     let lock = match Lockfile::acquire(&root, &config.version) {
         Ok(lock) => lock,

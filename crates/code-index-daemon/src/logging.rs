@@ -42,7 +42,7 @@ impl<'a> MakeWriter<'a> for LogFile {
     }
 }
 
-pub fn init(root: &Path) -> anyhow::Result<()> {
+pub fn init(root: &Path, to_stderr: bool) -> anyhow::Result<()> {
     let path = root
         .join(code_index_core::snapshot::STATE_DIR)
         .join(LOG_FILE);
@@ -52,10 +52,12 @@ pub fn init(root: &Path) -> anyhow::Result<()> {
         .open(&path)
         .with_context(|| format!("opening the log file {}", path.display()))?;
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_filter(filter());
+    let stderr = to_stderr.then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_filter(filter())
+    });
     let to_file = tracing_subscriber::fmt::layer()
         .with_writer(LogFile(Arc::new(Mutex::new(file))))
         .with_ansi(false)

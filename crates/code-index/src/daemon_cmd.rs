@@ -25,6 +25,10 @@ pub struct DaemonArgs {
     /// How often to rescan when the tree cannot be watched (`10s`, `1m`).
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     poll_interval: Duration,
+    /// Log only to <root>/.code-index/daemon.log, not to stderr (for daemons
+    /// started by clients).
+    #[arg(long)]
+    no_stderr_log: bool,
 }
 
 pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
@@ -35,6 +39,7 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
     config.max_file_size = args.max_file_size;
     config.max_watches = args.max_watches;
     config.poll_interval = args.poll_interval.max(Duration::from_millis(100));
+    config.log_to_stderr = !args.no_stderr_log;
     code_index_daemon::run(config)
 }
 

@@ -1,0 +1,433 @@
+//! `RpcIndex`: the MCP server's client of a root's daemon.
+//!
+//! [`RpcIndex::connect`] keeps one connection and never reconnects.
+//! [`RpcIndex::connect_with_reconnect`] survives its daemon: on a
+//! connection-level failure (refused, reset, end of stream, broken pipe; never
+//! an error the daemon answered with) it drops the connection, reads the
+//! lockfile again, starts a daemon if none runs, connects to the port the
+//! lockfile names, checks that the daemon serves the same root, and retries
+//! the request once. A daemon that serves another root is refused and never
+//! used.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use code_index_protocol::{
+    HelloParams, HelloResult, LockError, Lockfile, PROTOCOL_VERSION, Request, Response, RpcError,
+};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::Mutex;
+
+/// How long to wait for a connection or an answer before giving up.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a daemon we started has to publish its port.
+pub const SPAWN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcIndexError {
+    /// The connection failed (refused, reset, closed, timed out).
+    #[error("cannot reach the code-index daemon: {0}")]
+    Connection(#[source] std::io::Error),
+    /// The daemon answered with an error.
+    #[error("{0}")]
+    Daemon(RpcError),
+    /// The daemon on the port serves another root.
+    #[error("refusing the daemon on port {port}: it serves {found}, not {expected}")]
+    ForeignDaemon {
+        port: u16,
+        expected: String,
+        found: String,
+    },
+    /// No daemon could be found or started.
+    #[error("no code-index daemon for {root}: {reason}")]
+    NoDaemon { root: String, reason: String },
+    /// The daemon's answer made no sense.
+    #[error("unexpected answer from the daemon: {0}")]
+    Protocol(String),
+}
+
+impl RpcIndexError {
+    /// Whether this failure is the connection's, which a reconnect may cure.
+    pub fn is_connection(&self) -> bool {
+        matches!(self, RpcIndexError::Connection(_))
+    }
+}
+
+/// How to start a daemon when none runs.
+#[derive(Clone, Debug)]
+pub struct SpawnOptions {
+    /// The `code-index` executable (normally our own).
+    pub program: PathBuf,
+    /// Extra arguments after `daemon --root ROOT`.
+    pub args: Vec<String>,
+}
+
+impl SpawnOptions {
+    /// Re-executes the running binary.
+    pub fn current_exe() -> std::io::Result<SpawnOptions> {
+        Ok(SpawnOptions {
+            program: std::env::current_exe()?,
+            args: Vec::new(),
+        })
+    }
+}
+
+enum Mode {
+    /// One connection, never replaced.
+    Fixed,
+    Reconnect {
+        root: PathBuf,
+        spawn: Option<SpawnOptions>,
+    },
+}
+
+struct Connection {
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    next_id: u64,
+    port: u16,
+}
+
+/// A client of one root's daemon, shareable between concurrent calls.
+pub struct RpcIndex {
+    mode: Mode,
+    conn: Mutex<Option<Connection>>,
+}
+
+impl RpcIndex {
+    /// One connection to the daemon on `port`, authenticated with `token`;
+    /// it never reconnects.
+    pub async fn connect(port: u16, token: &str) -> Result<RpcIndex, RpcIndexError> {
+        let (conn, _) = open(port, token).await?;
+        Ok(RpcIndex {
+            mode: Mode::Fixed,
+            conn: Mutex::new(Some(conn)),
+        })
+    }
+
+    /// Connects to the daemon on `port` for `root` (canonical), reading the
+    /// token from the root's lockfile, and reconnects as the module explains.
+    /// It starts no daemon: see [`RpcIndex::attach`] for that.
+    pub async fn connect_with_reconnect(root: &Path, port: u16) -> Result<RpcIndex, RpcIndexError> {
+        let lock = read_lock(root)?;
+        let conn = connect_verified(root, port, &lock.token).await?;
+        Ok(RpcIndex {
+            mode: Mode::Reconnect {
+                root: root.to_path_buf(),
+                spawn: None,
+            },
+            conn: Mutex::new(Some(conn)),
+        })
+    }
+
+    /// Attaches to `root`'s daemon, starting one with `spawn` if none runs,
+    /// and keeps doing so whenever the connection fails.
+    pub async fn attach(root: &Path, spawn: SpawnOptions) -> Result<RpcIndex, RpcIndexError> {
+        let conn = establish(root, Some(&spawn)).await?;
+        Ok(RpcIndex {
+            mode: Mode::Reconnect {
+                root: root.to_path_buf(),
+                spawn: Some(spawn),
+            },
+            conn: Mutex::new(Some(conn)),
+        })
+    }
+
+    /// The port of the current connection, if connected.
+    pub async fn port(&self) -> Option<u16> {
+        self.conn.lock().await.as_ref().map(|c| c.port)
+    }
+
+    /// Sends a request and returns the daemon's whole response (with its
+    /// `complete` flag and progress). Errors the daemon answers with are in
+    /// the response, not in `Err`.
+    pub async fn request(&self, op: &str, params: Value) -> Result<Response, RpcIndexError> {
+        let mut guard = self.conn.lock().await;
+        match &self.mode {
+            Mode::Fixed => {
+                let conn = match guard.as_mut() {
+                    Some(conn) => conn,
+                    None => {
+                        // A fixed client whose connection failed stays failed.
+                        return Err(RpcIndexError::Connection(std::io::Error::new(
+                            std::io::ErrorKind::NotConnected,
+                            "the connection to the daemon was lost",
+                        )));
+                    }
+                };
+                let result = exchange(conn, op, &params).await;
+                if result.as_ref().is_err_and(RpcIndexError::is_connection) {
+                    *guard = None;
+                }
+                result
+            }
+            Mode::Reconnect { root, spawn } => {
+                if guard.is_none() {
+                    *guard = Some(establish(root, spawn.as_ref()).await?);
+                }
+                let first = exchange(guard.as_mut().expect("connected"), op, &params).await;
+                match first {
+                    Err(err) if err.is_connection() => {
+                        tracing::info!(root = %root.display(), "lost the daemon ({err}); reconnecting");
+                        *guard = None;
+                        let mut conn = establish(root, spawn.as_ref()).await?;
+                        let second = exchange(&mut conn, op, &params).await;
+                        if !second.as_ref().is_err_and(RpcIndexError::is_connection) {
+                            *guard = Some(conn);
+                        }
+                        second
+                    }
+                    other => other,
+                }
+            }
+        }
+    }
+
+    /// A call whose daemon error becomes `Err`, and whose result is decoded.
+    pub async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &str,
+        params: Value,
+    ) -> Result<T, RpcIndexError> {
+        self.request(op, params)
+            .await?
+            .into_result()
+            .map_err(RpcIndexError::Daemon)
+    }
+}
+
+fn read_lock(root: &Path) -> Result<code_index_protocol::LockPayload, RpcIndexError> {
+    Lockfile::read(root).map_err(|e| match e {
+        LockError::RootMismatch {
+            found, expected, ..
+        } => RpcIndexError::ForeignDaemon {
+            port: 0,
+            expected,
+            found,
+        },
+        other => RpcIndexError::NoDaemon {
+            root: root.display().to_string(),
+            reason: other.to_string(),
+        },
+    })
+}
+
+/// Finds (or starts) the root's daemon and opens a verified connection.
+async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connection, RpcIndexError> {
+    if let Ok(lock) = Lockfile::read(root)
+        && let Some(port) = lock.port
+    {
+        match connect_verified(root, port, &lock.token).await {
+            Ok(conn) => return Ok(conn),
+            Err(err @ RpcIndexError::ForeignDaemon { .. }) => {
+                tracing::warn!(root = %root.display(), "{err}");
+                if spawn.is_none() {
+                    return Err(err);
+                }
+            }
+            Err(err) => {
+                tracing::info!(root = %root.display(), "the daemon in the lockfile does not answer: {err}");
+            }
+        }
+    } else if let Err(LockError::RootMismatch {
+        found, expected, ..
+    }) = Lockfile::read(root)
+    {
+        // A lockfile for another root (a copied or linked .code-index/):
+        // never used; a daemon of our own replaces it.
+        tracing::warn!(root = %root.display(), "ignoring a lockfile for {found} (expected {expected})");
+    }
+    let Some(spawn) = spawn else {
+        return Err(RpcIndexError::NoDaemon {
+            root: root.display().to_string(),
+            reason: "none is running".to_string(),
+        });
+    };
+    let pid = start_daemon(root, spawn)?;
+    tracing::info!(root = %root.display(), pid, "started a daemon");
+    let deadline = Instant::now() + SPAWN_TIMEOUT;
+    loop {
+        // Whichever daemon won the race for the lock serves us.
+        if let Ok(lock) = Lockfile::read(root)
+            && let Some(port) = lock.port
+        {
+            match connect_verified(root, port, &lock.token).await {
+                Ok(conn) => return Ok(conn),
+                Err(err @ RpcIndexError::ForeignDaemon { .. }) => return Err(err),
+                Err(_) => {}
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(RpcIndexError::NoDaemon {
+                root: root.display().to_string(),
+                reason: format!(
+                    "a daemon was started (pid {pid}) but did not publish its port within {}s; \
+                     see {}",
+                    SPAWN_TIMEOUT.as_secs(),
+                    root.join(".code-index/daemon.log").display()
+                ),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Starts `code-index daemon --root ROOT` detached in a session of its own.
+/// It logs to its log file; what it prints (a panic) goes to `daemon.out`.
+fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<u32, RpcIndexError> {
+    let no_daemon = |reason: String| RpcIndexError::NoDaemon {
+        root: root.display().to_string(),
+        reason,
+    };
+    let state = root.join(code_index_protocol::lockfile::STATE_DIR);
+    std::fs::create_dir_all(&state)
+        .map_err(|e| no_daemon(format!("cannot create {}: {e}", state.display())))?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(state.join("daemon.out"))
+        .map_err(|e| no_daemon(format!("cannot open the daemon's output file: {e}")))?;
+    let mut cmd = std::process::Command::new(&spawn.program);
+    cmd.arg("daemon")
+        .arg("--root")
+        .arg(root)
+        .arg("--no-stderr-log")
+        .args(&spawn.args)
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone().map_err(|e| no_daemon(e.to_string()))?)
+        .stderr(log);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid is async-signal-safe and touches no Rust state.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let child = cmd
+        .spawn()
+        .map_err(|e| no_daemon(format!("cannot start {}: {e}", spawn.program.display())))?;
+    Ok(child.id())
+}
+
+/// Connects, says hello, and checks with `stats` that the daemon serves `root`.
+async fn connect_verified(
+    root: &Path,
+    port: u16,
+    token: &str,
+) -> Result<Connection, RpcIndexError> {
+    let (mut conn, hello) = open(port, token).await?;
+    let expected = root.display().to_string();
+    if hello.root != expected {
+        return Err(RpcIndexError::ForeignDaemon {
+            port,
+            expected,
+            found: hello.root,
+        });
+    }
+    let stats = exchange(&mut conn, "stats", &Value::Null).await?;
+    let stats = stats
+        .into_result::<Value>()
+        .map_err(RpcIndexError::Daemon)?;
+    match stats.get("root").and_then(Value::as_str) {
+        Some(found) if found != expected => {
+            return Err(RpcIndexError::ForeignDaemon {
+                port,
+                expected,
+                found: found.to_string(),
+            });
+        }
+        Some(_) => {}
+        None => {
+            tracing::info!(root = %root.display(), port, "the daemon does not report its root (an older version); accepting it")
+        }
+    }
+    tracing::info!(root = %root.display(), port, "attached to the daemon");
+    Ok(conn)
+}
+
+async fn open(port: u16, token: &str) -> Result<(Connection, HelloResult), RpcIndexError> {
+    let stream = tokio::time::timeout(CALL_TIMEOUT, TcpStream::connect(("127.0.0.1", port)))
+        .await
+        .map_err(|_| timed_out("connecting"))?
+        .map_err(RpcIndexError::Connection)?;
+    stream
+        .set_nodelay(true)
+        .map_err(RpcIndexError::Connection)?;
+    let (read, writer) = stream.into_split();
+    let mut conn = Connection {
+        reader: BufReader::new(read),
+        writer,
+        next_id: 0,
+        port,
+    };
+    let hello = HelloParams {
+        token: token.to_string(),
+        client: Some(format!("code-index-mcp {}", env!("CARGO_PKG_VERSION"))),
+        protocol: Some(PROTOCOL_VERSION),
+    };
+    let params = serde_json::to_value(hello).map_err(|e| RpcIndexError::Protocol(e.to_string()))?;
+    let response = exchange(&mut conn, "hello", &params).await?;
+    let hello = response
+        .into_result::<HelloResult>()
+        .map_err(RpcIndexError::Daemon)?;
+    Ok((conn, hello))
+}
+
+fn timed_out(what: &str) -> RpcIndexError {
+    RpcIndexError::Connection(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("{what} took longer than {}s", CALL_TIMEOUT.as_secs()),
+    ))
+}
+
+/// One request and its response on a connection.
+async fn exchange(
+    conn: &mut Connection,
+    op: &str,
+    params: &Value,
+) -> Result<Response, RpcIndexError> {
+    conn.next_id += 1;
+    let id = conn.next_id;
+    let request = Request {
+        id: id.into(),
+        op: op.to_string(),
+        params: params.clone(),
+    };
+    let mut line =
+        serde_json::to_vec(&request).map_err(|e| RpcIndexError::Protocol(e.to_string()))?;
+    line.push(b'\n');
+    let io = async {
+        conn.writer.write_all(&line).await?;
+        let mut answer = String::new();
+        if conn.reader.read_line(&mut answer).await? == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the daemon closed the connection",
+            ));
+        }
+        Ok(answer)
+    };
+    let answer = tokio::time::timeout(CALL_TIMEOUT, io)
+        .await
+        .map_err(|_| timed_out(op))?
+        .map_err(RpcIndexError::Connection)?;
+    let response: Response =
+        serde_json::from_str(&answer).map_err(|e| RpcIndexError::Protocol(e.to_string()))?;
+    if response.id != id {
+        return Err(RpcIndexError::Protocol(format!(
+            "answer for request {} while waiting for {id}",
+            response.id
+        )));
+    }
+    Ok(response)
+}

@@ -257,3 +257,19 @@ impl Client {
         response.result.expect("a result")
     }
 }
+
+/// Stops (SIGTERM) whatever daemon serves `root` when dropped, so that a
+/// failing test leaves no daemon behind it started indirectly.
+pub struct StopDaemonOnDrop(pub PathBuf);
+
+impl Drop for StopDaemonOnDrop {
+    fn drop(&mut self) {
+        let Ok(root) = std::fs::canonicalize(&self.0) else {
+            return;
+        };
+        if let Ok(lock) = code_index_protocol::Lockfile::read(&root) {
+            // SAFETY: signalling the daemon this test caused to start.
+            unsafe { libc::kill(lock.pid as libc::pid_t, libc::SIGTERM) };
+        }
+    }
+}

@@ -4,7 +4,7 @@
 
 use code_index_mcp::{RpcIndex, RpcIndexError, SpawnOptions};
 use code_index_protocol::{LockPayload, Lockfile, lock_path};
-use code_index_tests::{DEADLINE, Daemon, Project, code_index_bin, wait_until};
+use code_index_tests::{DEADLINE, Daemon, Project, StopDaemonOnDrop, code_index_bin, wait_until};
 use serde_json::{Value, json};
 
 fn project(marker: &str) -> Project {
@@ -113,6 +113,7 @@ async fn reconnect_rejects_a_foreign_daemon() {
 async fn attach_starts_a_daemon_when_none_runs_and_again_when_it_dies() {
     let project = project("spawned_marker");
     let root = std::fs::canonicalize(project.root()).unwrap();
+    let _daemon = StopDaemonOnDrop(root.clone());
     let spawn = SpawnOptions {
         program: code_index_bin(),
         args: vec!["--idle-timeout".into(), "2m".into()],

@@ -22,7 +22,6 @@
 
 mod handlers;
 mod indexer;
-mod logging;
 mod server;
 mod state;
 mod watcher;
@@ -51,8 +50,6 @@ pub struct DaemonConfig {
     pub max_watches: Option<usize>,
     /// How often to rescan when the tree cannot be watched.
     pub poll_interval: Duration,
-    /// Log to stderr as well as to the log file.
-    pub log_to_stderr: bool,
 }
 
 impl DaemonConfig {
@@ -65,7 +62,6 @@ impl DaemonConfig {
             max_file_size: code_index_core::discover::DEFAULT_MAX_FILE_SIZE,
             max_watches: None,
             poll_interval: watcher::DEFAULT_POLL_INTERVAL,
-            log_to_stderr: true,
         }
     }
 }
@@ -74,7 +70,11 @@ impl DaemonConfig {
 /// publish its port, so that it can say which port that is.
 const WAIT_FOR_WINNER: Duration = Duration::from_secs(3);
 
-/// Runs a daemon in the foreground until it is told to stop.
+/// The daemon's log file, under the state directory.
+pub const LOG_FILE: &str = "daemon.log";
+
+/// Runs a daemon in the foreground until it is told to stop. Logging is the
+/// caller's to set up (to stderr and [`LOG_FILE`], by convention).
 pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
     let root = code_index_core::discover::canonical_root(&config.root)?;
     code_index_core::snapshot::ensure_state_dir(&root).with_context(|| {
@@ -83,7 +83,6 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
             root.join(code_index_core::snapshot::STATE_DIR).display()
         )
     })?;
-    logging::init(&root, config.log_to_stderr)?;
 
     let lock = match Lockfile::acquire(&root, &config.version) {
         Ok(lock) => lock,

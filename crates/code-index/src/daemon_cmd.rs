@@ -32,14 +32,25 @@ pub struct DaemonArgs {
 }
 
 pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
     let root = crate::resolve_root(args.root)?;
+    let state = code_index_core::snapshot::ensure_state_dir(&root).with_context(|| {
+        format!(
+            "cannot create the state directory in {} (is it writable?)",
+            root.display()
+        )
+    })?;
+    crate::logging::init(
+        Some(&state.join(code_index_daemon::LOG_FILE)),
+        !args.no_stderr_log,
+        "info",
+    )?;
     let mut config = code_index_daemon::DaemonConfig::new(root, env!("CARGO_PKG_VERSION"));
     config.port = args.port;
     config.idle_timeout = (!args.idle_timeout.is_zero()).then_some(args.idle_timeout);
     config.max_file_size = args.max_file_size;
     config.max_watches = args.max_watches;
     config.poll_interval = args.poll_interval.max(Duration::from_millis(100));
-    config.log_to_stderr = !args.no_stderr_log;
     code_index_daemon::run(config)
 }
 

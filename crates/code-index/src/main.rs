@@ -2,6 +2,8 @@
 
 mod daemon_cmd;
 mod index_cmd;
+mod logging;
+mod mcp_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +39,13 @@ enum Command {
         RUST_LOG=debug code-index daemon --idle-timeout 0   debug logs, never exit on idle\n\n\
         Logs go to stderr and to <root>/.code-index/daemon.log.")]
     Daemon(daemon_cmd::DaemonArgs),
+    /// Serve MCP over stdio for an assistant (Claude Code, Cursor, Codex CLI, ...).
+    #[command(after_help = "Examples:\n  \
+        code-index mcp                     serve the project around the working directory\n  \
+        code-index mcp --root ~/src/app    serve another project\n\n\
+        stdout carries MCP's JSON-RPC only; logs go to stderr and <root>/.code-index/mcp.log.\n\
+        The project's daemon is started on demand.")]
+    Mcp(mcp_cmd::McpArgs),
 }
 
 #[global_allocator]
@@ -47,11 +56,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Index(args) => {
-            init_logging();
+            let _ = logging::init(None, true, "warn");
             index_cmd::run(args)
         }
-        // The daemon logs to its own file as well as stderr.
+        // The daemon and the MCP server log to their own files as well.
         Command::Daemon(args) => daemon_cmd::run(args),
+        Command::Mcp(args) => mcp_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -60,17 +70,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings).
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }
 
 /// `--root`, else the nearest ancestor of the working directory with `.git`,

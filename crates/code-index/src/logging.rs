@@ -1,5 +1,5 @@
-//! Logs to stderr and to `<root>/.code-index/daemon.log`, filtered by
-//! `RUST_LOG` (default: `info`).
+//! Logging for every command: stderr and, for the daemon and the MCP server,
+//! a log file under `<root>/.code-index/`, filtered by `RUST_LOG`.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,9 +10,6 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
-
-/// The log file's name inside the state directory.
-pub const LOG_FILE: &str = "daemon.log";
 
 /// An appending log file shared by every logging thread.
 #[derive(Clone)]
@@ -42,26 +39,34 @@ impl<'a> MakeWriter<'a> for LogFile {
     }
 }
 
-pub fn init(root: &Path, to_stderr: bool) -> anyhow::Result<()> {
-    let path = root
-        .join(code_index_core::snapshot::STATE_DIR)
-        .join(LOG_FILE);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("opening the log file {}", path.display()))?;
-    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Installs the global subscriber: stderr unless `to_stderr` is false, and
+/// `file` (appended to) when given. `default_level` applies when `RUST_LOG`
+/// is not set. Never writes to stdout.
+pub fn init(file: Option<&Path>, to_stderr: bool, default_level: &str) -> anyhow::Result<()> {
+    let file = match file {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening the log file {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let filter =
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let stderr = to_stderr.then(|| {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_filter(filter())
     });
-    let to_file = tracing_subscriber::fmt::layer()
-        .with_writer(LogFile(Arc::new(Mutex::new(file))))
-        .with_ansi(false)
-        .with_filter(filter());
+    let to_file = file.map(|file| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(LogFile(Arc::new(Mutex::new(file))))
+            .with_ansi(false)
+            .with_filter(filter())
+    });
     tracing_subscriber::registry()
         .with(stderr)
         .with(to_file)

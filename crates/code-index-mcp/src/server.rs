@@ -1,0 +1,772 @@
+//! The MCP server: one tool per question, each a thin call to the root's
+//! daemon through [`RpcIndex`], its answer rendered for a model's context
+//! window (text) and passed on as is (`structuredContent`).
+
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{ServerHandler, tool, tool_handler, tool_router};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use std::path::PathBuf;
+
+use tokio::sync::OnceCell;
+
+use crate::render::{self, DEFAULT_BUDGET, Text};
+use crate::rpc::{RpcIndex, RpcIndexError, SpawnOptions};
+
+/// Default number of results a listing tool returns.
+const DEFAULT_LIMIT: u64 = 50;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SearchSymbolsArgs {
+    /// Name or part of a name; `Foo::bar` or `Foo.bar` also filters by container.
+    pub query: String,
+    /// Only these kinds: function, method, class, struct, enum, interface, trait, module, constant, variable, field, type_alias, macro, ...
+    pub kind: Option<Vec<String>>,
+    /// Only this language: rust, python, typescript, go, java, c, cpp, ...
+    pub language: Option<String>,
+    /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
+    pub glob: Option<String>,
+    /// Results per page (default 50).
+    pub limit: Option<u64>,
+    /// Results to skip.
+    pub offset: Option<u64>,
+    /// Only count the results.
+    pub count_only: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FindDefinitionArgs {
+    /// A name (`parse`) or a qualified name (`Parser::parse`, `pkg.Parser.parse`), spelled exactly.
+    pub name: String,
+    /// A file (relative path) to rank definitions near it first.
+    pub context: Option<String>,
+    pub kind: Option<Vec<String>>,
+    pub language: Option<String>,
+    pub glob: Option<String>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+    pub count_only: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FindReferencesArgs {
+    /// The name referred to (last segment of a qualified name).
+    pub name: String,
+    /// Only these reference kinds: call, type_use, import, implementation, other.
+    pub kind: Option<Vec<String>>,
+    pub glob: Option<String>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+    pub count_only: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PathArgs {
+    /// A file path relative to the project root.
+    pub path: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SymbolAtArgs {
+    /// A file path relative to the project root.
+    pub path: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column (default: the first identifier on the line).
+    pub column: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CallGraphArgs {
+    /// The function or method (plain or qualified name).
+    pub name: String,
+    /// Levels to follow, 1 to 3 (default 1).
+    pub depth: Option<u8>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+    pub count_only: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct NameArgs {
+    /// A type, trait, interface or class name.
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FileDependenciesArgs {
+    /// A file path relative to the project root.
+    pub path: String,
+    /// Dependents per page (default 50).
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct NoArgs {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReindexArgs {
+    /// One file to re-read (relative path); the whole project when absent.
+    pub path: Option<String>,
+}
+
+/// The code-index MCP server for one project root.
+#[derive(Clone)]
+pub struct CodeIndexServer {
+    /// Attached on first use (and started in the background at once), so
+    /// that `initialize` never waits for a daemon.
+    index: Arc<OnceCell<Arc<RpcIndex>>>,
+    root_path: PathBuf,
+    spawn: Option<SpawnOptions>,
+    root: String,
+    tool_router: ToolRouter<Self>,
+}
+
+/// What a tool answers before it is wrapped into a result.
+struct Answer {
+    text: String,
+    structured: Value,
+}
+
+fn filter_params(
+    kind: Option<Vec<String>>,
+    language: Option<String>,
+    glob: Option<String>,
+) -> Map<String, Value> {
+    let mut params = Map::new();
+    if let Some(kind) = kind {
+        params.insert("kind".into(), json!(kind));
+    }
+    if let Some(language) = language {
+        params.insert("language".into(), json!(language));
+    }
+    if let Some(glob) = glob {
+        params.insert("glob".into(), json!(glob));
+    }
+    params
+}
+
+fn paging(
+    params: &mut Map<String, Value>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    count_only: bool,
+) {
+    // Counting needs one result at most: the total comes with any page.
+    let limit = if count_only {
+        1
+    } else {
+        limit.unwrap_or(DEFAULT_LIMIT)
+    };
+    params.insert("limit".into(), json!(limit));
+    params.insert("offset".into(), json!(offset.unwrap_or(0)));
+}
+
+#[tool_router(router = tool_router)]
+impl CodeIndexServer {
+    /// A server for `root` (canonical). With `spawn`, a daemon is started
+    /// when none runs; without, one must already run.
+    pub fn new(root: PathBuf, spawn: Option<SpawnOptions>) -> Self {
+        CodeIndexServer {
+            index: Arc::new(OnceCell::new()),
+            root: root.display().to_string(),
+            root_path: root,
+            spawn,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// The daemon client, attaching on first use; a failed attach is tried
+    /// again on the next call.
+    async fn index(&self) -> Result<&Arc<RpcIndex>, RpcIndexError> {
+        self.index
+            .get_or_try_init(|| async {
+                let client =
+                    match &self.spawn {
+                        Some(spawn) => RpcIndex::attach(&self.root_path, spawn.clone()).await?,
+                        None => {
+                            let lock = code_index_protocol::Lockfile::read(&self.root_path)
+                                .map_err(|e| RpcIndexError::NoDaemon {
+                                    root: self.root.clone(),
+                                    reason: e.to_string(),
+                                })?;
+                            let port = lock.port.ok_or_else(|| RpcIndexError::NoDaemon {
+                                root: self.root.clone(),
+                                reason: "the daemon has not published its port".into(),
+                            })?;
+                            RpcIndex::connect_with_reconnect(&self.root_path, port).await?
+                        }
+                    };
+                Ok(Arc::new(client))
+            })
+            .await
+    }
+
+    /// Runs a daemon op and renders its answer; failures become `isError` results.
+    async fn run(
+        &self,
+        tool: &str,
+        op: &str,
+        params: Value,
+        render: impl FnOnce(&Value, &mut Text) -> String,
+    ) -> CallToolResult {
+        let index = match self.index().await {
+            Ok(index) => index,
+            Err(err) => return self.failure(tool, &err),
+        };
+        match index.request(op, params).await {
+            Ok(response) => {
+                let complete = response.complete.unwrap_or(true);
+                let progress = response.progress.map(|p| (p.done, p.total));
+                match response.into_result::<Value>() {
+                    Ok(result) => {
+                        let mut text = Text::new(DEFAULT_BUDGET);
+                        if !complete {
+                            text.line(render::incomplete_notice(progress));
+                        }
+                        let how = render(&result, &mut text);
+                        // structuredContent must be an object.
+                        let structured = if result.is_object() {
+                            result
+                        } else {
+                            json!({ "result": result })
+                        };
+                        let answer = Answer {
+                            text: text.finish(&how),
+                            structured,
+                        };
+                        let mut out =
+                            CallToolResult::success(vec![ContentBlock::text(answer.text)]);
+                        out.structured_content = Some(answer.structured);
+                        out
+                    }
+                    Err(err) => self.failure(tool, &RpcIndexError::Daemon(err)),
+                }
+            }
+            Err(err) => self.failure(tool, &err),
+        }
+    }
+
+    async fn call(&self, op: &str, params: Value) -> Result<Value, RpcIndexError> {
+        self.index().await?.call::<Value>(op, params).await
+    }
+
+    fn failure(&self, tool: &str, err: &RpcIndexError) -> CallToolResult {
+        tracing::warn!(root = %self.root, tool, "tool failed: {}", error_chain(err));
+        let advice = match err {
+            RpcIndexError::Daemon(_) => "",
+            RpcIndexError::Connection(_) | RpcIndexError::NoDaemon { .. } => {
+                " The code-index daemon is not reachable; `code-index daemon` in the project shows why, and its log is .code-index/daemon.log."
+            }
+            RpcIndexError::ForeignDaemon { .. } => {
+                " Another project's daemon answered; stop it or remove .code-index/daemon.lock in this project."
+            }
+            RpcIndexError::Protocol(_) => {
+                " The daemon and this server may be of different versions."
+            }
+        };
+        CallToolResult::error(vec![ContentBlock::text(format!("{err}.{advice}"))])
+    }
+
+    /// Find definitions by name: exact, prefix, substring, or fuzzy (typos forgiven), ranked in that order, case-insensitive. Filters: kind, language, glob.
+    #[tool(annotations(read_only_hint = true))]
+    async fn search_symbols(&self, Parameters(a): Parameters<SearchSymbolsArgs>) -> CallToolResult {
+        let count_only = a.count_only.unwrap_or(false);
+        let mut params = filter_params(a.kind, a.language, a.glob);
+        params.insert("query".into(), json!(a.query));
+        paging(&mut params, a.limit, a.offset, count_only);
+        self.run(
+            "search_symbols",
+            "search_symbols",
+            Value::Object(params),
+            |r, text| page_lines(r, text, count_only, "symbols", render::symbol_line),
+        )
+        .await
+    }
+
+    /// Where a symbol is defined, by name or qualified name (`Type::method`, `pkg.Class.method`). Pass `context` (a file path) to rank definitions near it first.
+    #[tool(annotations(read_only_hint = true))]
+    async fn find_definition(
+        &self,
+        Parameters(a): Parameters<FindDefinitionArgs>,
+    ) -> CallToolResult {
+        let count_only = a.count_only.unwrap_or(false);
+        let mut params = filter_params(a.kind, a.language, a.glob);
+        params.insert("name".into(), json!(a.name));
+        if let Some(context) = a.context {
+            params.insert("context".into(), json!(context));
+        }
+        paging(&mut params, a.limit, a.offset, count_only);
+        self.run(
+            "find_definition",
+            "definitions",
+            Value::Object(params),
+            |r, text| {
+                page_lines(r, text, count_only, "definitions", |s| {
+                    let mut line = render::symbol_line(s);
+                    if let Some(doc) = s["doc"].as_str().and_then(|d| d.lines().next()) {
+                        line.push_str("\n    ");
+                        line.push_str(doc);
+                    }
+                    line
+                })
+            },
+        )
+        .await
+    }
+
+    /// Where a name is used (calls, type uses, imports, implementations), grouped by file, each with its line of source and enclosing definition.
+    #[tool(annotations(read_only_hint = true))]
+    async fn find_references(
+        &self,
+        Parameters(a): Parameters<FindReferencesArgs>,
+    ) -> CallToolResult {
+        let count_only = a.count_only.unwrap_or(false);
+        let mut params = Map::new();
+        params.insert("name".into(), json!(a.name));
+        if let Some(kind) = a.kind {
+            params.insert("kind".into(), json!(kind));
+        }
+        if let Some(glob) = a.glob {
+            params.insert("glob".into(), json!(glob));
+        }
+        paging(&mut params, a.limit, a.offset, count_only);
+        self.run(
+            "find_references",
+            "references",
+            Value::Object(params),
+            |r, text| {
+                let total = r["total"].as_u64().unwrap_or(0);
+                if count_only || total == 0 {
+                    text.line(format!("{total} references"));
+                    return String::new();
+                }
+                let mut shown = 0;
+                for file in r["files"].as_array().into_iter().flatten() {
+                    let path = file["path"].as_str().unwrap_or("?");
+                    if !text.line(path) {
+                        break;
+                    }
+                    for hit in file["references"].as_array().into_iter().flatten() {
+                        let enclosing = hit["enclosing"]
+                            .as_str()
+                            .map(|e| format!(" (in {e})"))
+                            .unwrap_or_default();
+                        let line = format!(
+                            "  {}:{}  {}{enclosing}  {}",
+                            hit["line"],
+                            hit["column"],
+                            hit["kind"].as_str().unwrap_or("?"),
+                            hit["text"].as_str().unwrap_or("")
+                        );
+                        if !text.line(line) {
+                            break;
+                        }
+                        shown += 1;
+                    }
+                }
+                let offset = r["offset"].as_u64().unwrap_or(0);
+                if let Some(line) = render::paging_line(total, offset, shown) {
+                    text.line(line);
+                }
+                format!(
+                    "call again with offset={} and a smaller limit",
+                    offset + shown as u64
+                )
+            },
+        )
+        .await
+    }
+
+    /// The definitions of one file as a tree: kind, name, line, signature.
+    #[tool(annotations(read_only_hint = true))]
+    async fn file_outline(&self, Parameters(a): Parameters<PathArgs>) -> CallToolResult {
+        self.run(
+            "file_outline",
+            "file_outline",
+            json!({"path": a.path}),
+            |r, text| {
+                let mut stack: Vec<(usize, &Value)> = r
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .rev()
+                    .map(|n| (0, n))
+                    .collect();
+                if stack.is_empty() {
+                    text.line("no definitions");
+                }
+                while let Some((depth, node)) = stack.pop() {
+                    let line = format!(
+                        "{}{}  {}  {}",
+                        "  ".repeat(depth),
+                        node["span"]["start_line"],
+                        node["kind"].as_str().unwrap_or("?"),
+                        node["signature"]
+                            .as_str()
+                            .filter(|s| !s.is_empty())
+                            .or(node["name"].as_str())
+                            .unwrap_or("?"),
+                    );
+                    if !text.line(line) {
+                        break;
+                    }
+                    for child in node["children"].as_array().into_iter().flatten().rev() {
+                        stack.push((depth + 1, child));
+                    }
+                }
+                "use find_definition or symbol_at for parts of the file".to_string()
+            },
+        )
+        .await
+    }
+
+    /// What is at a position in a file: the identifier, the innermost enclosing definition, and whether the identifier is defined or used there.
+    #[tool(annotations(read_only_hint = true))]
+    async fn symbol_at(&self, Parameters(a): Parameters<SymbolAtArgs>) -> CallToolResult {
+        let mut params = json!({"path": a.path, "line": a.line});
+        if let Some(column) = a.column {
+            params["column"] = json!(column);
+        }
+        self.run("symbol_at", "symbol_at", params, |r, text| {
+            if let Some(id) = r["identifier"].as_str() {
+                let role = match (r.get("defines"), r["reference_kind"].as_str()) {
+                    (Some(d), _) if !d.is_null() => "defined here".to_string(),
+                    (_, Some(kind)) => format!("{kind} reference"),
+                    _ => "identifier".to_string(),
+                };
+                text.line(format!("{id}  ({role})"));
+            }
+            match r.get("enclosing") {
+                Some(e) if !e.is_null() => text.line(format!("inside {}", render::symbol_line(e))),
+                _ => text.line("at the top level of the file"),
+            };
+            String::new()
+        })
+        .await
+    }
+
+    /// Who calls a function, and with depth 2 or 3 who calls those; each edge with the calling file and lines.
+    #[tool(annotations(read_only_hint = true))]
+    async fn find_callers(&self, Parameters(a): Parameters<CallGraphArgs>) -> CallToolResult {
+        self.call_graph("find_callers", "callers", a).await
+    }
+
+    /// What a function calls, and with depth 2 or 3 what those call; each callee resolved to its definition when found.
+    #[tool(annotations(read_only_hint = true))]
+    async fn find_callees(&self, Parameters(a): Parameters<CallGraphArgs>) -> CallToolResult {
+        self.call_graph("find_callees", "callees", a).await
+    }
+
+    async fn call_graph(&self, tool: &str, op: &str, a: CallGraphArgs) -> CallToolResult {
+        let count_only = a.count_only.unwrap_or(false);
+        let mut params = Map::new();
+        params.insert("name".into(), json!(a.name));
+        params.insert("depth".into(), json!(a.depth.unwrap_or(1).clamp(1, 3)));
+        paging(&mut params, a.limit, a.offset, count_only);
+        self.run(tool, op, Value::Object(params), |r, text| {
+            let total = r["total"].as_u64().unwrap_or(0);
+            if count_only || total == 0 {
+                text.line(format!("{total} call edges"));
+                return String::new();
+            }
+            let edges = r["edges"].as_array().cloned().unwrap_or_default();
+            let mut shown = 0;
+            for e in &edges {
+                let lines: Vec<String> = e["lines"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| l.to_string())
+                    .collect();
+                let target = e["to_symbol"]["path"]
+                    .as_str()
+                    .map(|p| format!("  → {p}:{}", e["to_symbol"]["span"]["start_line"]))
+                    .unwrap_or_default();
+                let line = format!(
+                    "{}{} → {}  at {}:{}{target}",
+                    "  ".repeat(e["depth"].as_u64().unwrap_or(1) as usize - 1),
+                    e["from"].as_str().unwrap_or("?"),
+                    e["to"].as_str().unwrap_or("?"),
+                    e["path"].as_str().unwrap_or("?"),
+                    lines.join(","),
+                );
+                if !text.line(line) {
+                    break;
+                }
+                shown += 1;
+            }
+            let offset = r["offset"].as_u64().unwrap_or(0);
+            if let Some(line) = render::paging_line(total, offset, shown) {
+                text.line(line);
+            }
+            format!("call again with offset={}", offset + shown as u64)
+        })
+        .await
+    }
+
+    /// Types that implement or extend a trait, interface or class, and the types it implements or extends itself.
+    #[tool(annotations(read_only_hint = true))]
+    async fn find_implementations(&self, Parameters(a): Parameters<NameArgs>) -> CallToolResult {
+        self.run(
+            "find_implementations",
+            "implementations",
+            json!({"name": a.name}),
+            |r, text| {
+                for (title, key, side) in [
+                    (
+                        "implemented or extended by",
+                        "implementations",
+                        "implementor",
+                    ),
+                    ("implements or extends", "supertypes", "supertype"),
+                ] {
+                    let items = r[key].as_array().cloned().unwrap_or_default();
+                    if items.is_empty() {
+                        continue;
+                    }
+                    text.line(format!("{title}:"));
+                    for rel in &items {
+                        let at = rel["symbol"]
+                            .as_object()
+                            .map(|_| render::symbol_line(&rel["symbol"]))
+                            .unwrap_or_else(|| {
+                                format!("{}:{}", rel["path"].as_str().unwrap_or("?"), rel["line"])
+                            });
+                        text.line(format!("  {}  {at}", rel[side].as_str().unwrap_or("?")));
+                    }
+                }
+                if text_is_empty(r) {
+                    text.line("no implementations or supertypes found");
+                }
+                String::new()
+            },
+        )
+        .await
+    }
+
+    /// What a file imports (resolved to files where possible) and which files import it.
+    #[tool(annotations(read_only_hint = true))]
+    async fn file_dependencies(
+        &self,
+        Parameters(a): Parameters<FileDependenciesArgs>,
+    ) -> CallToolResult {
+        let imports = match self.call("imports", json!({"path": a.path})).await {
+            Ok(v) => v,
+            Err(err) => return self.failure("file_dependencies", &err),
+        };
+        let params = json!({
+            "target": a.path,
+            "limit": a.limit.unwrap_or(DEFAULT_LIMIT),
+            "offset": a.offset.unwrap_or(0),
+        });
+        self.run("file_dependencies", "dependents", params, |r, text| {
+            text.line("imports:");
+            let list = imports.as_array().cloned().unwrap_or_default();
+            if list.is_empty() {
+                text.line("  (none)");
+            }
+            for i in &list {
+                let resolved: Vec<&str> = i["resolved"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let to = if resolved.is_empty() {
+                    String::new()
+                } else {
+                    format!("  → {}", resolved.join(", "))
+                };
+                text.line(format!(
+                    "  {}:{}  {}{to}",
+                    a.path,
+                    i["line"],
+                    i["module"].as_str().unwrap_or("?")
+                ));
+            }
+            text.line("imported by:");
+            let items = r["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                text.line("  (none)");
+            }
+            for d in &items {
+                text.line(format!(
+                    "  {}:{}  {}",
+                    d["path"].as_str().unwrap_or("?"),
+                    d["line"],
+                    d["module"].as_str().unwrap_or("?")
+                ));
+            }
+            let total = r["total"].as_u64().unwrap_or(0);
+            if let Some(line) =
+                render::paging_line(total, r["offset"].as_u64().unwrap_or(0), items.len())
+            {
+                text.line(line);
+            }
+            String::new()
+        })
+        .await
+    }
+
+    /// The index: files, symbols, languages, indexing state and progress, watcher health, daemon pid, version and uptime.
+    #[tool(annotations(read_only_hint = true))]
+    async fn index_status(&self, Parameters(_): Parameters<NoArgs>) -> CallToolResult {
+        let stats = match self.call("stats", Value::Null).await {
+            Ok(v) => v,
+            Err(err) => return self.failure("index_status", &err),
+        };
+        self.run("index_status", "status", Value::Null, |r, text| {
+            text.line(format!("project  {}", r["root"].as_str().unwrap_or("?")));
+            let progress = r["progress"]
+                .as_object()
+                .map(|p| format!(" ({} of {} files)", p["done"], p["total"]))
+                .unwrap_or_default();
+            text.line(format!(
+                "state    {}{progress}",
+                r["state"].as_str().unwrap_or("?")
+            ));
+            text.line(format!(
+                "index    {} files, {} definitions, {} references",
+                stats["files"], stats["definitions"], stats["references"]
+            ));
+            for (lang, l) in stats["languages"].as_object().into_iter().flatten() {
+                text.line(format!(
+                    "  {lang}: {} files, {} definitions",
+                    l["files"], l["definitions"]
+                ));
+            }
+            let detail = r["watcher_detail"]
+                .as_str()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
+            text.line(format!(
+                "watcher  {}{detail}",
+                r["watcher"].as_str().unwrap_or("?")
+            ));
+            text.line(format!(
+                "daemon   pid {}, version {}, up {}s",
+                r["pid"],
+                r["version"].as_str().unwrap_or("?"),
+                r["uptime_seconds"]
+            ));
+            String::new()
+        })
+        .await
+    }
+
+    /// Re-read the whole project, or one file, and answer when done. Changes are normally picked up automatically.
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true
+    ))]
+    async fn reindex(&self, Parameters(a): Parameters<ReindexArgs>) -> CallToolResult {
+        let params = match a.path {
+            Some(path) => json!({"path": path}),
+            None => json!({}),
+        };
+        self.run("reindex", "reindex", params, |r, text| {
+            text.line(format!(
+                "reindexed: {} parsed, {} unchanged, {} removed in {:.0} ms",
+                r["parsed"],
+                r["unchanged"],
+                r["removed"],
+                r["elapsed_ms"].as_f64().unwrap_or(0.0)
+            ));
+            String::new()
+        })
+        .await
+    }
+}
+
+fn text_is_empty(r: &Value) -> bool {
+    ["implementations", "supertypes"]
+        .iter()
+        .all(|k| r[*k].as_array().is_none_or(|a| a.is_empty()))
+}
+
+/// Renders a page of symbols, with the paging line.
+fn page_lines(
+    r: &Value,
+    text: &mut Text,
+    count_only: bool,
+    what: &str,
+    line_of: impl Fn(&Value) -> String,
+) -> String {
+    let total = r["total"].as_u64().unwrap_or(0);
+    if count_only || total == 0 {
+        text.line(format!("{total} {what}"));
+        return String::new();
+    }
+    let offset = r["offset"].as_u64().unwrap_or(0);
+    let mut shown = 0;
+    for item in r["items"].as_array().into_iter().flatten() {
+        if !text.line(line_of(item)) {
+            break;
+        }
+        shown += 1;
+    }
+    if let Some(line) = render::paging_line(total, offset, shown) {
+        text.line(line);
+    }
+    format!("call again with offset={}", offset + shown as u64)
+}
+
+/// An error and its causes, for the log.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for CodeIndexServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("code-index", env!("CARGO_PKG_VERSION")))
+            .with_instructions(format!(
+                "A code index of {}: definitions, references, call graphs, implementations and imports \
+                 of its source files. Prefer these tools to grepping and reading whole files. \
+                 Paths are relative to the project root.",
+                self.root
+            ))
+    }
+}
+
+/// Serves MCP over stdin/stdout until the client closes stdin.
+pub async fn serve_stdio(root: PathBuf, spawn: SpawnOptions) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use rmcp::ServiceExt;
+
+    let server = CodeIndexServer::new(root.clone(), Some(spawn));
+    // Find or start the daemon while the client initializes.
+    {
+        let server = server.clone();
+        tokio::spawn(async move {
+            if let Err(err) = server.index().await {
+                tracing::warn!(root = %server.root, "cannot attach to a daemon yet: {err}");
+            }
+        });
+    }
+    tracing::info!(root = %root.display(), "serving MCP on stdio");
+    let service = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("starting the MCP session on stdio")?;
+    service.waiting().await.context("serving MCP")?;
+    tracing::info!(root = %root.display(), "the client closed the session");
+    Ok(())
+}

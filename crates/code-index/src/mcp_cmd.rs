@@ -1,0 +1,32 @@
+//! `code-index mcp`: the MCP server over stdio.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+#[derive(Args)]
+pub struct McpArgs {
+    /// The project root (default: the git root around the working directory).
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+pub fn run(args: McpArgs) -> anyhow::Result<()> {
+    let root = crate::resolve_root(args.root)?;
+    let state = code_index_core::snapshot::ensure_state_dir(&root).with_context(|| {
+        format!(
+            "cannot create the state directory in {} (is it writable?)",
+            root.display()
+        )
+    })?;
+    crate::logging::init(Some(&state.join("mcp.log")), true, "info")?;
+    let spawn = code_index_mcp::SpawnOptions::current_exe()
+        .context("cannot find the code-index executable to start the daemon")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(code_index_mcp::server::serve_stdio(root, spawn))
+}

@@ -1,0 +1,297 @@
+//! `code-index mcp` as an assistant runs it: a child process spoken to over its
+//! stdin and stdout, every stdout line checked to be JSON-RPC.
+
+use std::io::{BufRead, BufReader, Write};
+
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+
+use code_index_protocol::Lockfile;
+use code_index_tests::{DEADLINE, Project, StopDaemonOnDrop, code_index, wait_until};
+use serde_json::{Value, json};
+
+struct McpSession {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+}
+
+impl McpSession {
+    fn start(root: &std::path::Path) -> McpSession {
+        let mut child = code_index()
+            .args(["mcp", "--root"])
+            .arg(root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("code-index mcp starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut session = McpSession {
+            child,
+            stdin: Some(stdin),
+            stdout,
+            next_id: 0,
+        };
+        let init = session.request(
+            "initialize",
+            json!({
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "code-index-tests", "version": "1"}
+            }),
+        );
+        assert_eq!(init["serverInfo"]["name"], "code-index");
+        assert!(init["capabilities"]["tools"].is_object(), "{init}");
+        session.notify("notifications/initialized");
+        session
+    }
+
+    fn send(&mut self, message: Value) {
+        let mut line = serde_json::to_vec(&message).unwrap();
+        line.push(b'\n');
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(&line).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str) {
+        self.send(json!({"jsonrpc": "2.0", "method": method}));
+    }
+
+    /// Sends a request and returns its result; every line read on the way
+    /// must be a JSON-RPC message.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let mut line = String::new();
+            let n = self.stdout.read_line(&mut line).unwrap();
+            assert!(n > 0, "code-index mcp closed stdout");
+            let message: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+                panic!("stdout carried something that is not JSON ({e}): {line:?}")
+            });
+            assert_eq!(message["jsonrpc"], "2.0", "not JSON-RPC: {line}");
+            if message["id"] == json!(id) {
+                assert!(message.get("error").is_none(), "{method} failed: {message}");
+                return message["result"].clone();
+            }
+        }
+    }
+
+    /// Calls a tool; returns (text, structured content, is_error).
+    fn tool(&mut self, name: &str, arguments: Value) -> (String, Value, bool) {
+        let result = self.request("tools/call", json!({"name": name, "arguments": arguments}));
+        let text = result["content"][0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let is_error = result["isError"].as_bool().unwrap_or(false);
+        (text, result["structuredContent"].clone(), is_error)
+    }
+
+    /// Calls a tool until the index is complete (no "still being built" note).
+    fn tool_when_ready(&mut self, name: &str, arguments: Value) -> (String, Value, bool) {
+        wait_until(DEADLINE, "the index to be complete", || {
+            let answer = self.tool(name, arguments.clone());
+            (!answer.0.contains("still being built")).then_some(answer)
+        })
+    }
+
+    fn close(mut self) -> std::process::ExitStatus {
+        drop(self.stdin.take());
+        let status = wait_until(DEADLINE, "code-index mcp to exit", || {
+            self.child.try_wait().unwrap()
+        });
+        // Nothing but JSON-RPC was left on stdout either.
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stdout, &mut rest).unwrap();
+        for line in rest.lines() {
+            let message: Value = serde_json::from_str(line).expect("stdout is JSON-RPC only");
+            assert_eq!(message["jsonrpc"], "2.0");
+        }
+        status
+    }
+}
+
+impl Drop for McpSession {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn project() -> Project {
+    let project = Project::new();
+    project
+        .write(
+            "src/shapes.rs",
+            "/// Anything with an area.\npub trait Shape {\n    fn area(&self) -> f64;\n}\n\npub struct Square(f64);\n\nimpl Shape for Square {\n    fn area(&self) -> f64 {\n        self.0 * self.0\n    }\n}\n\npub fn total(shapes: &[Square]) -> f64 {\n    shapes.iter().map(|s| s.area()).sum()\n}\n",
+        )
+        .write(
+            "src/main.rs",
+            "mod shapes;\nuse crate::shapes::total;\n\nfn main() {\n    let t = total(&[]);\n    report(t);\n}\n\nfn report(t: f64) {\n    println!(\"{t}\");\n}\n",
+        );
+    project
+}
+
+#[test]
+fn an_assistant_session_lists_and_calls_the_tools() {
+    let project = project();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut mcp = McpSession::start(project.root());
+    let tools = mcp.request("tools/list", json!({}));
+    let mut names: Vec<&str> = tools["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            "file_dependencies",
+            "file_outline",
+            "find_callees",
+            "find_callers",
+            "find_definition",
+            "find_implementations",
+            "find_references",
+            "index_status",
+            "reindex",
+            "search_symbols",
+            "symbol_at",
+        ]
+    );
+    for tool in tools["tools"].as_array().unwrap() {
+        assert!(tool["inputSchema"].is_object(), "{tool}");
+        let read_only = tool["annotations"]["readOnlyHint"].as_bool();
+        assert_eq!(read_only, Some(tool["name"] != "reindex"), "{tool}");
+    }
+
+    let (text, data, error) = mcp.tool_when_ready("find_definition", json!({"name": "total"}));
+    assert!(!error);
+    assert!(
+        text.starts_with(
+            "src/shapes.rs:14  function  total  pub fn total(shapes: &[Square]) -> f64"
+        ),
+        "{text}"
+    );
+    assert_eq!(data["total"], 1);
+
+    let (text, _, _) = mcp.tool("search_symbols", json!({"query": "tota"}));
+    assert!(text.contains("src/shapes.rs:14  function  total"), "{text}");
+    let (text, data, _) = mcp.tool("search_symbols", json!({"query": "a", "count_only": true}));
+    assert!(text.ends_with(" symbols\n"), "{text}");
+    assert!(data["total"].as_u64().unwrap() >= 3);
+
+    let (text, _, _) = mcp.tool(
+        "find_references",
+        json!({"name": "total", "kind": ["call"]}),
+    );
+    assert!(text.contains("src/main.rs"), "{text}");
+    assert!(
+        text.contains("5:13  call (in main)  let t = total(&[]);"),
+        "{text}"
+    );
+
+    let (text, _, _) = mcp.tool("file_outline", json!({"path": "src/shapes.rs"}));
+    assert!(text.contains("2  trait  pub trait Shape"), "{text}");
+    assert!(
+        text.contains("  3  method  fn area(&self) -> f64;"),
+        "{text}"
+    );
+
+    let (text, _, _) = mcp.tool(
+        "symbol_at",
+        json!({"path": "src/main.rs", "line": 5, "column": 13}),
+    );
+    assert!(text.contains("total  (call reference)"), "{text}");
+    assert!(
+        text.contains("inside src/main.rs:4  function  main"),
+        "{text}"
+    );
+
+    let (text, _, _) = mcp.tool("find_callers", json!({"name": "total", "depth": 2}));
+    assert!(text.contains("main → total  at src/main.rs:5"), "{text}");
+    let (text, _, _) = mcp.tool("find_callees", json!({"name": "main"}));
+    assert!(
+        text.contains("main → report  at src/main.rs:6  → src/main.rs:9"),
+        "{text}"
+    );
+
+    let (text, _, _) = mcp.tool("find_implementations", json!({"name": "Shape"}));
+    assert!(
+        text.contains("Square  src/shapes.rs:6  struct  Square"),
+        "{text}"
+    );
+
+    let (text, _, _) = mcp.tool("file_dependencies", json!({"path": "src/shapes.rs"}));
+    assert!(
+        text.contains("imported by:\n  src/main.rs:1  shapes"),
+        "{text}"
+    );
+
+    let (text, _, _) = mcp.tool("index_status", json!({}));
+    assert!(text.contains("state    ready"), "{text}");
+    assert!(text.contains("watcher  ok"), "{text}");
+
+    let (text, _, error) = mcp.tool("reindex", json!({}));
+    assert!(!error && text.starts_with("reindexed:"), "{text}");
+
+    // Bad arguments are tool errors the model can read, not protocol errors.
+    let (text, _, error) = mcp.tool("file_outline", json!({"path": "no/such/file.rs"}));
+    assert!(error);
+    assert!(text.contains("not in the index"), "{text}");
+    let (text, _, error) = mcp.tool("search_symbols", json!({"query": "x", "glob": "src/["}));
+    assert!(error && text.contains("invalid path glob"), "{text}");
+
+    assert!(mcp.close().success());
+}
+
+#[test]
+fn a_tool_call_survives_the_daemon_being_killed() {
+    let project = project();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut mcp = McpSession::start(project.root());
+    mcp.tool_when_ready("find_definition", json!({"name": "report"}));
+    let root = std::fs::canonicalize(project.root()).unwrap();
+    let first = Lockfile::read(&root).unwrap();
+    // SAFETY: killing the daemon this test caused to start.
+    unsafe { libc::kill(first.pid as libc::pid_t, libc::SIGKILL) };
+    wait_until(DEADLINE, "the daemon to die", || {
+        (!Lockfile::is_held(&root)).then_some(())
+    });
+
+    let (text, _, error) = mcp.tool("find_definition", json!({"name": "report"}));
+    assert!(!error, "{text}");
+    let second = Lockfile::read(&root).unwrap();
+    assert_ne!(second.pid, first.pid, "a new daemon serves the second call");
+    drop(mcp);
+}
+
+#[test]
+fn two_mcp_servers_on_one_root_share_one_daemon() {
+    let project = project();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut a = McpSession::start(project.root());
+    let mut b = McpSession::start(project.root());
+    a.tool_when_ready("find_definition", json!({"name": "total"}));
+    b.tool_when_ready("find_definition", json!({"name": "total"}));
+    let pid = |s: &mut McpSession| {
+        let (text, _, _) = s.tool("index_status", json!({}));
+        text.lines()
+            .find(|l| l.starts_with("daemon"))
+            .unwrap()
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .trim_end_matches(',')
+            .to_string()
+    };
+    assert_eq!(pid(&mut a), pid(&mut b));
+    drop((a, b));
+}

@@ -158,9 +158,13 @@ fn an_assistant_session_lists_and_calls_the_tools() {
             "find_callees",
             "find_callers",
             "find_definition",
+            "find_files",
             "find_implementations",
             "find_references",
+            "get_symbol_source",
             "index_status",
+            "list_dir",
+            "read_file",
             "reindex",
             "search_symbols",
             "symbol_at",
@@ -239,6 +243,49 @@ fn an_assistant_session_lists_and_calls_the_tools() {
     assert!(text.contains("state    ready"), "{text}");
     assert!(text.contains("watcher  ok"), "{text}");
 
+    let (text, _, _) = mcp.tool("get_symbol_source", json!({"name": "Square::area"}));
+    assert!(
+        text.contains(" 9│     fn area(&self) -> f64 {\n10│         self.0 * self.0\n11│     }"),
+        "{text}"
+    );
+    let (text, _, _) = mcp.tool(
+        "get_symbol_source",
+        json!({"path": "src/main.rs", "line": 10}),
+    );
+    assert!(
+        text.starts_with("src/main.rs:9  function  report"),
+        "{text}"
+    );
+    assert!(text.contains("10│     println!(\"{t}\");"), "{text}");
+
+    let (text, data, _) = mcp.tool(
+        "read_file",
+        json!({"path": "src/main.rs", "start_line": 4, "end_line": 5}),
+    );
+    assert_eq!(
+        text,
+        "4│ fn main() {\n5│     let t = total(&[]);\n6 more lines: call again with start_line=6\n"
+    );
+    assert_eq!(data["total_lines"], 11);
+    let (text, _, error) = mcp.tool(
+        "read_file",
+        json!({"path": "src/main.rs", "start_line": 99}),
+    );
+    assert!(error && text.contains("past the end"), "{text}");
+
+    let (text, _, _) = mcp.tool("find_files", json!({"pattern": "shape"}));
+    assert_eq!(text, "src/shapes.rs  rust, 5 definitions\n");
+    let (text, _, _) = mcp.tool(
+        "find_files",
+        json!({"pattern": "**/*.rs", "count_only": true}),
+    );
+    assert_eq!(text, "2 files\n");
+
+    let (text, _, _) = mcp.tool("list_dir", json!({}));
+    assert_eq!(text, "src/  (2 files)\n");
+    let (text, _, _) = mcp.tool("list_dir", json!({"path": "src"}));
+    assert_eq!(text, "main.rs\nshapes.rs\n");
+
     let (text, _, error) = mcp.tool("reindex", json!({}));
     assert!(!error && text.starts_with("reindexed:"), "{text}");
 
@@ -294,4 +341,51 @@ fn two_mcp_servers_on_one_root_share_one_daemon() {
     };
     assert_eq!(pid(&mut a), pid(&mut b));
     drop((a, b));
+}
+
+#[test]
+fn reading_files_is_confined_to_the_project() {
+    let project = project();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "top secret\n").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.txt"),
+        project.root().join("link.txt"),
+    )
+    .unwrap();
+    let name = outside
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mut mcp = McpSession::start(project.root());
+    for path in [
+        format!("../{name}/secret.txt"),
+        outside.path().join("secret.txt").display().to_string(),
+        "link.txt".to_string(),
+        "/etc/passwd".to_string(),
+    ] {
+        let (text, _, error) = mcp.tool("read_file", json!({ "path": path }));
+        assert!(error, "{path} must be refused");
+        assert!(
+            !text.contains("top secret") && !text.contains("root:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("outside the project") || text.contains("does not exist"),
+            "{text}"
+        );
+    }
+    // A path inside, given absolute, is fine.
+    let inside = std::fs::canonicalize(project.root())
+        .unwrap()
+        .join("src/main.rs");
+    let (text, _, error) = mcp.tool(
+        "read_file",
+        json!({"path": inside.display().to_string(), "end_line": 1}),
+    );
+    assert!(!error && text.starts_with("1│ mod shapes;"), "{text}");
 }

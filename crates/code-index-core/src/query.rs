@@ -354,6 +354,19 @@ pub struct DependentHit {
     pub module: String,
 }
 
+/// A file of the index, as listings show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileEntry {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    pub size: u64,
+    /// Why the file was listed but not parsed, if it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<crate::model::SkipReason>,
+    pub definitions: usize,
+}
+
 /// Where several definitions share a name, how close each is to the asking file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Proximity {
@@ -922,6 +935,47 @@ impl Index {
             name: name.to_string(),
             implementations,
             supertypes,
+        }
+    }
+
+    /// The files of the index under `prefix` (a directory, relative; all when
+    /// empty) whose path matches `glob`, sorted by path.
+    pub fn list_files(
+        &self,
+        prefix: &str,
+        glob: Option<&PathGlob>,
+        page: PageRequest,
+    ) -> Page<FileEntry> {
+        let prefix = prefix.trim_matches('/');
+        let under = |path: &str| {
+            prefix.is_empty()
+                || path == prefix
+                || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+        };
+        let mut files: Vec<&FileSymbols> = self
+            .files()
+            .map(|(_, f)| f)
+            .filter(|f| under(&f.path) && glob.is_none_or(|g| g.is_match(&f.path)))
+            .collect();
+        files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        let total = files.len();
+        let items = files
+            .into_iter()
+            .skip(page.offset)
+            .take(page.limit)
+            .map(|f| FileEntry {
+                path: f.path.clone(),
+                language: f.language,
+                size: f.size,
+                skipped: f.skipped,
+                definitions: f.definitions.len(),
+            })
+            .collect();
+        Page {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            items,
         }
     }
 

@@ -121,6 +121,21 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
                 module: d.module,
             }
         })),
+        Op::Files(p) => {
+            let glob = glob(p.glob.as_deref())?;
+            let files = index.list_files(
+                p.prefix.as_deref().unwrap_or(""),
+                glob.as_ref(),
+                paging(p.paging),
+            );
+            to_value(page(files, |f| wire::FileEntry {
+                path: f.path,
+                language: f.language.map(|l| l.name().to_string()),
+                size: f.size,
+                skipped: f.skipped.map(|s| s.as_str().to_string()),
+                definitions: f.definitions as u64,
+            }))
+        }
         Op::Stats => to_value(stats(shared, &index)),
         other => {
             return Err(RpcError::new(

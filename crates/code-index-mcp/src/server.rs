@@ -112,6 +112,42 @@ pub struct FileDependenciesArgs {
 pub struct NoArgs {}
 
 #[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReadFileArgs {
+    /// A file path relative to the project root.
+    pub path: String,
+    /// First line to show, 1-based (default 1).
+    pub start_line: Option<u32>,
+    /// Last line to show (default: as many as fit).
+    pub end_line: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SymbolSourceArgs {
+    /// A (qualified) name; or give `path` and `line` instead.
+    pub name: Option<String>,
+    /// A file path relative to the project root, with `line`: the definition around it.
+    pub path: Option<String>,
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FindFilesArgs {
+    /// A glob (`src/**/*.rs`, `*.h`) or a part of a path (`parser`).
+    pub pattern: String,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+    pub count_only: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ListDirArgs {
+    /// A directory relative to the project root (default: the root).
+    pub path: Option<String>,
+    /// Levels to show, 1 to 4 (default 1).
+    pub depth: Option<u8>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct ReindexArgs {
     /// One file to re-read (relative path); the whole project when absent.
     pub path: Option<String>,
@@ -662,6 +698,166 @@ impl CodeIndexServer {
         .await
     }
 
+    /// Lines of a file, numbered. Paths are relative to the project root; nothing outside it can be read.
+    #[tool(annotations(read_only_hint = true))]
+    async fn read_file(&self, Parameters(a): Parameters<ReadFileArgs>) -> CallToolResult {
+        match read_lines(&self.root_path, &a.path, a.start_line, a.end_line) {
+            Ok((text, structured)) => text_result(text, structured),
+            Err(message) => tool_error("read_file", &self.root, message),
+        }
+    }
+
+    /// The full source of a definition, by (qualified) name, or the definition around `path` and `line`.
+    #[tool(annotations(read_only_hint = true))]
+    async fn get_symbol_source(
+        &self,
+        Parameters(a): Parameters<SymbolSourceArgs>,
+    ) -> CallToolResult {
+        let symbol = match (&a.name, &a.path, a.line) {
+            (Some(name), _, _) => {
+                let params = json!({"name": name, "limit": 1, "context": a.path});
+                match self.call("definitions", params).await {
+                    Ok(page) if page["total"].as_u64().unwrap_or(0) > 0 => {
+                        let others = page["total"].as_u64().unwrap_or(1) - 1;
+                        (page["items"][0].clone(), others)
+                    }
+                    Ok(_) => {
+                        return tool_error(
+                            "get_symbol_source",
+                            &self.root,
+                            format!(
+                                "no definition named {name:?}; try search_symbols to find the spelling"
+                            ),
+                        );
+                    }
+                    Err(err) => return self.failure("get_symbol_source", &err),
+                }
+            }
+            (None, Some(path), Some(line)) => {
+                match self
+                    .call("symbol_at", json!({"path": path, "line": line}))
+                    .await
+                {
+                    Ok(at) if at["enclosing"].is_object() => (at["enclosing"].clone(), 0),
+                    Ok(_) => {
+                        return tool_error(
+                            "get_symbol_source",
+                            &self.root,
+                            format!("no definition encloses {path}:{line}"),
+                        );
+                    }
+                    Err(err) => return self.failure("get_symbol_source", &err),
+                }
+            }
+            _ => {
+                return tool_error(
+                    "get_symbol_source",
+                    &self.root,
+                    "give a name, or a path and a line".to_string(),
+                );
+            }
+        };
+        let (symbol, others) = symbol;
+        let path = symbol["path"].as_str().unwrap_or_default().to_string();
+        let start = symbol["span"]["start_line"].as_u64().unwrap_or(1) as u32;
+        let end = symbol["span"]["end_line"].as_u64().unwrap_or(start as u64) as u32;
+        match read_lines(&self.root_path, &path, Some(start), Some(end)) {
+            Ok((body, _)) => {
+                let mut text = render::symbol_line(&symbol);
+                text.push('\n');
+                if others > 0 {
+                    text.push_str(&format!(
+                        "({others} other definitions share this name: find_definition lists them)\n"
+                    ));
+                }
+                text.push_str(&body);
+                text_result(text, json!({"symbol": symbol, "other_definitions": others}))
+            }
+            Err(message) => tool_error("get_symbol_source", &self.root, message),
+        }
+    }
+
+    /// Files of the project whose path matches a glob (`**/*.proto`) or contains a text (`parser`).
+    #[tool(annotations(read_only_hint = true))]
+    async fn find_files(&self, Parameters(a): Parameters<FindFilesArgs>) -> CallToolResult {
+        let count_only = a.count_only.unwrap_or(false);
+        let glob = if a.pattern.contains(['*', '?', '[', '{']) {
+            a.pattern.clone()
+        } else {
+            format!("**/*{}*", a.pattern)
+        };
+        let mut params = Map::new();
+        params.insert("glob".into(), json!(glob));
+        paging(&mut params, a.limit, a.offset, count_only);
+        self.run("find_files", "files", Value::Object(params), |r, text| {
+            page_lines(r, text, count_only, "files", file_line)
+        })
+        .await
+    }
+
+    /// The files and directories under a directory of the project, with file counts, as the index sees them (ignored files left out).
+    #[tool(annotations(read_only_hint = true))]
+    async fn list_dir(&self, Parameters(a): Parameters<ListDirArgs>) -> CallToolResult {
+        let prefix = a
+            .path
+            .clone()
+            .unwrap_or_default()
+            .trim_matches('/')
+            .to_string();
+        let depth = a.depth.unwrap_or(1).clamp(1, 4) as usize;
+        let params = json!({"prefix": prefix, "limit": 100_000});
+        self.run("list_dir", "files", params, |r, text| {
+            let files: Vec<&str> = r["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f["path"].as_str())
+                .collect();
+            if files.is_empty() {
+                text.line(format!(
+                    "no indexed files under {:?}",
+                    if prefix.is_empty() { "." } else { &prefix }
+                ));
+                return String::new();
+            }
+            // Entries up to `depth` levels below the directory, with file counts.
+            let mut entries: std::collections::BTreeMap<String, usize> = Default::default();
+            for path in &files {
+                let rest = path
+                    .strip_prefix(&prefix)
+                    .unwrap_or(path)
+                    .trim_start_matches('/');
+                let parts: Vec<&str> = rest.split('/').collect();
+                for level in 1..=depth.min(parts.len()) {
+                    let is_file = level == parts.len();
+                    let mut entry = parts[..level].join("/");
+                    if !is_file {
+                        entry.push('/');
+                    }
+                    *entries.entry(entry).or_default() += 1;
+                }
+            }
+            for (entry, count) in &entries {
+                let indent = "  ".repeat(entry.trim_end_matches('/').matches('/').count());
+                let name = entry
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(entry);
+                let line = if entry.ends_with('/') {
+                    format!("{indent}{name}/  ({count} files)")
+                } else {
+                    format!("{indent}{name}")
+                };
+                if !text.line(line) {
+                    break;
+                }
+            }
+            "give a deeper path or a smaller depth".to_string()
+        })
+        .await
+    }
+
     /// Re-read the whole project, or one file, and answer when done. Changes are normally picked up automatically.
     #[tool(annotations(
         read_only_hint = false,
@@ -685,6 +881,111 @@ impl CodeIndexServer {
         })
         .await
     }
+}
+
+fn file_line(f: &Value) -> String {
+    let path = f["path"].as_str().unwrap_or("?");
+    match (f["language"].as_str(), f["skipped"].as_str()) {
+        (_, Some(why)) => format!("{path}  (not parsed: {why})"),
+        (Some(lang), None) => format!("{path}  {lang}, {} definitions", f["definitions"]),
+        (None, None) => path.to_string(),
+    }
+}
+
+fn text_result(text: String, structured: Value) -> CallToolResult {
+    let mut out = CallToolResult::success(vec![ContentBlock::text(text)]);
+    out.structured_content = Some(structured);
+    out
+}
+
+fn tool_error(tool: &str, root: &str, message: String) -> CallToolResult {
+    tracing::warn!(root, tool, "tool failed: {message}");
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+/// Most lines `read_file` shows when no end is given.
+const DEFAULT_READ_LINES: u32 = 400;
+
+/// Resolves `path` inside `root` (canonical): relative paths are taken from
+/// the root; nothing that leads out of it (`..`, an absolute path elsewhere, a
+/// symbolic link pointing out) is accepted.
+pub fn confine(root: &std::path::Path, path: &str) -> Result<(PathBuf, String), String> {
+    let given = std::path::Path::new(path);
+    let joined = if given.is_absolute() {
+        given.to_path_buf()
+    } else {
+        root.join(given)
+    };
+    let canonical = std::fs::canonicalize(&joined).map_err(|_| {
+        format!(
+            "{path:?} does not exist in the project (paths are relative to {})",
+            root.display()
+        )
+    })?;
+    let Ok(rel) = canonical.strip_prefix(root) else {
+        return Err(format!(
+            "{path:?} is outside the project {}; only files inside it can be read",
+            root.display()
+        ));
+    };
+    Ok((canonical.clone(), rel.to_string_lossy().into_owned()))
+}
+
+/// Numbered lines `start..=end` of a file inside the root.
+fn read_lines(
+    root: &std::path::Path,
+    path: &str,
+    start: Option<u32>,
+    end: Option<u32>,
+) -> Result<(String, Value), String> {
+    let (abs, rel) = confine(root, path)?;
+    if abs.is_dir() {
+        return Err(format!("{path:?} is a directory: use list_dir"));
+    }
+    let bytes = std::fs::read(&abs).map_err(|e| format!("cannot read {rel}: {e}"))?;
+    if bytes[..bytes.len().min(8192)].contains(&0) {
+        return Err(format!("{rel} is a binary file"));
+    }
+    let content = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = content.lines().collect();
+    let count = lines.len() as u32;
+    let start = start.unwrap_or(1).max(1);
+    if start > count.max(1) {
+        return Err(format!(
+            "line {start} is past the end of {rel}, which has {count} lines"
+        ));
+    }
+    let end = end
+        .unwrap_or(start.saturating_add(DEFAULT_READ_LINES - 1))
+        .min(count)
+        .max(start);
+    let mut text = Text::new(DEFAULT_BUDGET);
+    let width = end.to_string().len();
+    let mut last = start - 1;
+    for n in start..=end {
+        if !text.line(format!("{n:>width$}│ {}", lines[(n - 1) as usize])) {
+            break;
+        }
+        last = n;
+    }
+    let more = if last < count {
+        format!(
+            "{} more lines: call again with start_line={}",
+            count - last,
+            last + 1
+        )
+    } else {
+        String::new()
+    };
+    let mut out = text.finish(&format!("call again with start_line={}", last + 1));
+    if !more.is_empty() && !out.contains("output cut") {
+        out.push_str(&more);
+        out.push('\n');
+    }
+    Ok((
+        out,
+        json!({"path": rel, "start_line": start, "end_line": last, "total_lines": count}),
+    ))
 }
 
 fn text_is_empty(r: &Value) -> bool {

@@ -180,6 +180,7 @@ pub enum Op {
     Implementations(NameParams),
     Imports(PathParams),
     Dependents(DependentsParams),
+    Files(FilesParams),
     Stats,
     Status,
     Reindex(ReindexParams),
@@ -199,6 +200,7 @@ pub const OPS: &[&str] = &[
     "implementations",
     "imports",
     "dependents",
+    "files",
     "stats",
     "status",
     "reindex",
@@ -233,6 +235,7 @@ impl Op {
             "implementations" => Op::Implementations(p(op, params)?),
             "imports" => Op::Imports(p(op, params)?),
             "dependents" => Op::Dependents(p(op, params)?),
+            "files" => Op::Files(p(op, params)?),
             "stats" => Op::Stats,
             "status" => Op::Status,
             "reindex" => Op::Reindex(p(op, params)?),
@@ -262,6 +265,7 @@ impl Op {
             Op::Implementations(_) => "implementations",
             Op::Imports(_) => "imports",
             Op::Dependents(_) => "dependents",
+            Op::Files(_) => "files",
             Op::Stats => "stats",
             Op::Status => "status",
             Op::Reindex(_) => "reindex",
@@ -376,6 +380,31 @@ pub struct DependentsParams {
     pub target: String,
     #[serde(flatten)]
     pub paging: Paging,
+}
+
+/// `files`: the indexed files under a directory, optionally matching a glob.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilesParams {
+    /// A directory relative to the root; the whole tree when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glob: Option<String>,
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+/// A file of the index.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    #[serde(default)]
+    pub definitions: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -636,6 +665,7 @@ mod tests {
             "file_outline" | "imports" => json!({"path": "a.rs"}),
             "symbol_at" => json!({"path": "a.rs", "line": 1}),
             "dependents" => json!({"target": "a.rs"}),
+            "files" => json!({}),
             _ => Value::Null,
         };
         for &name in OPS {

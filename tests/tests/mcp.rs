@@ -167,6 +167,7 @@ fn an_assistant_session_lists_and_calls_the_tools() {
             "read_file",
             "reindex",
             "search_symbols",
+            "search_text",
             "symbol_at",
         ]
     );
@@ -285,6 +286,23 @@ fn an_assistant_session_lists_and_calls_the_tools() {
     assert_eq!(text, "src/  (2 files)\n");
     let (text, _, _) = mcp.tool("list_dir", json!({"path": "src"}));
     assert_eq!(text, "main.rs\nshapes.rs\n");
+
+    let (text, data, _) = mcp.tool("search_text", json!({"pattern": "self.0 *"}));
+    assert_eq!(
+        text,
+        "src/shapes.rs:10  (in Square::area)  self.0 * self.0\n"
+    );
+    assert_eq!(data["total"], 1);
+    let (text, _, _) = mcp.tool(
+        "search_text",
+        json!({"pattern": "fn \\w+\\(", "regex": true, "count_only": true}),
+    );
+    assert_eq!(text, "5 matching lines\n");
+    let (text, _, error) = mcp.tool("search_text", json!({"pattern": "fn (", "regex": true}));
+    assert!(
+        error && text.contains("invalid regular expression"),
+        "{text}"
+    );
 
     let (text, _, error) = mcp.tool("reindex", json!({}));
     assert!(!error && text.starts_with("reindexed:"), "{text}");

@@ -33,6 +33,7 @@ pub mod language;
 pub mod model;
 pub mod query;
 pub mod snapshot;
+pub mod text_search;
 
 pub use build::{BuildReport, IndexOptions, Progress};
 pub use index::{Index, Stats};

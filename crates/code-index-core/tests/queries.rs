@@ -523,3 +523,101 @@ fn stats_count_everything() {
     assert!(stats.skipped.is_empty());
     assert_eq!(stats.files_with_syntax_errors, 0);
 }
+
+#[test]
+fn text_search_finds_lines_with_their_enclosing_definition() {
+    use code_index_core::text_search::TextQuery;
+    let (_dir, index) = project();
+    let query = |pattern: &str, regex: bool, case_sensitive: bool| TextQuery {
+        pattern: pattern.to_string(),
+        regex,
+        case_sensitive,
+        glob: None,
+        context: 0,
+    };
+    let page = index
+        .search_text(&query("self.radius", false, true), all())
+        .unwrap();
+    let hits: Vec<(String, u32, Option<String>)> = page
+        .items
+        .iter()
+        .map(|h| (h.path.clone(), h.line, h.enclosing.clone()))
+        .collect();
+    assert_eq!(
+        hits,
+        vec![
+            (
+                "py/geometry.py".to_string(),
+                10,
+                Some("Circle.__init__".to_string())
+            ),
+            (
+                "py/geometry.py".to_string(),
+                13,
+                Some("Circle.area".to_string())
+            ),
+            (
+                "src/shapes.rs".to_string(),
+                22,
+                Some("Circle::area".to_string())
+            ),
+        ]
+    );
+    // Literal by default: the dot is not a wildcard.
+    assert_eq!(
+        index
+            .search_text(&query("self_radius", false, true), all())
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        index
+            .search_text(&query(r"self.radius \*", true, true), all())
+            .unwrap()
+            .total,
+        2
+    );
+    // Case.
+    assert_eq!(
+        index
+            .search_text(&query("CIRCLE_LIMIT", false, true), all())
+            .unwrap()
+            .total,
+        1
+    );
+    assert_eq!(
+        index
+            .search_text(&query("circle_limit", false, true), all())
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        index
+            .search_text(&query("circle_limit", false, false), all())
+            .unwrap()
+            .total,
+        1
+    );
+    // Glob, context and paging.
+    let mut q = query("area", false, true);
+    q.glob = Some(PathGlob::new("*.rs").unwrap());
+    q.context = 1;
+    let first = index.search_text(&q, PageRequest::new(0, 2)).unwrap();
+    assert!(first.total > 2);
+    assert_eq!(first.items.len(), 2);
+    assert!(first.items.iter().all(|h| h.path.ends_with(".rs")));
+    assert_eq!(first.items[0].path, "src/main.rs");
+    assert!(!first.items[0].before.is_empty() || !first.items[0].after.is_empty());
+    let rest = index.search_text(&q, PageRequest::new(2, 100)).unwrap();
+    assert_eq!(rest.items.len() + 2, first.total);
+    // A bad regex is a clear error.
+    let err = index
+        .search_text(&query("fn (", true, true), all())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("invalid regular expression"),
+        "{err}"
+    );
+}

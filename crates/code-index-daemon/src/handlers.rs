@@ -136,6 +136,26 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
                 definitions: f.definitions as u64,
             }))
         }
+        Op::SearchText(p) => {
+            let query = code_index_core::text_search::TextQuery {
+                pattern: p.pattern,
+                regex: p.regex.unwrap_or(false),
+                case_sensitive: p.case_sensitive.unwrap_or(true),
+                glob: glob(p.glob.as_deref())?,
+                context: p.context.unwrap_or(0).min(20) as usize,
+            };
+            let found = index
+                .search_text(&query, paging(p.paging))
+                .map_err(query_error)?;
+            to_value(page(found, |h| wire::TextHit {
+                path: h.path,
+                line: h.line,
+                text: h.text,
+                before: h.before,
+                after: h.after,
+                enclosing: h.enclosing,
+            }))
+        }
         Op::Stats => to_value(stats(shared, &index)),
         other => {
             return Err(RpcError::new(

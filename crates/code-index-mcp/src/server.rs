@@ -112,6 +112,23 @@ pub struct FileDependenciesArgs {
 pub struct NoArgs {}
 
 #[derive(Debug, Deserialize, JsonSchema)]
+pub struct SearchTextArgs {
+    /// Text to find (literal unless `regex` is true).
+    pub pattern: String,
+    /// Treat the pattern as a regular expression.
+    pub regex: Option<bool>,
+    /// Match case exactly (default true).
+    pub case_sensitive: Option<bool>,
+    /// Only paths matching this glob.
+    pub glob: Option<String>,
+    /// Lines of context around each hit (default 0, at most 20).
+    pub context: Option<u32>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+    pub count_only: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct ReadFileArgs {
     /// A file path relative to the project root.
     pub path: String,
@@ -695,6 +712,57 @@ impl CodeIndexServer {
             ));
             String::new()
         })
+        .await
+    }
+
+    /// Search the text of the project's files, literally or by regular expression; each hit names the definition it is in.
+    #[tool(annotations(read_only_hint = true))]
+    async fn search_text(&self, Parameters(a): Parameters<SearchTextArgs>) -> CallToolResult {
+        let count_only = a.count_only.unwrap_or(false);
+        let mut params = Map::new();
+        params.insert("pattern".into(), json!(a.pattern));
+        params.insert("regex".into(), json!(a.regex.unwrap_or(false)));
+        params.insert(
+            "case_sensitive".into(),
+            json!(a.case_sensitive.unwrap_or(true)),
+        );
+        if let Some(glob) = a.glob {
+            params.insert("glob".into(), json!(glob));
+        }
+        params.insert("context".into(), json!(a.context.unwrap_or(0)));
+        paging(&mut params, a.limit, a.offset, count_only);
+        self.run(
+            "search_text",
+            "search_text",
+            Value::Object(params),
+            |r, text| {
+                page_lines(r, text, count_only, "matching lines", |h| {
+                    let path = h["path"].as_str().unwrap_or("?");
+                    let line = h["line"].as_u64().unwrap_or(0);
+                    let enclosing = h["enclosing"]
+                        .as_str()
+                        .map(|e| format!("  (in {e})"))
+                        .unwrap_or_default();
+                    let mut out = String::new();
+                    for (i, before) in h["before"].as_array().into_iter().flatten().enumerate() {
+                        let n = line as usize - h["before"].as_array().map_or(0, Vec::len) + i;
+                        out.push_str(&format!("{path}-{n}-  {}\n", before.as_str().unwrap_or("")));
+                    }
+                    out.push_str(&format!(
+                        "{path}:{line}{enclosing}  {}",
+                        h["text"].as_str().unwrap_or("").trim()
+                    ));
+                    for (i, after) in h["after"].as_array().into_iter().flatten().enumerate() {
+                        out.push_str(&format!(
+                            "\n{path}-{}-  {}",
+                            line as usize + 1 + i,
+                            after.as_str().unwrap_or("")
+                        ));
+                    }
+                    out
+                })
+            },
+        )
         .await
     }
 

@@ -181,6 +181,7 @@ pub enum Op {
     Imports(PathParams),
     Dependents(DependentsParams),
     Files(FilesParams),
+    SearchText(SearchTextParams),
     Stats,
     Status,
     Reindex(ReindexParams),
@@ -201,6 +202,7 @@ pub const OPS: &[&str] = &[
     "imports",
     "dependents",
     "files",
+    "search_text",
     "stats",
     "status",
     "reindex",
@@ -236,6 +238,7 @@ impl Op {
             "imports" => Op::Imports(p(op, params)?),
             "dependents" => Op::Dependents(p(op, params)?),
             "files" => Op::Files(p(op, params)?),
+            "search_text" => Op::SearchText(p(op, params)?),
             "stats" => Op::Stats,
             "status" => Op::Status,
             "reindex" => Op::Reindex(p(op, params)?),
@@ -266,6 +269,7 @@ impl Op {
             Op::Imports(_) => "imports",
             Op::Dependents(_) => "dependents",
             Op::Files(_) => "files",
+            Op::SearchText(_) => "search_text",
             Op::Stats => "stats",
             Op::Status => "status",
             Op::Reindex(_) => "reindex",
@@ -392,6 +396,39 @@ pub struct FilesParams {
     pub glob: Option<String>,
     #[serde(flatten)]
     pub paging: Paging,
+}
+
+/// `search_text`: lines of the indexed files matching a pattern.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchTextParams {
+    pub pattern: String,
+    /// A regular expression; literal text when false or absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<bool>,
+    /// Case-sensitive when true or absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_sensitive: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glob: Option<String>,
+    /// Lines of context around each hit (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<u32>,
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+/// One line that matched `search_text`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextHit {
+    pub path: String,
+    pub line: u32,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosing: Option<String>,
 }
 
 /// A file of the index.
@@ -666,6 +703,7 @@ mod tests {
             "symbol_at" => json!({"path": "a.rs", "line": 1}),
             "dependents" => json!({"target": "a.rs"}),
             "files" => json!({}),
+            "search_text" => json!({"pattern": "p"}),
             _ => Value::Null,
         };
         for &name in OPS {

@@ -166,6 +166,7 @@ fn an_assistant_session_lists_and_calls_the_tools() {
             "list_dir",
             "read_file",
             "reindex",
+            "repo_map",
             "search_symbols",
             "search_text",
             "symbol_at",
@@ -303,6 +304,18 @@ fn an_assistant_session_lists_and_calls_the_tools() {
         error && text.contains("invalid regular expression"),
         "{text}"
     );
+
+    let (text, _, _) = mcp.tool("repo_map", json!({}));
+    assert!(
+        text.starts_with("src/shapes.rs\n"),
+        "the depended-on file comes first: {text}"
+    );
+    assert!(
+        text.contains("  14  function  pub fn total(shapes: &[Square]) -> f64"),
+        "{text}"
+    );
+    let (text, _, _) = mcp.tool("repo_map", json!({"max_tokens": 100}));
+    assert!(text.len() <= 500, "the budget holds: {} chars", text.len());
 
     let (text, _, error) = mcp.tool("reindex", json!({}));
     assert!(!error && text.starts_with("reindexed:"), "{text}");

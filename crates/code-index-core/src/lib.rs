@@ -32,6 +32,7 @@ pub mod index;
 pub mod language;
 pub mod model;
 pub mod query;
+pub mod repo_map;
 pub mod snapshot;
 pub mod text_search;
 

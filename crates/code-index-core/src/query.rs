@@ -160,7 +160,7 @@ pub struct Symbol {
 }
 
 impl Symbol {
-    fn of(file: &FileSymbols, def: &Definition) -> Symbol {
+    pub(crate) fn of(file: &FileSymbols, def: &Definition) -> Symbol {
         Symbol {
             name: file.str(def.name).to_string(),
             qualified_name: file.qualified_name(def),

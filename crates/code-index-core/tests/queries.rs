@@ -621,3 +621,26 @@ fn text_search_finds_lines_with_their_enclosing_definition() {
         "{err}"
     );
 }
+
+#[test]
+fn the_repo_map_ranks_depended_on_files_first() {
+    let (_dir, index) = project();
+    let map = index.repo_map(3);
+    let paths: Vec<&str> = map.iter().map(|f| f.path.as_str()).collect();
+    // src/shapes.rs is what src/main.rs depends on: it outranks main.rs.
+    let pos = |p: &str| paths.iter().position(|x| *x == p).unwrap();
+    assert!(pos("src/shapes.rs") < pos("src/main.rs"), "{paths:?}");
+    assert_eq!(map[0].rank, 1.0);
+    let shapes = &map[pos("src/shapes.rs")];
+    assert!(shapes.symbols.len() <= 3);
+    assert!(
+        shapes.symbols.iter().any(|s| s.symbol.name == "Circle"),
+        "{:?}",
+        shapes.symbols
+    );
+    // Every file with definitions appears once.
+    let mut sorted = paths.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), paths.len());
+}

@@ -156,6 +156,12 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
                 enclosing: h.enclosing,
             }))
         }
+        Op::RepoMap(p) => {
+            let max_files = p.max_files.unwrap_or(50).clamp(1, 10_000) as usize;
+            let per_file = p.symbols_per_file.unwrap_or(8).clamp(1, 200) as usize;
+            let map = repo_map(shared, &index, per_file);
+            to_value(map.into_iter().take(max_files).collect::<Vec<_>>())
+        }
         Op::Stats => to_value(stats(shared, &index)),
         other => {
             return Err(RpcError::new(
@@ -165,6 +171,39 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
         }
     };
     value.map_err(|e| RpcError::new(ErrorCode::Internal, format!("encoding the answer: {e}")))
+}
+
+/// The repo map, recomputed only when the index changed (it ranks every file).
+fn repo_map(
+    shared: &Shared,
+    index: &code_index_core::Index,
+    per_file: usize,
+) -> Vec<wire::RepoMapFile> {
+    let mut cache = shared.repo_map_cache.lock().unwrap();
+    if let Some((generation, cached_per_file, map)) = cache.as_ref()
+        && *generation == index.generation()
+        && *cached_per_file == per_file
+    {
+        return map.clone();
+    }
+    let map: Vec<wire::RepoMapFile> = index
+        .repo_map(per_file)
+        .into_iter()
+        .map(|f| wire::RepoMapFile {
+            path: f.path,
+            rank: f.rank,
+            symbols: f
+                .symbols
+                .into_iter()
+                .map(|s| wire::RepoMapSymbol {
+                    symbol: symbol(s.symbol),
+                    references: s.references,
+                })
+                .collect(),
+        })
+        .collect();
+    *cache = Some((index.generation(), per_file, map.clone()));
+    map
 }
 
 /// The index's stats, recomputed only when the index changed.

@@ -90,6 +90,9 @@ pub struct Shared {
     pub pass: Mutex<()>,
     /// `stats` of the index at a generation: computing them walks everything.
     pub stats_cache: Mutex<Option<(u64, code_index_protocol::StatsResult)>>,
+    /// `repo_map` at a generation, for a number of symbols per file.
+    #[allow(clippy::type_complexity)]
+    pub repo_map_cache: Mutex<Option<(u64, usize, Vec<code_index_protocol::RepoMapFile>)>>,
 }
 
 impl Shared {
@@ -120,6 +123,7 @@ impl Shared {
             stopping: AtomicBool::new(false),
             pass: Mutex::new(()),
             stats_cache: Mutex::new(None),
+            repo_map_cache: Mutex::new(None),
         }
     }
 

@@ -129,6 +129,12 @@ pub struct SearchTextArgs {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+pub struct RepoMapArgs {
+    /// Roughly how many tokens the map may use (default 2000; 4 characters a token).
+    pub max_tokens: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct ReadFileArgs {
     /// A file path relative to the project root.
     pub path: String,
@@ -764,6 +770,45 @@ impl CodeIndexServer {
             },
         )
         .await
+    }
+
+    /// The most important files of the project (those others depend on most) with their most used definitions, within a token budget: a first look at an unfamiliar codebase.
+    #[tool(annotations(read_only_hint = true))]
+    async fn repo_map(&self, Parameters(a): Parameters<RepoMapArgs>) -> CallToolResult {
+        let budget =
+            (a.max_tokens.unwrap_or(2000).clamp(100, 50_000) as usize * 4).min(DEFAULT_BUDGET);
+        let map = match self
+            .call("repo_map", json!({"max_files": 200, "symbols_per_file": 8}))
+            .await
+        {
+            Ok(map) => map,
+            Err(err) => return self.failure("repo_map", &err),
+        };
+        let mut text = Text::new(budget);
+        'files: for file in map.as_array().into_iter().flatten() {
+            if !text.line(file["path"].as_str().unwrap_or("?")) {
+                break;
+            }
+            for s in file["symbols"].as_array().into_iter().flatten() {
+                let name = s["qualified_name"].as_str().unwrap_or("?");
+                let signature = s["signature"]
+                    .as_str()
+                    .filter(|g| !g.is_empty())
+                    .unwrap_or(name);
+                let line = format!(
+                    "  {}  {}  {signature}",
+                    s["span"]["start_line"],
+                    s["kind"].as_str().unwrap_or("?")
+                );
+                if !text.line(line) {
+                    break 'files;
+                }
+            }
+        }
+        text_result(
+            text.finish("raise max_tokens for more"),
+            json!({ "files": map }),
+        )
     }
 
     /// Lines of a file, numbered. Paths are relative to the project root; nothing outside it can be read.

@@ -182,6 +182,7 @@ pub enum Op {
     Dependents(DependentsParams),
     Files(FilesParams),
     SearchText(SearchTextParams),
+    RepoMap(RepoMapParams),
     Stats,
     Status,
     Reindex(ReindexParams),
@@ -203,6 +204,7 @@ pub const OPS: &[&str] = &[
     "dependents",
     "files",
     "search_text",
+    "repo_map",
     "stats",
     "status",
     "reindex",
@@ -239,6 +241,7 @@ impl Op {
             "dependents" => Op::Dependents(p(op, params)?),
             "files" => Op::Files(p(op, params)?),
             "search_text" => Op::SearchText(p(op, params)?),
+            "repo_map" => Op::RepoMap(p(op, params)?),
             "stats" => Op::Stats,
             "status" => Op::Status,
             "reindex" => Op::Reindex(p(op, params)?),
@@ -270,6 +273,7 @@ impl Op {
             Op::Dependents(_) => "dependents",
             Op::Files(_) => "files",
             Op::SearchText(_) => "search_text",
+            Op::RepoMap(_) => "repo_map",
             Op::Stats => "stats",
             Op::Status => "status",
             Op::Reindex(_) => "reindex",
@@ -429,6 +433,33 @@ pub struct TextHit {
     pub after: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enclosing: Option<String>,
+}
+
+/// `repo_map`: the most depended-on files and their most used definitions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoMapParams {
+    /// Most files (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_files: Option<u32>,
+    /// Most definitions per file (default 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbols_per_file: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RepoMapFile {
+    pub path: String,
+    /// Importance, 1 for the top file.
+    pub rank: f64,
+    pub symbols: Vec<RepoMapSymbol>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RepoMapSymbol {
+    #[serde(flatten)]
+    pub symbol: Symbol,
+    /// References to its name from other files.
+    pub references: f64,
 }
 
 /// A file of the index.
@@ -704,6 +735,7 @@ mod tests {
             "dependents" => json!({"target": "a.rs"}),
             "files" => json!({}),
             "search_text" => json!({"pattern": "p"}),
+            "repo_map" => json!({}),
             _ => Value::Null,
         };
         for &name in OPS {

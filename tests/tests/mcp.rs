@@ -153,6 +153,7 @@ fn an_assistant_session_lists_and_calls_the_tools() {
     assert_eq!(
         names,
         vec![
+            "diff_symbols",
             "file_dependencies",
             "file_outline",
             "find_callees",
@@ -419,4 +420,63 @@ fn reading_files_is_confined_to_the_project() {
         json!({"path": inside.display().to_string(), "end_line": 1}),
     );
     assert!(!error && text.starts_with("1│ mod shapes;"), "{text}");
+}
+
+fn git(root: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "-c",
+            "user.name=tests",
+            "-c",
+            "user.email=tests@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?} failed");
+}
+
+#[test]
+fn diff_symbols_maps_uncommitted_changes_to_definitions_and_callers() {
+    let project = project();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    git(project.root(), &["init", "-q"]);
+    git(project.root(), &["add", "-A"]);
+    git(project.root(), &["commit", "-q", "-m", "start"]);
+    let mut mcp = McpSession::start(project.root());
+    mcp.tool_when_ready("find_definition", json!({"name": "total"}));
+
+    let (text, _, _) = mcp.tool("diff_symbols", json!({}));
+    assert_eq!(text, "no changes against HEAD\n");
+
+    // Change the body of `total`, add a new file.
+    let shapes = std::fs::read_to_string(project.root().join("src/shapes.rs")).unwrap();
+    project.write("src/shapes.rs", shapes.replace(".sum()", ".sum::<f64>()"));
+    project.write("src/extra.rs", "pub fn brand_new() {}\n");
+    wait_until(DEADLINE, "the new file to be indexed", || {
+        let (_, data, _) = mcp.tool("find_definition", json!({"name": "brand_new"}));
+        (data["total"] == 1).then_some(())
+    });
+
+    let (text, data, error) = mcp.tool("diff_symbols", json!({}));
+    assert!(!error, "{text}");
+    assert!(
+        text.contains("src/shapes.rs\n  src/shapes.rs:14  function  total"),
+        "{text}"
+    );
+    assert!(text.contains("called by main at src/main.rs:5"), "{text}");
+    assert!(
+        text.contains("src/extra.rs  (new file)\n  src/extra.rs:1  function  brand_new"),
+        "{text}"
+    );
+    assert_eq!(data["touched"].as_array().unwrap().len(), 2);
+
+    let (text, _, error) = mcp.tool("diff_symbols", json!({"base": "no-such-ref"}));
+    assert!(error && text.contains("git diff"), "{text}");
 }

@@ -6,6 +6,7 @@
 //! from a daemon), and its stdout carries JSON-RPC only (logs go to stderr and
 //! `<root>/.code-index/mcp.log`).
 
+pub mod diff;
 pub mod render;
 pub mod rpc;
 pub mod server;

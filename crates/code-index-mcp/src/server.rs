@@ -129,6 +129,13 @@ pub struct SearchTextArgs {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+pub struct DiffSymbolsArgs {
+    /// A git ref to compare the working tree with (default: HEAD, so the
+    /// uncommitted changes, staged or not, and untracked files).
+    pub base: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct RepoMapArgs {
     /// Roughly how many tokens the map may use (default 2000; 4 characters a token).
     pub max_tokens: Option<u32>,
@@ -808,6 +815,73 @@ impl CodeIndexServer {
         text_result(
             text.finish("raise max_tokens for more"),
             json!({ "files": map }),
+        )
+    }
+
+    /// The definitions touched by uncommitted changes (or by changes since a git ref): changed lines mapped to their enclosing definitions, each with its callers.
+    #[tool(annotations(read_only_hint = true))]
+    async fn diff_symbols(&self, Parameters(a): Parameters<DiffSymbolsArgs>) -> CallToolResult {
+        let base = a.base.unwrap_or_else(|| "HEAD".to_string());
+        let changes = match crate::diff::changed_lines(&self.root_path, &base).await {
+            Ok(changes) => changes,
+            Err(message) => return tool_error("diff_symbols", &self.root, message),
+        };
+        let mut text = Text::new(DEFAULT_BUDGET);
+        let mut touched_all = Vec::new();
+        if changes.is_empty() {
+            text.line(format!("no changes against {base}"));
+        }
+        for change in &changes {
+            let outline = match self
+                .call("file_outline", json!({"path": change.path}))
+                .await
+            {
+                Ok(outline) => outline,
+                // A changed file the index does not hold (not source, or ignored).
+                Err(RpcIndexError::Daemon(_)) => continue,
+                Err(err) => return self.failure("diff_symbols", &err),
+            };
+            let touched = crate::diff::touched_definitions(&outline, change);
+            if touched.is_empty() {
+                continue;
+            }
+            text.line(format!(
+                "{}{}",
+                change.path,
+                if change.new_file { "  (new file)" } else { "" }
+            ));
+            for symbol in touched {
+                let name = symbol["qualified_name"].as_str().unwrap_or("?").to_string();
+                text.line(format!("  {}", render::symbol_line(&symbol)));
+                let callers = self
+                    .call("callers", json!({"name": name, "limit": 10}))
+                    .await
+                    .unwrap_or(Value::Null);
+                let edges = callers["edges"].as_array().cloned().unwrap_or_default();
+                for e in &edges {
+                    text.line(format!(
+                        "      called by {} at {}:{}",
+                        e["from"].as_str().unwrap_or("?"),
+                        e["path"].as_str().unwrap_or("?"),
+                        e["lines"][0]
+                    ));
+                }
+                let more = callers["total"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    .saturating_sub(edges.len() as u64);
+                if more > 0 {
+                    text.line(format!("      … {more} more callers: find_callers {name}"));
+                }
+                touched_all.push(json!({"path": change.path, "symbol": symbol, "callers": edges}));
+            }
+        }
+        if !changes.is_empty() && touched_all.is_empty() {
+            text.line("the changes touch no indexed definition");
+        }
+        text_result(
+            text.finish("narrow with base"),
+            json!({"base": base, "touched": touched_all}),
         )
     }
 

@@ -165,6 +165,7 @@ fn an_assistant_session_lists_and_calls_the_tools() {
             "get_symbol_source",
             "index_status",
             "list_dir",
+            "list_projects",
             "read_file",
             "reindex",
             "repo_map",
@@ -317,6 +318,13 @@ fn an_assistant_session_lists_and_calls_the_tools() {
     );
     let (text, _, _) = mcp.tool("repo_map", json!({"max_tokens": 100}));
     assert!(text.len() <= 500, "the budget holds: {} chars", text.len());
+
+    let (text, data, _) = mcp.tool("list_projects", json!({}));
+    assert!(
+        text.contains("  ready, 2 files, 8 definitions, daemon pid "),
+        "{text}"
+    );
+    assert_eq!(data["projects"][0]["primary"], true);
 
     let (text, _, error) = mcp.tool("reindex", json!({}));
     assert!(!error && text.starts_with("reindexed:"), "{text}");

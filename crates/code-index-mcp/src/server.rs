@@ -1045,6 +1045,34 @@ impl CodeIndexServer {
         .await
     }
 
+    /// The projects this server answers for: each root, its daemon and the state of its index.
+    #[tool(annotations(read_only_hint = true))]
+    async fn list_projects(&self, Parameters(_): Parameters<NoArgs>) -> CallToolResult {
+        let name = self
+            .root_path
+            .file_name()
+            .map_or_else(|| self.root.clone(), |n| n.to_string_lossy().into_owned());
+        let status = self.call("status", Value::Null).await;
+        let (line, structured) = match status {
+            Ok(s) => (
+                format!(
+                    "{name}  {}  {}, {} files, {} definitions, daemon pid {}",
+                    self.root,
+                    s["state"].as_str().unwrap_or("?"),
+                    s["files"],
+                    s["definitions"],
+                    s["pid"]
+                ),
+                json!({"name": name, "root": self.root, "primary": true, "status": s}),
+            ),
+            Err(err) => (
+                format!("{name}  {}  unavailable: {err}", self.root),
+                json!({"name": name, "root": self.root, "primary": true, "error": err.to_string()}),
+            ),
+        };
+        text_result(format!("{line}\n"), json!({ "projects": [structured] }))
+    }
+
     /// Re-read the whole project, or one file, and answer when done. Changes are normally picked up automatically.
     #[tool(annotations(
         read_only_hint = false,

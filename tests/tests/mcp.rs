@@ -14,13 +14,21 @@ struct McpSession {
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     next_id: u64,
+    /// `file://` URIs this client offers as MCP roots.
+    roots: Option<Vec<String>>,
 }
 
 impl McpSession {
     fn start(root: &std::path::Path) -> McpSession {
-        let mut child = code_index()
-            .args(["mcp", "--root"])
-            .arg(root)
+        let mut cmd = code_index();
+        cmd.args(["mcp", "--root"]).arg(root);
+        McpSession::start_with(cmd, None)
+    }
+
+    /// Starts `cmd` (a `code-index mcp` command) and initializes, offering
+    /// `roots` when given.
+    fn start_with(mut cmd: std::process::Command, roots: Option<Vec<String>>) -> McpSession {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -28,17 +36,23 @@ impl McpSession {
             .expect("code-index mcp starts");
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
+        let capabilities = if roots.is_some() {
+            json!({"roots": {"listChanged": false}})
+        } else {
+            json!({})
+        };
         let mut session = McpSession {
             child,
             stdin: Some(stdin),
             stdout,
             next_id: 0,
+            roots,
         };
         let init = session.request(
             "initialize",
             json!({
                 "protocolVersion": "2025-06-18",
-                "capabilities": {},
+                "capabilities": capabilities,
                 "clientInfo": {"name": "code-index-tests", "version": "1"}
             }),
         );
@@ -74,7 +88,19 @@ impl McpSession {
                 panic!("stdout carried something that is not JSON ({e}): {line:?}")
             });
             assert_eq!(message["jsonrpc"], "2.0", "not JSON-RPC: {line}");
-            if message["id"] == json!(id) {
+            if message["method"] == "roots/list" {
+                let roots: Vec<Value> = self
+                    .roots
+                    .iter()
+                    .flatten()
+                    .map(|uri| json!({"uri": uri, "name": "project"}))
+                    .collect();
+                let answer =
+                    json!({"jsonrpc": "2.0", "id": message["id"], "result": {"roots": roots}});
+                self.send(answer);
+                continue;
+            }
+            if message["id"] == json!(id) && message.get("method").is_none() {
                 assert!(message.get("error").is_none(), "{method} failed: {message}");
                 return message["result"].clone();
             }
@@ -487,4 +513,22 @@ fn diff_symbols_maps_uncommitted_changes_to_definitions_and_callers() {
 
     let (text, _, error) = mcp.tool("diff_symbols", json!({"base": "no-such-ref"}));
     assert!(error && text.contains("git diff"), "{text}");
+}
+
+#[test]
+fn without_root_the_clients_mcp_root_is_used() {
+    let project = project();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(project.root()).unwrap();
+    let mut cmd = code_index();
+    cmd.arg("mcp").current_dir(elsewhere.path());
+    let mut mcp = McpSession::start_with(cmd, Some(vec![format!("file://{}", root.display())]));
+    let (text, _, error) = mcp.tool_when_ready("find_definition", json!({"name": "total"}));
+    assert!(!error, "{text}");
+    assert!(text.starts_with("src/shapes.rs:14"), "{text}");
+    assert!(
+        Lockfile::read(&root).is_ok(),
+        "the daemon serves the client's root"
+    );
 }

@@ -189,9 +189,15 @@ pub struct CodeIndexServer {
     /// Attached on first use (and started in the background at once), so
     /// that `initialize` never waits for a daemon.
     index: Arc<OnceCell<Arc<RpcIndex>>>,
-    root_path: PathBuf,
+    /// The project root; until the first tool call it may still change to
+    /// the client's MCP root.
+    root: Arc<std::sync::RwLock<PathBuf>>,
+    /// Given with `--root`: the client's roots do not override it.
+    explicit_root: bool,
+    /// True once the root is final (at once with `--root`, else after the
+    /// client's roots were asked for): tools wait for it.
+    root_settled: tokio::sync::watch::Sender<bool>,
     spawn: Option<SpawnOptions>,
-    root: String,
     tool_router: ToolRouter<Self>,
 }
 
@@ -242,34 +248,102 @@ impl CodeIndexServer {
     pub fn new(root: PathBuf, spawn: Option<SpawnOptions>) -> Self {
         CodeIndexServer {
             index: Arc::new(OnceCell::new()),
-            root: root.display().to_string(),
-            root_path: root,
+            root: Arc::new(std::sync::RwLock::new(root)),
+            explicit_root: true,
+            root_settled: tokio::sync::watch::Sender::new(true),
             spawn,
             tool_router: Self::tool_router(),
+        }
+    }
+
+    /// A server whose root was guessed from the working directory: the
+    /// client's first MCP root, if it offers roots, replaces it.
+    pub fn with_fallback_root(root: PathBuf, spawn: Option<SpawnOptions>) -> Self {
+        CodeIndexServer {
+            explicit_root: false,
+            root_settled: tokio::sync::watch::Sender::new(false),
+            ..Self::new(root, spawn)
+        }
+    }
+
+    pub fn root_path(&self) -> PathBuf {
+        self.root.read().unwrap().clone()
+    }
+
+    fn root(&self) -> String {
+        self.root_path().display().to_string()
+    }
+
+    /// Attaches in the background, so that the daemon is up by the first call.
+    fn attach_in_background(&self) {
+        let server = self.clone();
+        tokio::spawn(async move {
+            if let Err(err) = server.index().await {
+                tracing::warn!(root = %server.root(), "cannot attach to a daemon yet: {err}");
+            }
+        });
+    }
+
+    /// Takes the client's first `file://` root as the project root. (MCP
+    /// roots are deprecated by the newest protocol revision, but clients on
+    /// older ones still offer them.)
+    #[allow(deprecated)]
+    async fn adopt_client_root(&self, peer: &rmcp::Peer<rmcp::RoleServer>) {
+        let offers_roots = peer
+            .peer_info()
+            .is_some_and(|info| info.capabilities.roots.is_some());
+        if self.explicit_root || !offers_roots {
+            return;
+        }
+        let roots = match peer.list_roots().await {
+            Ok(result) => result.roots,
+            Err(err) => {
+                tracing::info!("the client offers roots but did not list them: {err}");
+                return;
+            }
+        };
+        let chosen = roots.iter().find_map(|r| {
+            let path = r.uri.strip_prefix("file://")?;
+            std::fs::canonicalize(percent_decode(path))
+                .ok()
+                .filter(|p| p.is_dir())
+        });
+        if let Some(root) = chosen
+            && self.index.get().is_none()
+        {
+            tracing::info!(root = %root.display(), "using the client's root");
+            *self.root.write().unwrap() = root;
         }
     }
 
     /// The daemon client, attaching on first use; a failed attach is tried
     /// again on the next call.
     async fn index(&self) -> Result<&Arc<RpcIndex>, RpcIndexError> {
+        // A client that never says it is initialized gets the fallback root.
+        let mut settled = self.root_settled.subscribe();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            settled.wait_for(|done| *done),
+        )
+        .await;
         self.index
             .get_or_try_init(|| async {
-                let client =
-                    match &self.spawn {
-                        Some(spawn) => RpcIndex::attach(&self.root_path, spawn.clone()).await?,
-                        None => {
-                            let lock = code_index_protocol::Lockfile::read(&self.root_path)
-                                .map_err(|e| RpcIndexError::NoDaemon {
-                                    root: self.root.clone(),
-                                    reason: e.to_string(),
-                                })?;
-                            let port = lock.port.ok_or_else(|| RpcIndexError::NoDaemon {
-                                root: self.root.clone(),
-                                reason: "the daemon has not published its port".into(),
-                            })?;
-                            RpcIndex::connect_with_reconnect(&self.root_path, port).await?
-                        }
-                    };
+                let client = match &self.spawn {
+                    Some(spawn) => RpcIndex::attach(&self.root_path(), spawn.clone()).await?,
+                    None => {
+                        let lock = code_index_protocol::Lockfile::read(&self.root_path()).map_err(
+                            |e| RpcIndexError::NoDaemon {
+                                root: self.root(),
+                                reason: e.to_string(),
+                            },
+                        )?;
+                        let port = lock.port.ok_or_else(|| RpcIndexError::NoDaemon {
+                            root: self.root(),
+                            reason: "the daemon has not published its port".into(),
+                        })?;
+                        RpcIndex::connect_with_reconnect(&self.root_path(), port).await?
+                    }
+                };
                 Ok(Arc::new(client))
             })
             .await
@@ -325,7 +399,7 @@ impl CodeIndexServer {
     }
 
     fn failure(&self, tool: &str, err: &RpcIndexError) -> CallToolResult {
-        tracing::warn!(root = %self.root, tool, "tool failed: {}", error_chain(err));
+        tracing::warn!(root = %self.root(), tool, "tool failed: {}", error_chain(err));
         let advice = match err {
             RpcIndexError::Daemon(_) => "",
             RpcIndexError::Connection(_) | RpcIndexError::NoDaemon { .. } => {
@@ -822,9 +896,9 @@ impl CodeIndexServer {
     #[tool(annotations(read_only_hint = true))]
     async fn diff_symbols(&self, Parameters(a): Parameters<DiffSymbolsArgs>) -> CallToolResult {
         let base = a.base.unwrap_or_else(|| "HEAD".to_string());
-        let changes = match crate::diff::changed_lines(&self.root_path, &base).await {
+        let changes = match crate::diff::changed_lines(&self.root_path(), &base).await {
             Ok(changes) => changes,
-            Err(message) => return tool_error("diff_symbols", &self.root, message),
+            Err(message) => return tool_error("diff_symbols", &self.root(), message),
         };
         let mut text = Text::new(DEFAULT_BUDGET);
         let mut touched_all = Vec::new();
@@ -888,9 +962,9 @@ impl CodeIndexServer {
     /// Lines of a file, numbered. Paths are relative to the project root; nothing outside it can be read.
     #[tool(annotations(read_only_hint = true))]
     async fn read_file(&self, Parameters(a): Parameters<ReadFileArgs>) -> CallToolResult {
-        match read_lines(&self.root_path, &a.path, a.start_line, a.end_line) {
+        match read_lines(&self.root_path(), &a.path, a.start_line, a.end_line) {
             Ok((text, structured)) => text_result(text, structured),
-            Err(message) => tool_error("read_file", &self.root, message),
+            Err(message) => tool_error("read_file", &self.root(), message),
         }
     }
 
@@ -911,7 +985,7 @@ impl CodeIndexServer {
                     Ok(_) => {
                         return tool_error(
                             "get_symbol_source",
-                            &self.root,
+                            &self.root(),
                             format!(
                                 "no definition named {name:?}; try search_symbols to find the spelling"
                             ),
@@ -929,7 +1003,7 @@ impl CodeIndexServer {
                     Ok(_) => {
                         return tool_error(
                             "get_symbol_source",
-                            &self.root,
+                            &self.root(),
                             format!("no definition encloses {path}:{line}"),
                         );
                     }
@@ -939,7 +1013,7 @@ impl CodeIndexServer {
             _ => {
                 return tool_error(
                     "get_symbol_source",
-                    &self.root,
+                    &self.root(),
                     "give a name, or a path and a line".to_string(),
                 );
             }
@@ -948,7 +1022,7 @@ impl CodeIndexServer {
         let path = symbol["path"].as_str().unwrap_or_default().to_string();
         let start = symbol["span"]["start_line"].as_u64().unwrap_or(1) as u32;
         let end = symbol["span"]["end_line"].as_u64().unwrap_or(start as u64) as u32;
-        match read_lines(&self.root_path, &path, Some(start), Some(end)) {
+        match read_lines(&self.root_path(), &path, Some(start), Some(end)) {
             Ok((body, _)) => {
                 let mut text = render::symbol_line(&symbol);
                 text.push('\n');
@@ -960,7 +1034,7 @@ impl CodeIndexServer {
                 text.push_str(&body);
                 text_result(text, json!({"symbol": symbol, "other_definitions": others}))
             }
-            Err(message) => tool_error("get_symbol_source", &self.root, message),
+            Err(message) => tool_error("get_symbol_source", &self.root(), message),
         }
     }
 
@@ -1049,25 +1123,25 @@ impl CodeIndexServer {
     #[tool(annotations(read_only_hint = true))]
     async fn list_projects(&self, Parameters(_): Parameters<NoArgs>) -> CallToolResult {
         let name = self
-            .root_path
+            .root_path()
             .file_name()
-            .map_or_else(|| self.root.clone(), |n| n.to_string_lossy().into_owned());
+            .map_or_else(|| self.root(), |n| n.to_string_lossy().into_owned());
         let status = self.call("status", Value::Null).await;
         let (line, structured) = match status {
             Ok(s) => (
                 format!(
                     "{name}  {}  {}, {} files, {} definitions, daemon pid {}",
-                    self.root,
+                    self.root(),
                     s["state"].as_str().unwrap_or("?"),
                     s["files"],
                     s["definitions"],
                     s["pid"]
                 ),
-                json!({"name": name, "root": self.root, "primary": true, "status": s}),
+                json!({"name": name, "root": self.root(), "primary": true, "status": s}),
             ),
             Err(err) => (
-                format!("{name}  {}  unavailable: {err}", self.root),
-                json!({"name": name, "root": self.root, "primary": true, "error": err.to_string()}),
+                format!("{name}  {}  unavailable: {err}", self.root()),
+                json!({"name": name, "root": self.root(), "primary": true, "error": err.to_string()}),
             ),
         };
         text_result(format!("{line}\n"), json!({ "projects": [structured] }))
@@ -1236,6 +1310,27 @@ fn page_lines(
     format!("call again with offset={}", offset + shown as u64)
 }
 
+/// Decodes `%XX` escapes of a `file://` URI's path.
+fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = path
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// An error and its causes, for the log.
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
@@ -1250,6 +1345,16 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for CodeIndexServer {
+    /// Once the client is initialized: settle the root (the client's, when
+    /// it offers roots and none was given), then start attaching.
+    async fn on_initialized(&self, context: rmcp::service::NotificationContext<rmcp::RoleServer>) {
+        if !self.explicit_root {
+            self.adopt_client_root(&context.peer).await;
+            self.root_settled.send_replace(true);
+            self.attach_in_background();
+        }
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("code-index", env!("CARGO_PKG_VERSION")))
@@ -1257,32 +1362,39 @@ impl ServerHandler for CodeIndexServer {
                 "A code index of {}: definitions, references, call graphs, implementations and imports \
                  of its source files. Prefer these tools to grepping and reading whole files. \
                  Paths are relative to the project root.",
-                self.root
+                self.root()
             ))
     }
 }
 
 /// Serves MCP over stdin/stdout until the client closes stdin.
-pub async fn serve_stdio(root: PathBuf, spawn: SpawnOptions) -> anyhow::Result<()> {
+/// Serves MCP over stdin/stdout until the client closes stdin. With
+/// `explicit_root` false, the client's first MCP root, when it offers roots,
+/// replaces `root`.
+pub async fn serve_stdio(
+    root: PathBuf,
+    explicit_root: bool,
+    spawn: SpawnOptions,
+) -> anyhow::Result<()> {
     use anyhow::Context;
     use rmcp::ServiceExt;
 
-    let server = CodeIndexServer::new(root.clone(), Some(spawn));
-    // Find or start the daemon while the client initializes.
-    {
-        let server = server.clone();
-        tokio::spawn(async move {
-            if let Err(err) = server.index().await {
-                tracing::warn!(root = %server.root, "cannot attach to a daemon yet: {err}");
-            }
-        });
+    let server = if explicit_root {
+        CodeIndexServer::new(root.clone(), Some(spawn))
+    } else {
+        CodeIndexServer::with_fallback_root(root.clone(), Some(spawn))
+    };
+    if explicit_root {
+        // Find or start the daemon while the client initializes.
+        server.attach_in_background();
     }
     tracing::info!(root = %root.display(), "serving MCP on stdio");
     let service = server
+        .clone()
         .serve(rmcp::transport::stdio())
         .await
         .context("starting the MCP session on stdio")?;
     service.waiting().await.context("serving MCP")?;
-    tracing::info!(root = %root.display(), "the client closed the session");
+    tracing::info!(root = %server.root(), "the client closed the session");
     Ok(())
 }

@@ -13,6 +13,7 @@ pub struct McpArgs {
 }
 
 pub fn run(args: McpArgs) -> anyhow::Result<()> {
+    let explicit_root = args.root.is_some();
     let root = crate::resolve_root(args.root)?;
     let state = code_index_core::snapshot::ensure_state_dir(&root).with_context(|| {
         format!(
@@ -28,5 +29,9 @@ pub fn run(args: McpArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(code_index_mcp::server::serve_stdio(root, spawn))
+    runtime.block_on(code_index_mcp::server::serve_stdio(
+        root,
+        explicit_root,
+        spawn,
+    ))
 }

@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod daemon_bench;
+mod mcp_bench;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -42,6 +43,12 @@ struct Args {
     /// Also measure the daemon: start to first answer, RPC round trips, freshness.
     #[arg(long)]
     daemon: bool,
+    /// Also measure `code-index mcp` end to end (needs a snapshot; uses rg).
+    #[arg(long)]
+    mcp: bool,
+    /// Tool calls per measurement in the MCP benchmark.
+    #[arg(long, default_value_t = 200)]
+    tool_calls: usize,
     /// Only the daemon benchmark (the corpora must have a snapshot already).
     #[arg(long)]
     daemon_only: bool,
@@ -129,7 +136,11 @@ fn main() -> anyhow::Result<()> {
         binary.display()
     );
     let mut results = Vec::new();
-    for name in args.corpora.iter().filter(|_| !args.daemon_only) {
+    for name in args
+        .corpora
+        .iter()
+        .filter(|_| !args.daemon_only && !args.mcp)
+    {
         let dir = corpora_dir.join(name);
         anyhow::ensure!(
             dir.is_dir(),
@@ -157,8 +168,21 @@ fn main() -> anyhow::Result<()> {
         }
         daemon_bench::print_table(&daemon_results);
     }
+    let mut mcp_results = Vec::new();
+    if args.mcp {
+        for name in &args.corpora {
+            eprintln!("== mcp on {name}");
+            let root = discover::canonical_root(&corpora_dir.join(name))?;
+            let result = mcp_bench::measure(name, &root, &binary, args.tool_calls)
+                .with_context(|| format!("measuring code-index mcp on {name}"))?;
+            eprintln!("{}", serde_json::to_string_pretty(&result)?);
+            mcp_results.push(result);
+        }
+        mcp_bench::print_table(&mcp_results);
+    }
     if let Some(path) = &args.json {
-        let all = serde_json::json!({"index": results, "daemon": daemon_results});
+        let all =
+            serde_json::json!({"index": results, "daemon": daemon_results, "mcp": mcp_results});
         std::fs::write(path, serde_json::to_string_pretty(&all)?)?;
     }
     Ok(())

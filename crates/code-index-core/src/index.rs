@@ -44,9 +44,66 @@ pub struct Index {
     definition_count: usize,
     reference_count: usize,
     generation: u64,
+    /// Definition names laid out for fast case-insensitive scans, built on
+    /// the first search after a change.
+    pub(crate) name_table: std::sync::Mutex<Option<std::sync::Arc<NameTable>>>,
 }
 
-/// Counts for one language.
+/// Every definition name, lower-cased, in one buffer (`\n` after each), for
+/// substring search with SIMD (`memchr::memmem`), beside the names as written.
+#[derive(Debug, Default)]
+pub(crate) struct NameTable {
+    pub generation: u64,
+    pub lower: Vec<u8>,
+    /// Where each name starts in `lower`.
+    pub lower_starts: Vec<u32>,
+    pub original: String,
+    /// Where each name starts in `original`; one more entry marks the end.
+    pub original_starts: Vec<u32>,
+}
+
+impl NameTable {
+    fn build(index: &Index) -> NameTable {
+        let mut table = NameTable {
+            generation: index.generation,
+            ..NameTable::default()
+        };
+        for name in index.defs.keys() {
+            table.lower_starts.push(table.lower.len() as u32);
+            table.lower.extend(name.to_lowercase().bytes());
+            table.lower.push(b'\n');
+            table.original_starts.push(table.original.len() as u32);
+            table.original.push_str(name);
+        }
+        table.original_starts.push(table.original.len() as u32);
+        table
+    }
+
+    pub fn len(&self) -> usize {
+        self.lower_starts.len()
+    }
+
+    /// The name as written.
+    pub fn name(&self, i: usize) -> &str {
+        &self.original[self.original_starts[i] as usize..self.original_starts[i + 1] as usize]
+    }
+
+    /// The lower-cased name.
+    pub fn lower(&self, i: usize) -> &[u8] {
+        let start = self.lower_starts[i] as usize;
+        let end = self
+            .lower_starts
+            .get(i + 1)
+            .map_or(self.lower.len(), |&e| e as usize)
+            - 1;
+        &self.lower[start..end]
+    }
+
+    /// Which name holds byte `at` of `lower`.
+    pub fn name_at(&self, at: usize) -> usize {
+        self.lower_starts.partition_point(|&s| s as usize <= at) - 1
+    }
+}
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LanguageStats {
     pub files: usize,
@@ -91,6 +148,7 @@ impl Index {
             definition_count: 0,
             reference_count: 0,
             generation: 0,
+            name_table: std::sync::Mutex::new(None),
         }
     }
 
@@ -138,6 +196,26 @@ impl Index {
     /// Changes every time the index does: equal generations, equal contents.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Builds, now, what `search_symbols` would otherwise build on its first
+    /// call after a change: a daemon calls this after applying changes so
+    /// that searches do not pay for it.
+    pub fn prepare_search(&self) {
+        self.names();
+    }
+
+    /// The name table for the current contents, built if needed.
+    pub(crate) fn names(&self) -> std::sync::Arc<NameTable> {
+        let mut cached = self.name_table.lock().unwrap_or_else(|e| e.into_inner());
+        match cached.as_ref() {
+            Some(table) if table.generation == self.generation => table.clone(),
+            _ => {
+                let table = std::sync::Arc::new(NameTable::build(self));
+                *cached = Some(table.clone());
+                table
+            }
+        }
     }
 
     /// Adds a file, replacing any file at the same path.

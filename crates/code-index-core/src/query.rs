@@ -442,6 +442,8 @@ impl Index {
 
     /// Finds definitions whose name matches `query`: exactly, by prefix, by
     /// substring, or fuzzily (letters left out, or a typo or two), ignoring case.
+    /// Fuzzy matches are looked for only when the others do not fill the
+    /// page, and `total` counts the matches looked for.
     /// Ranked exact > prefix > substring > fuzzy, then exact case first, then
     /// shorter names, types and functions before fields and variables.
     /// `Foo::bar` or `Foo.bar` also requires the container to end with `Foo`.
@@ -455,7 +457,11 @@ impl Index {
         if name.is_empty() {
             return page.slice(Vec::new());
         }
-        let lower = name.to_lowercase();
+        // Names never hold line breaks; the table separates them with one.
+        let lower = name.to_lowercase().replace('\n', "");
+        if lower.is_empty() {
+            return page.slice(Vec::new());
+        }
         let mut matcher = Matcher::new(Config::DEFAULT);
         let atom = Atom::new(
             &lower,
@@ -468,27 +474,53 @@ impl Index {
         let mut buf = Vec::new();
 
         // (match kind, score (lower is better), name, postings)
+        let table = self.names();
         let mut names: Vec<(MatchKind, i64, &str, &Postings)> = Vec::new();
-        for (text, postings) in &self.defs {
-            let (kind, score) = match case_insensitive_match(text, &lower) {
-                Some(kind) => (kind, 0),
-                None if lower.len() >= 2 => {
-                    let subsequence = atom.score(Utf32Str::new(text, &mut buf), &mut matcher);
-                    match subsequence {
-                        Some(score) => (MatchKind::Fuzzy, -(score as i64)),
-                        None if typos > 0 && text.len().abs_diff(lower.len()) <= typos => {
-                            let distance = strsim::osa_distance(&text.to_lowercase(), &lower);
-                            if distance > typos {
-                                continue;
-                            }
-                            (MatchKind::Fuzzy, 1000 * distance as i64)
-                        }
-                        None => continue,
-                    }
-                }
-                None => continue,
+        // Exact, prefix and substring matches first: one SIMD scan of all
+        // names, lower-cased, laid end to end.
+        let mut matched = vec![false; table.len()];
+        let mut found = 0usize;
+        for at in memchr::memmem::find_iter(&table.lower, lower.as_bytes()) {
+            let i = table.name_at(at);
+            if std::mem::replace(&mut matched[i], true) {
+                continue;
+            }
+            let start = table.lower_starts[i] as usize;
+            let kind = if at != start {
+                MatchKind::Substring
+            } else if table.lower(i).len() == lower.len() {
+                MatchKind::Exact
+            } else {
+                MatchKind::Prefix
             };
-            names.push((kind, score, text, postings));
+            let text = table.name(i);
+            if let Some((key, postings)) = self.defs.get_key_value(text) {
+                names.push((kind, 0, key, postings));
+                found += postings.len();
+            }
+        }
+        // Fuzzy matches (letters left out, typos) only when those do not fill
+        // the page: scoring every name is what makes a search slow.
+        if found < page.offset + page.limit && lower.len() >= 2 {
+            for i in (0..table.len()).filter(|&i| !matched[i]) {
+                let text = table.name(i);
+                let subsequence = atom.score(Utf32Str::new(text, &mut buf), &mut matcher);
+                let score = match subsequence {
+                    Some(score) => -(score as i64),
+                    None if typos > 0 && text.len().abs_diff(lower.len()) <= typos => {
+                        let name_lower = String::from_utf8_lossy(table.lower(i));
+                        let distance = strsim::osa_distance(&name_lower, &lower);
+                        if distance > typos {
+                            continue;
+                        }
+                        1000 * distance as i64
+                    }
+                    None => continue,
+                };
+                if let Some((key, postings)) = self.defs.get_key_value(text) {
+                    names.push((MatchKind::Fuzzy, score, key, postings));
+                }
+            }
         }
 
         struct Hit<'a> {
@@ -1310,44 +1342,6 @@ fn module_matches(module: &str, target: &str) -> bool {
     let m = normalize_container(module);
     let t = normalize_container(target);
     m == t || m.ends_with(&format!(".{t}"))
-}
-
-/// How `name` matches a lower-case query, ignoring case: exactly, as a prefix
-/// or as a substring. ASCII names, nearly all of them, are compared without
-/// allocating.
-fn case_insensitive_match(name: &str, lower_query: &str) -> Option<MatchKind> {
-    if !name.is_ascii() {
-        let lower = name.to_lowercase();
-        return if lower == lower_query {
-            Some(MatchKind::Exact)
-        } else if lower.starts_with(lower_query) {
-            Some(MatchKind::Prefix)
-        } else if lower.contains(lower_query) {
-            Some(MatchKind::Substring)
-        } else {
-            None
-        };
-    }
-    let (n, q) = (name.as_bytes(), lower_query.as_bytes());
-    if n.len() < q.len() {
-        return None;
-    }
-    let equal_at = |at: usize| {
-        n[at..at + q.len()]
-            .iter()
-            .zip(q)
-            .all(|(a, b)| a.to_ascii_lowercase() == *b)
-    };
-    if equal_at(0) {
-        return Some(if n.len() == q.len() {
-            MatchKind::Exact
-        } else {
-            MatchKind::Prefix
-        });
-    }
-    (1..=n.len() - q.len())
-        .any(equal_at)
-        .then_some(MatchKind::Substring)
 }
 
 fn is_ident_char(c: char) -> bool {

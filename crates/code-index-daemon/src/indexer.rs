@@ -53,6 +53,7 @@ pub fn initial_pass(
     shared.set_phase(Phase::Indexing, Some(Progress::default()));
     let report = full_pass(shared, false, on_walked)?;
     shared.set_phase(Phase::Ready, None);
+    shared.index.read().unwrap().prepare_search();
     tracing::info!(
         root = %shared.root.display(),
         parsed = report.parsed,

@@ -249,9 +249,9 @@ impl Watched {
             if rescan_all || rules_changed || paths.len() > FULL_PASS_THRESHOLD {
                 tracing::info!(paths = paths.len(), "large change: rescanning the tree");
                 self.rescan();
-                continue;
+            } else {
+                self.apply_batch(paths);
             }
-            self.apply_batch(paths);
         }
     }
 

@@ -442,8 +442,7 @@ impl Index {
 
     /// Finds definitions whose name matches `query`: exactly, by prefix, by
     /// substring, or fuzzily (letters left out, or a typo or two), ignoring case.
-    /// Fuzzy matches are looked for only when the others do not fill the
-    /// page, and `total` counts the matches looked for.
+    /// Fuzzy matches are looked for only when nothing matches otherwise.
     /// Ranked exact > prefix > substring > fuzzy, then exact case first, then
     /// shorter names, types and functions before fields and variables.
     /// `Foo::bar` or `Foo.bar` also requires the container to end with `Foo`.
@@ -499,9 +498,9 @@ impl Index {
                 found += postings.len();
             }
         }
-        // Fuzzy matches (letters left out, typos) only when those do not fill
-        // the page: scoring every name is what makes a search slow.
-        if found < page.offset + page.limit && lower.len() >= 2 {
+        // Fuzzy matches (letters left out, typos) only when nothing else
+        // matches: scoring every name is what makes a search slow.
+        if found == 0 && lower.len() >= 2 {
             for i in (0..table.len()).filter(|&i| !matched[i]) {
                 let text = table.name(i);
                 let subsequence = atom.score(Utf32Str::new(text, &mut buf), &mut matcher);
@@ -553,8 +552,14 @@ impl Index {
                 });
             }
         }
-        hits.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        // Only the requested page needs ordering: select it, then sort it.
         let total = hits.len();
+        let wanted = (page.offset + page.limit).min(total);
+        if wanted > 0 && wanted < total {
+            hits.select_nth_unstable_by(wanted - 1, |a, b| a.key.cmp(&b.key));
+            hits.truncate(wanted);
+        }
+        hits.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         let items = hits
             .iter()
             .skip(page.offset)

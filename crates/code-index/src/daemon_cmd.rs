@@ -32,14 +32,8 @@ pub struct DaemonArgs {
 }
 
 pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
-    use anyhow::Context;
     let root = crate::resolve_root(args.root)?;
-    let state = code_index_core::snapshot::ensure_state_dir(&root).with_context(|| {
-        format!(
-            "cannot create the state directory in {} (is it writable?)",
-            root.display()
-        )
-    })?;
+    let state = crate::state_dir(&root)?;
     crate::logging::init(
         Some(&state.join(code_index_daemon::LOG_FILE)),
         !args.no_stderr_log,

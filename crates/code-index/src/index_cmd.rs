@@ -105,8 +105,7 @@ pub fn run(args: IndexArgs) -> anyhow::Result<()> {
         // The snapshot already says exactly this.
         std::fs::metadata(&snapshot_path).map_or(0, |m| m.len())
     } else {
-        snapshot::ensure_state_dir(&root)
-            .with_context(|| format!("creating {}", root.join(snapshot::STATE_DIR).display()))?;
+        crate::state_dir(&root)?;
         index.save(&snapshot_path).with_context(|| {
             format!(
                 "writing the snapshot {} (is the directory writable?)",

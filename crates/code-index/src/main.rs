@@ -100,3 +100,14 @@ pub fn write_stdout(text: &str) -> anyhow::Result<()> {
         _ => Ok(()),
     }
 }
+
+/// `<root>/.code-index/`, created (with its `.gitignore`) if needed.
+pub fn state_dir(root: &std::path::Path) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    code_index_core::snapshot::ensure_state_dir(root).with_context(|| {
+        format!(
+            "cannot create the state directory in {} (is it writable?)",
+            root.display()
+        )
+    })
+}

@@ -15,12 +15,7 @@ pub struct McpArgs {
 pub fn run(args: McpArgs) -> anyhow::Result<()> {
     let explicit_root = args.root.is_some();
     let root = crate::resolve_root(args.root)?;
-    let state = code_index_core::snapshot::ensure_state_dir(&root).with_context(|| {
-        format!(
-            "cannot create the state directory in {} (is it writable?)",
-            root.display()
-        )
-    })?;
+    let state = crate::state_dir(&root)?;
     crate::logging::init(Some(&state.join("mcp.log")), true, "info")?;
     let spawn = code_index_mcp::SpawnOptions::current_exe()
         .context("cannot find the code-index executable to start the daemon")?;

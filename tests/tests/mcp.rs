@@ -532,3 +532,35 @@ fn without_root_the_clients_mcp_root_is_used() {
         "the daemon serves the client's root"
     );
 }
+
+#[test]
+fn reindex_reports_progress_to_a_client_that_asks() {
+    let project = project();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut mcp = McpSession::start(project.root());
+    mcp.tool_when_ready("find_definition", json!({"name": "total"}));
+    let id = mcp.next_id;
+    mcp.next_id += 1;
+    mcp.send(json!({
+        "jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": "reindex", "arguments": {}, "_meta": {"progressToken": "reindex-1"}}
+    }));
+    let mut progress = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(mcp.stdout.read_line(&mut line).unwrap() > 0);
+        let message: Value = serde_json::from_str(&line).unwrap();
+        if message["method"] == "notifications/progress" {
+            assert_eq!(message["params"]["progressToken"], "reindex-1");
+            progress.push(message["params"].clone());
+        } else if message["id"] == json!(id) {
+            assert_eq!(message["result"]["isError"], false);
+            break;
+        }
+    }
+    let last = progress
+        .last()
+        .expect("at least one progress notification before the answer");
+    assert_eq!(last["progress"], last["total"]);
+    assert_eq!(last["total"], 2.0);
+}

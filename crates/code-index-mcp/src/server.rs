@@ -1153,22 +1153,79 @@ impl CodeIndexServer {
         destructive_hint = false,
         idempotent_hint = true
     ))]
-    async fn reindex(&self, Parameters(a): Parameters<ReindexArgs>) -> CallToolResult {
+    async fn reindex(
+        &self,
+        meta: rmcp::model::RequestMetaObject,
+        client: rmcp::Peer<rmcp::RoleServer>,
+        Parameters(a): Parameters<ReindexArgs>,
+    ) -> CallToolResult {
         let params = match a.path {
             Some(path) => json!({"path": path}),
             None => json!({}),
         };
-        self.run("reindex", "reindex", params, |r, text| {
-            text.line(format!(
-                "reindexed: {} parsed, {} unchanged, {} removed in {:.0} ms",
-                r["parsed"],
-                r["unchanged"],
-                r["removed"],
-                r["elapsed_ms"].as_f64().unwrap_or(0.0)
-            ));
-            String::new()
-        })
-        .await
+        // With a progress token, report the pass's progress as it goes,
+        // read from `status` on a connection of its own.
+        let token = meta.get_progress_token();
+        let reporter = token
+            .clone()
+            .map(|token| tokio::spawn(report_progress(self.root_path(), token, client.clone())));
+        let result = self
+            .run("reindex", "reindex", params, |r, text| {
+                text.line(format!(
+                    "reindexed: {} parsed, {} unchanged, {} removed in {:.0} ms",
+                    r["parsed"],
+                    r["unchanged"],
+                    r["removed"],
+                    r["elapsed_ms"].as_f64().unwrap_or(0.0)
+                ));
+                String::new()
+            })
+            .await;
+        if let Some(reporter) = reporter {
+            reporter.abort();
+        }
+        if let (Some(token), Some(done)) = (token, &result.structured_content) {
+            let files =
+                done["parsed"].as_f64().unwrap_or(0.0) + done["unchanged"].as_f64().unwrap_or(0.0);
+            let note = rmcp::model::ProgressNotificationParam::new(token, files)
+                .with_total(files)
+                .with_message("done");
+            let _ = client.notify_progress(note).await;
+        }
+        result
+    }
+}
+
+/// Sends MCP progress notifications for the daemon's running pass until
+/// aborted.
+async fn report_progress(
+    root: PathBuf,
+    token: rmcp::model::ProgressToken,
+    client: rmcp::Peer<rmcp::RoleServer>,
+) {
+    let Ok(lock) = code_index_protocol::Lockfile::read(&root) else {
+        return;
+    };
+    let Some(port) = lock.port else { return };
+    let Ok(status) = RpcIndex::connect(port, &lock.token).await else {
+        return;
+    };
+    let mut last = None;
+    loop {
+        if let Ok(response) = status.request("status", Value::Null).await
+            && let Some(progress) = response.progress
+            && last != Some(progress.done)
+        {
+            last = Some(progress.done);
+            let note =
+                rmcp::model::ProgressNotificationParam::new(token.clone(), progress.done as f64)
+                    .with_total(progress.total as f64)
+                    .with_message("reindexing");
+            if client.notify_progress(note).await.is_err() {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

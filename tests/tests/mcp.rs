@@ -564,3 +564,64 @@ fn reindex_reports_progress_to_a_client_that_asks() {
     assert_eq!(last["progress"], last["total"]);
     assert_eq!(last["total"], 2.0);
 }
+
+#[test]
+fn linked_projects_are_searched_together_and_name_their_hits() {
+    let base = tempfile::tempdir().unwrap();
+    let app = base.path().join("app");
+    let lib = base.path().join("lib");
+    std::fs::create_dir_all(app.join("src/sub")).unwrap();
+    std::fs::create_dir_all(lib.join("src")).unwrap();
+    std::fs::write(
+        app.join("src/main.rs"),
+        "fn main() {\n    shared_helper();\n}\n",
+    )
+    .unwrap();
+    std::fs::write(lib.join("src/lib.rs"), "pub fn shared_helper() {}\n").unwrap();
+    std::fs::write(
+        app.join("code-index.toml"),
+        "links = [\"../lib\", \"src/sub\", \"../nowhere\"]\n",
+    )
+    .unwrap();
+    let _app_daemon = StopDaemonOnDrop(app.clone());
+    let _lib_daemon = StopDaemonOnDrop(lib.clone());
+    let mut mcp = McpSession::start(&app);
+
+    let (text, data, error) = wait_until(DEADLINE, "the linked project to be indexed", || {
+        let answer = mcp.tool("find_definition", json!({"name": "shared_helper"}));
+        answer
+            .0
+            .starts_with("[lib] src/lib.rs:1  function  shared_helper")
+            .then_some(answer)
+    });
+    assert!(!error, "{text}");
+    assert_eq!(data["items"][0]["project"], "lib");
+
+    let (text, _, _) = mcp.tool("find_references", json!({"name": "shared_helper"}));
+    assert!(text.contains("[app] src/main.rs"), "{text}");
+    let (text, _, _) = mcp.tool("search_symbols", json!({"query": "main"}));
+    assert!(
+        text.contains("[app] src/main.rs:1  function  main"),
+        "{text}"
+    );
+    let (text, _, _) = mcp.tool(
+        "find_definition",
+        json!({"name": "shared_helper", "project": "app"}),
+    );
+    assert_eq!(text, "0 definitions\n");
+    let (text, _, error) = mcp.tool("search_symbols", json!({"query": "x", "project": "nope"}));
+    assert!(
+        error && text.contains("unknown project \"nope\"; the projects are: app, lib"),
+        "{text}"
+    );
+
+    let (text, data, _) = mcp.tool("list_projects", json!({}));
+    assert!(text.starts_with("app  (primary)"), "{text}");
+    assert!(text.contains("\nlib  (link)"), "{text}");
+    assert!(
+        text.contains("warning: link \"src/sub\"") && text.contains("nested"),
+        "{text}"
+    );
+    assert!(text.contains("warning: link \"../nowhere\""), "{text}");
+    assert_eq!(data["projects"].as_array().unwrap().len(), 2);
+}

@@ -7,6 +7,7 @@
 //! `<root>/.code-index/mcp.log`).
 
 pub mod diff;
+pub mod projects;
 pub mod render;
 pub mod rpc;
 pub mod server;

@@ -38,6 +38,8 @@ pub struct SearchSymbolsArgs {
     pub offset: Option<u64>,
     /// Only count the results.
     pub count_only: Option<bool>,
+    /// Only these projects (comma-separated names, see list_projects); all when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -52,6 +54,8 @@ pub struct FindDefinitionArgs {
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     pub count_only: Option<bool>,
+    /// Only these projects (comma-separated names, see list_projects); all when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -64,6 +68,8 @@ pub struct FindReferencesArgs {
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     pub count_only: Option<bool>,
+    /// Only these projects (comma-separated names, see list_projects); all when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -126,6 +132,8 @@ pub struct SearchTextArgs {
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     pub count_only: Option<bool>,
+    /// Only these projects (comma-separated names, see list_projects); all when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -167,6 +175,8 @@ pub struct FindFilesArgs {
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     pub count_only: Option<bool>,
+    /// Only these projects (comma-separated names, see list_projects); all when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -198,7 +208,21 @@ pub struct CodeIndexServer {
     /// client's roots were asked for): tools wait for it.
     root_settled: tokio::sync::watch::Sender<bool>,
     spawn: Option<SpawnOptions>,
+    /// The primary project and its workspace links, resolved once the root is settled.
+    links: Arc<OnceCell<Links>>,
     tool_router: ToolRouter<Self>,
+}
+
+/// The projects a server answers for, besides the primary one's client.
+struct Links {
+    projects: Vec<Arc<Project>>,
+    warnings: Vec<String>,
+}
+
+struct Project {
+    spec: crate::projects::ProjectSpec,
+    /// Links only: the primary project's client is the server's own.
+    client: OnceCell<Arc<RpcIndex>>,
 }
 
 /// What a tool answers before it is wrapped into a result.
@@ -252,8 +276,162 @@ impl CodeIndexServer {
             explicit_root: true,
             root_settled: tokio::sync::watch::Sender::new(true),
             spawn,
+            links: Arc::new(OnceCell::new()),
             tool_router: Self::tool_router(),
         }
+    }
+
+    /// The projects, resolved from `code-index.toml` on first use.
+    async fn links(&self) -> &Links {
+        self.wait_for_root().await;
+        self.links
+            .get_or_init(|| async {
+                let (specs, warnings) = crate::projects::resolve(&self.root_path());
+                for warning in &warnings {
+                    tracing::warn!(root = %self.root(), "{warning}");
+                }
+                Links {
+                    projects: specs
+                        .into_iter()
+                        .map(|spec| {
+                            Arc::new(Project {
+                                spec,
+                                client: OnceCell::new(),
+                            })
+                        })
+                        .collect(),
+                    warnings,
+                }
+            })
+            .await
+    }
+
+    /// The projects named by a `project` argument (comma-separated names),
+    /// or all of them.
+    async fn select(&self, project: Option<&str>) -> Result<Vec<Arc<Project>>, String> {
+        let links = self.links().await;
+        let Some(wanted) = project.filter(|p| !p.trim().is_empty()) else {
+            return Ok(links.projects.clone());
+        };
+        wanted
+            .split(',')
+            .map(str::trim)
+            .map(|name| {
+                links
+                    .projects
+                    .iter()
+                    .find(|p| p.spec.name == name)
+                    .cloned()
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = links
+                            .projects
+                            .iter()
+                            .map(|p| p.spec.name.as_str())
+                            .collect();
+                        format!(
+                            "unknown project {name:?}; the projects are: {}",
+                            known.join(", ")
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// The daemon client of one project.
+    async fn client_for(&self, project: &Project) -> Result<Arc<RpcIndex>, RpcIndexError> {
+        if project.spec.primary {
+            return self.index().await.cloned();
+        }
+        let spawn = self.spawn.clone();
+        project
+            .client
+            .get_or_try_init(|| async {
+                let client = match spawn {
+                    Some(spawn) => RpcIndex::attach(&project.spec.root, spawn).await?,
+                    None => {
+                        return Err(RpcIndexError::NoDaemon {
+                            root: project.spec.root.display().to_string(),
+                            reason: "this server does not start daemons".into(),
+                        });
+                    }
+                };
+                Ok(Arc::new(client))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Runs a listing op on the selected projects and merges the pages:
+    /// every hit names its project when links exist.
+    async fn run_across(
+        &self,
+        tool: &str,
+        op: &str,
+        params: Value,
+        project: Option<String>,
+        render: impl FnOnce(&Value, &mut Text) -> String,
+    ) -> CallToolResult {
+        let linked = self.links().await.projects.len() > 1;
+        if !linked && project.is_none() {
+            return self.run(tool, op, params, render).await;
+        }
+        let selected = match self.select(project.as_deref()).await {
+            Ok(selected) => selected,
+            Err(message) => return tool_error(tool, &self.root(), message),
+        };
+        let offset = params["offset"].as_u64().unwrap_or(0);
+        let limit = params["limit"].as_u64().unwrap_or(DEFAULT_LIMIT);
+        let mut each = params.clone();
+        each["offset"] = json!(0);
+        each["limit"] = json!(offset + limit);
+        let (mut total, mut complete, mut progress) = (0u64, true, None);
+        let mut items: Vec<Value> = Vec::new();
+        let mut hits: Vec<(String, String, Value)> = Vec::new();
+        for p in selected {
+            let client = match self.client_for(&p).await {
+                Ok(client) => client,
+                Err(err) => return self.failure(tool, &err),
+            };
+            let response = match client.request(op, each.clone()).await {
+                Ok(response) => response,
+                Err(err) => return self.failure(tool, &err),
+            };
+            complete &= response.complete.unwrap_or(true);
+            progress = progress.or(response.progress.map(|pr| (pr.done, pr.total)));
+            let result = match response.into_result::<Value>() {
+                Ok(result) => result,
+                Err(err) => return self.failure(tool, &RpcIndexError::Daemon(err)),
+            };
+            total += result["total"].as_u64().unwrap_or(0);
+            for mut item in result["items"].as_array().cloned().unwrap_or_default() {
+                item["project"] = json!(p.spec.name);
+                items.push(item);
+            }
+            for file in result["files"].as_array().into_iter().flatten() {
+                let path = file["path"].as_str().unwrap_or("?").to_string();
+                for hit in file["references"].as_array().into_iter().flatten() {
+                    hits.push((p.spec.name.clone(), path.clone(), hit.clone()));
+                }
+            }
+        }
+        let skip = offset as usize;
+        let take = limit as usize;
+        let merged = if op == "references" {
+            let mut files: Vec<Value> = Vec::new();
+            for (project, path, hit) in hits.into_iter().skip(skip).take(take) {
+                match files.last_mut() {
+                    Some(f) if f["project"] == json!(project) && f["path"] == json!(path) => {
+                        f["references"].as_array_mut().unwrap().push(hit);
+                    }
+                    _ => files.push(json!({"project": project, "path": path, "references": [hit]})),
+                }
+            }
+            json!({"total": total, "offset": offset, "limit": limit, "files": files})
+        } else {
+            let items: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
+            json!({"total": total, "offset": offset, "limit": limit, "items": items})
+        };
+        self.answer(merged, complete, progress, render)
     }
 
     /// A server whose root was guessed from the working directory: the
@@ -318,7 +496,7 @@ impl CodeIndexServer {
 
     /// The daemon client, attaching on first use; a failed attach is tried
     /// again on the next call.
-    async fn index(&self) -> Result<&Arc<RpcIndex>, RpcIndexError> {
+    async fn wait_for_root(&self) {
         // A client that never says it is initialized gets the fallback root.
         let mut settled = self.root_settled.subscribe();
         let _ = tokio::time::timeout(
@@ -326,6 +504,10 @@ impl CodeIndexServer {
             settled.wait_for(|done| *done),
         )
         .await;
+    }
+
+    async fn index(&self) -> Result<&Arc<RpcIndex>, RpcIndexError> {
+        self.wait_for_root().await;
         self.index
             .get_or_try_init(|| async {
                 let client = match &self.spawn {
@@ -366,32 +548,41 @@ impl CodeIndexServer {
                 let complete = response.complete.unwrap_or(true);
                 let progress = response.progress.map(|p| (p.done, p.total));
                 match response.into_result::<Value>() {
-                    Ok(result) => {
-                        let mut text = Text::new(DEFAULT_BUDGET);
-                        if !complete {
-                            text.line(render::incomplete_notice(progress));
-                        }
-                        let how = render(&result, &mut text);
-                        // structuredContent must be an object.
-                        let structured = if result.is_object() {
-                            result
-                        } else {
-                            json!({ "result": result })
-                        };
-                        let answer = Answer {
-                            text: text.finish(&how),
-                            structured,
-                        };
-                        let mut out =
-                            CallToolResult::success(vec![ContentBlock::text(answer.text)]);
-                        out.structured_content = Some(answer.structured);
-                        out
-                    }
+                    Ok(result) => self.answer(result, complete, progress, render),
                     Err(err) => self.failure(tool, &RpcIndexError::Daemon(err)),
                 }
             }
             Err(err) => self.failure(tool, &err),
         }
+    }
+
+    /// Renders a result: the text for the model, the result itself as
+    /// structured content.
+    fn answer(
+        &self,
+        result: Value,
+        complete: bool,
+        progress: Option<(u64, u64)>,
+        render: impl FnOnce(&Value, &mut Text) -> String,
+    ) -> CallToolResult {
+        let mut text = Text::new(DEFAULT_BUDGET);
+        if !complete {
+            text.line(render::incomplete_notice(progress));
+        }
+        let how = render(&result, &mut text);
+        // structuredContent must be an object.
+        let structured = if result.is_object() {
+            result
+        } else {
+            json!({ "result": result })
+        };
+        let answer = Answer {
+            text: text.finish(&how),
+            structured,
+        };
+        let mut out = CallToolResult::success(vec![ContentBlock::text(answer.text)]);
+        out.structured_content = Some(answer.structured);
+        out
     }
 
     async fn call(&self, op: &str, params: Value) -> Result<Value, RpcIndexError> {
@@ -422,10 +613,11 @@ impl CodeIndexServer {
         let mut params = filter_params(a.kind, a.language, a.glob);
         params.insert("query".into(), json!(a.query));
         paging(&mut params, a.limit, a.offset, count_only);
-        self.run(
+        self.run_across(
             "search_symbols",
             "search_symbols",
             Value::Object(params),
+            a.project,
             |r, text| page_lines(r, text, count_only, "symbols", render::symbol_line),
         )
         .await
@@ -444,10 +636,11 @@ impl CodeIndexServer {
             params.insert("context".into(), json!(context));
         }
         paging(&mut params, a.limit, a.offset, count_only);
-        self.run(
+        self.run_across(
             "find_definition",
             "definitions",
             Value::Object(params),
+            a.project,
             |r, text| {
                 page_lines(r, text, count_only, "definitions", |s| {
                     let mut line = render::symbol_line(s);
@@ -478,10 +671,11 @@ impl CodeIndexServer {
             params.insert("glob".into(), json!(glob));
         }
         paging(&mut params, a.limit, a.offset, count_only);
-        self.run(
+        self.run_across(
             "find_references",
             "references",
             Value::Object(params),
+            a.project,
             |r, text| {
                 let total = r["total"].as_u64().unwrap_or(0);
                 if count_only || total == 0 {
@@ -491,7 +685,11 @@ impl CodeIndexServer {
                 let mut shown = 0;
                 for file in r["files"].as_array().into_iter().flatten() {
                     let path = file["path"].as_str().unwrap_or("?");
-                    if !text.line(path) {
+                    let header = match file["project"].as_str() {
+                        Some(project) => format!("[{project}] {path}"),
+                        None => path.to_string(),
+                    };
+                    if !text.line(header) {
                         break;
                     }
                     for hit in file["references"].as_array().into_iter().flatten() {
@@ -818,10 +1016,11 @@ impl CodeIndexServer {
         }
         params.insert("context".into(), json!(a.context.unwrap_or(0)));
         paging(&mut params, a.limit, a.offset, count_only);
-        self.run(
+        self.run_across(
             "search_text",
             "search_text",
             Value::Object(params),
+            a.project,
             |r, text| {
                 page_lines(r, text, count_only, "matching lines", |h| {
                     let path = h["path"].as_str().unwrap_or("?");
@@ -1050,9 +1249,13 @@ impl CodeIndexServer {
         let mut params = Map::new();
         params.insert("glob".into(), json!(glob));
         paging(&mut params, a.limit, a.offset, count_only);
-        self.run("find_files", "files", Value::Object(params), |r, text| {
-            page_lines(r, text, count_only, "files", file_line)
-        })
+        self.run_across(
+            "find_files",
+            "files",
+            Value::Object(params),
+            a.project,
+            |r, text| page_lines(r, text, count_only, "files", file_line),
+        )
         .await
     }
 
@@ -1122,29 +1325,46 @@ impl CodeIndexServer {
     /// The projects this server answers for: each root, its daemon and the state of its index.
     #[tool(annotations(read_only_hint = true))]
     async fn list_projects(&self, Parameters(_): Parameters<NoArgs>) -> CallToolResult {
-        let name = self
-            .root_path()
-            .file_name()
-            .map_or_else(|| self.root(), |n| n.to_string_lossy().into_owned());
-        let status = self.call("status", Value::Null).await;
-        let (line, structured) = match status {
-            Ok(s) => (
-                format!(
-                    "{name}  {}  {}, {} files, {} definitions, daemon pid {}",
-                    self.root(),
-                    s["state"].as_str().unwrap_or("?"),
-                    s["files"],
-                    s["definitions"],
-                    s["pid"]
-                ),
-                json!({"name": name, "root": self.root(), "primary": true, "status": s}),
-            ),
-            Err(err) => (
-                format!("{name}  {}  unavailable: {err}", self.root()),
-                json!({"name": name, "root": self.root(), "primary": true, "error": err.to_string()}),
-            ),
-        };
-        text_result(format!("{line}\n"), json!({ "projects": [structured] }))
+        let links = self.links().await;
+        let mut lines = Vec::new();
+        let mut projects = Vec::new();
+        for p in &links.projects {
+            let role = if p.spec.primary { "primary" } else { "link" };
+            let root = p.spec.root.display().to_string();
+            let status = match self.client_for(p).await {
+                Ok(client) => client.call::<Value>("status", Value::Null).await,
+                Err(err) => Err(err),
+            };
+            match status {
+                Ok(s) => {
+                    lines.push(format!(
+                        "{}  ({role})  {root}  {}, {} files, {} definitions, daemon pid {}",
+                        p.spec.name,
+                        s["state"].as_str().unwrap_or("?"),
+                        s["files"],
+                        s["definitions"],
+                        s["pid"]
+                    ));
+                    projects.push(json!({"name": p.spec.name, "root": root, "primary": p.spec.primary, "status": s}));
+                }
+                Err(err) => {
+                    lines.push(format!(
+                        "{}  ({role})  {root}  unavailable: {err}",
+                        p.spec.name
+                    ));
+                    projects.push(json!({"name": p.spec.name, "root": root, "primary": p.spec.primary, "error": err.to_string()}));
+                }
+            }
+        }
+        for warning in &links.warnings {
+            lines.push(format!("warning: {warning}"));
+        }
+        let mut text = lines.join("\n");
+        text.push('\n');
+        text_result(
+            text,
+            json!({"projects": projects, "warnings": links.warnings}),
+        )
     }
 
     /// Re-read the whole project, or one file, and answer when done. Changes are normally picked up automatically.
@@ -1356,7 +1576,11 @@ fn page_lines(
     let offset = r["offset"].as_u64().unwrap_or(0);
     let mut shown = 0;
     for item in r["items"].as_array().into_iter().flatten() {
-        if !text.line(line_of(item)) {
+        let line = match item["project"].as_str() {
+            Some(project) => format!("[{project}] {}", line_of(item)),
+            None => line_of(item),
+        };
+        if !text.line(line) {
             break;
         }
         shown += 1;

@@ -428,6 +428,8 @@ fn reading_files_is_confined_to_the_project() {
         .unwrap()
         .to_string();
     let mut mcp = McpSession::start(project.root());
+    // Let the daemon it starts come up, so that the guard can stop it.
+    mcp.tool_when_ready("index_status", json!({}));
     for path in [
         format!("../{name}/secret.txt"),
         outside.path().join("secret.txt").display().to_string(),

@@ -97,12 +97,16 @@ pub struct CallGraphArgs {
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     pub count_only: Option<bool>,
+    /// Only these projects (comma-separated names, see list_projects); all when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct NameArgs {
     /// A type, trait, interface or class name.
     pub name: String,
+    /// Only these projects (comma-separated names, see list_projects); all when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -387,6 +391,8 @@ impl CodeIndexServer {
         let (mut total, mut complete, mut progress) = (0u64, true, None);
         let mut items: Vec<Value> = Vec::new();
         let mut hits: Vec<(String, String, Value)> = Vec::new();
+        let mut relations: Vec<(&str, Value)> = Vec::new();
+        let (mut name, mut depth): (Option<Value>, Option<Value>) = (None, None);
         for p in selected {
             let client = match self.client_for(&p).await {
                 Ok(client) => client,
@@ -403,9 +409,21 @@ impl CodeIndexServer {
                 Err(err) => return self.failure(tool, &RpcIndexError::Daemon(err)),
             };
             total += result["total"].as_u64().unwrap_or(0);
-            for mut item in result["items"].as_array().cloned().unwrap_or_default() {
-                item["project"] = json!(p.spec.name);
-                items.push(item);
+            for key in ["items", "edges"] {
+                for mut item in result[key].as_array().cloned().unwrap_or_default() {
+                    item["project"] = json!(p.spec.name);
+                    items.push(item);
+                }
+            }
+            for key in ["implementations", "supertypes"] {
+                for mut item in result[key].as_array().cloned().unwrap_or_default() {
+                    item["project"] = json!(p.spec.name);
+                    relations.push((key, item));
+                }
+            }
+            if name.is_none() {
+                name = result.get("name").cloned();
+                depth = result.get("depth").cloned();
             }
             for file in result["files"].as_array().into_iter().flatten() {
                 let path = file["path"].as_str().unwrap_or("?").to_string();
@@ -416,7 +434,19 @@ impl CodeIndexServer {
         }
         let skip = offset as usize;
         let take = limit as usize;
-        let merged = if op == "references" {
+        let merged = if op == "implementations" {
+            let pick = |key: &str| -> Vec<Value> {
+                relations
+                    .iter()
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            };
+            json!({"name": name, "implementations": pick("implementations"), "supertypes": pick("supertypes")})
+        } else if op == "callers" || op == "callees" {
+            let edges: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
+            json!({"name": name, "depth": depth, "total": total, "offset": offset, "limit": limit, "edges": edges})
+        } else if op == "references" {
             let mut files: Vec<Value> = Vec::new();
             for (project, path, hit) in hits.into_iter().skip(skip).take(take) {
                 match files.last_mut() {
@@ -809,7 +839,7 @@ impl CodeIndexServer {
         params.insert("name".into(), json!(a.name));
         params.insert("depth".into(), json!(a.depth.unwrap_or(1).clamp(1, 3)));
         paging(&mut params, a.limit, a.offset, count_only);
-        self.run(tool, op, Value::Object(params), |r, text| {
+        self.run_across(tool, op, Value::Object(params), a.project, |r, text| {
             let total = r["total"].as_u64().unwrap_or(0);
             if count_only || total == 0 {
                 text.line(format!("{total} call edges"));
@@ -828,8 +858,12 @@ impl CodeIndexServer {
                     .as_str()
                     .map(|p| format!("  → {p}:{}", e["to_symbol"]["span"]["start_line"]))
                     .unwrap_or_default();
+                let project = e["project"]
+                    .as_str()
+                    .map(|p| format!("[{p}] "))
+                    .unwrap_or_default();
                 let line = format!(
-                    "{}{} → {}  at {}:{}{target}",
+                    "{project}{}{} → {}  at {}:{}{target}",
                     "  ".repeat(e["depth"].as_u64().unwrap_or(1) as usize - 1),
                     e["from"].as_str().unwrap_or("?"),
                     e["to"].as_str().unwrap_or("?"),
@@ -853,10 +887,11 @@ impl CodeIndexServer {
     /// Types that implement or extend a trait, interface or class, and the types it implements or extends itself.
     #[tool(annotations(read_only_hint = true))]
     async fn find_implementations(&self, Parameters(a): Parameters<NameArgs>) -> CallToolResult {
-        self.run(
+        self.run_across(
             "find_implementations",
             "implementations",
             json!({"name": a.name}),
+            a.project,
             |r, text| {
                 for (title, key, side) in [
                     (
@@ -878,7 +913,14 @@ impl CodeIndexServer {
                             .unwrap_or_else(|| {
                                 format!("{}:{}", rel["path"].as_str().unwrap_or("?"), rel["line"])
                             });
-                        text.line(format!("  {}  {at}", rel[side].as_str().unwrap_or("?")));
+                        let project = rel["project"]
+                            .as_str()
+                            .map(|p| format!("[{p}] "))
+                            .unwrap_or_default();
+                        text.line(format!(
+                            "  {project}{}  {at}",
+                            rel[side].as_str().unwrap_or("?")
+                        ));
                     }
                 }
                 if text_is_empty(r) {

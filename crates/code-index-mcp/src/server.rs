@@ -76,6 +76,8 @@ pub struct FindReferencesArgs {
 pub struct PathArgs {
     /// A file path relative to the project root.
     pub path: String,
+    /// The project (see list_projects); the primary one when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -86,6 +88,8 @@ pub struct SymbolAtArgs {
     pub line: u32,
     /// 1-based column (default: the first identifier on the line).
     pub column: Option<u32>,
+    /// The project (see list_projects); the primary one when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -116,6 +120,8 @@ pub struct FileDependenciesArgs {
     /// Dependents per page (default 50).
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// The project (see list_projects); the primary one when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -145,12 +151,16 @@ pub struct DiffSymbolsArgs {
     /// A git ref to compare the working tree with (default: HEAD, so the
     /// uncommitted changes, staged or not, and untracked files).
     pub base: Option<String>,
+    /// The project (see list_projects); the primary one when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RepoMapArgs {
     /// Roughly how many tokens the map may use (default 2000; 4 characters a token).
     pub max_tokens: Option<u32>,
+    /// The project (see list_projects); the primary one when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -161,6 +171,8 @@ pub struct ReadFileArgs {
     pub start_line: Option<u32>,
     /// Last line to show (default: as many as fit).
     pub end_line: Option<u32>,
+    /// The project (see list_projects); the primary one when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -170,6 +182,8 @@ pub struct SymbolSourceArgs {
     /// A file path relative to the project root, with `line`: the definition around it.
     pub path: Option<String>,
     pub line: Option<u32>,
+    /// The project (see list_projects); the primary one when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -189,12 +203,16 @@ pub struct ListDirArgs {
     pub path: Option<String>,
     /// Levels to show, 1 to 4 (default 1).
     pub depth: Option<u8>,
+    /// The project (see list_projects); the primary one when absent.
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ReindexArgs {
     /// One file to re-read (relative path); the whole project when absent.
     pub path: Option<String>,
+    /// The project (see list_projects); the primary one when absent.
+    pub project: Option<String>,
 }
 
 /// The code-index MCP server for one project root.
@@ -363,6 +381,68 @@ impl CodeIndexServer {
             })
             .await
             .cloned()
+    }
+
+    /// The one project a tool works in: the one `project` names, else the primary.
+    async fn one_project(&self, project: Option<&str>) -> Result<Arc<Project>, String> {
+        let selected = self.select(project).await?;
+        match (project, selected.as_slice()) {
+            (Some(_), [one]) => Ok(one.clone()),
+            (Some(names), _) => Err(format!("name one project, not {names:?}")),
+            (None, _) => Ok(self.links().await.projects[0].clone()),
+        }
+    }
+
+    /// The root of the project a tool works in.
+    async fn project_root(&self, project: Option<&str>) -> Result<PathBuf, String> {
+        Ok(self.one_project(project).await?.spec.root.clone())
+    }
+
+    /// `call` in the project `project` names (the primary when `None`).
+    async fn call_in(
+        &self,
+        project: Option<&str>,
+        op: &str,
+        params: Value,
+    ) -> Result<Value, RpcIndexError> {
+        let p = self
+            .one_project(project)
+            .await
+            .map_err(|reason| RpcIndexError::NoDaemon {
+                root: self.root(),
+                reason,
+            })?;
+        self.client_for(&p).await?.call::<Value>(op, params).await
+    }
+
+    /// `run` in the project `project` names (the primary when `None`).
+    async fn run_in(
+        &self,
+        project: Option<String>,
+        tool: &str,
+        op: &str,
+        params: Value,
+        render: impl FnOnce(&Value, &mut Text) -> String,
+    ) -> CallToolResult {
+        let p = match self.one_project(project.as_deref()).await {
+            Ok(p) => p,
+            Err(message) => return tool_error(tool, &self.root(), message),
+        };
+        let client = match self.client_for(&p).await {
+            Ok(client) => client,
+            Err(err) => return self.failure(tool, &err),
+        };
+        match client.request(op, params).await {
+            Ok(response) => {
+                let complete = response.complete.unwrap_or(true);
+                let progress = response.progress.map(|p| (p.done, p.total));
+                match response.into_result::<Value>() {
+                    Ok(result) => self.answer(result, complete, progress, render),
+                    Err(err) => self.failure(tool, &RpcIndexError::Daemon(err)),
+                }
+            }
+            Err(err) => self.failure(tool, &err),
+        }
     }
 
     /// Runs a listing op on the selected projects and merges the pages:
@@ -756,7 +836,8 @@ impl CodeIndexServer {
     /// The definitions of one file as a tree: kind, name, line, signature.
     #[tool(annotations(read_only_hint = true))]
     async fn file_outline(&self, Parameters(a): Parameters<PathArgs>) -> CallToolResult {
-        self.run(
+        self.run_in(
+            a.project.clone(),
             "file_outline",
             "file_outline",
             json!({"path": a.path}),
@@ -803,21 +884,29 @@ impl CodeIndexServer {
         if let Some(column) = a.column {
             params["column"] = json!(column);
         }
-        self.run("symbol_at", "symbol_at", params, |r, text| {
-            if let Some(id) = r["identifier"].as_str() {
-                let role = match (r.get("defines"), r["reference_kind"].as_str()) {
-                    (Some(d), _) if !d.is_null() => "defined here".to_string(),
-                    (_, Some(kind)) => format!("{kind} reference"),
-                    _ => "identifier".to_string(),
+        self.run_in(
+            a.project.clone(),
+            "symbol_at",
+            "symbol_at",
+            params,
+            |r, text| {
+                if let Some(id) = r["identifier"].as_str() {
+                    let role = match (r.get("defines"), r["reference_kind"].as_str()) {
+                        (Some(d), _) if !d.is_null() => "defined here".to_string(),
+                        (_, Some(kind)) => format!("{kind} reference"),
+                        _ => "identifier".to_string(),
+                    };
+                    text.line(format!("{id}  ({role})"));
+                }
+                match r.get("enclosing") {
+                    Some(e) if !e.is_null() => {
+                        text.line(format!("inside {}", render::symbol_line(e)))
+                    }
+                    _ => text.line("at the top level of the file"),
                 };
-                text.line(format!("{id}  ({role})"));
-            }
-            match r.get("enclosing") {
-                Some(e) if !e.is_null() => text.line(format!("inside {}", render::symbol_line(e))),
-                _ => text.line("at the top level of the file"),
-            };
-            String::new()
-        })
+                String::new()
+            },
+        )
         .await
     }
 
@@ -938,7 +1027,10 @@ impl CodeIndexServer {
         &self,
         Parameters(a): Parameters<FileDependenciesArgs>,
     ) -> CallToolResult {
-        let imports = match self.call("imports", json!({"path": a.path})).await {
+        let imports = match self
+            .call_in(a.project.as_deref(), "imports", json!({"path": a.path}))
+            .await
+        {
             Ok(v) => v,
             Err(err) => return self.failure("file_dependencies", &err),
         };
@@ -947,52 +1039,58 @@ impl CodeIndexServer {
             "limit": a.limit.unwrap_or(DEFAULT_LIMIT),
             "offset": a.offset.unwrap_or(0),
         });
-        self.run("file_dependencies", "dependents", params, |r, text| {
-            text.line("imports:");
-            let list = imports.as_array().cloned().unwrap_or_default();
-            if list.is_empty() {
-                text.line("  (none)");
-            }
-            for i in &list {
-                let resolved: Vec<&str> = i["resolved"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                let to = if resolved.is_empty() {
-                    String::new()
-                } else {
-                    format!("  → {}", resolved.join(", "))
-                };
-                text.line(format!(
-                    "  {}:{}  {}{to}",
-                    a.path,
-                    i["line"],
-                    i["module"].as_str().unwrap_or("?")
-                ));
-            }
-            text.line("imported by:");
-            let items = r["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
-                text.line("  (none)");
-            }
-            for d in &items {
-                text.line(format!(
-                    "  {}:{}  {}",
-                    d["path"].as_str().unwrap_or("?"),
-                    d["line"],
-                    d["module"].as_str().unwrap_or("?")
-                ));
-            }
-            let total = r["total"].as_u64().unwrap_or(0);
-            if let Some(line) =
-                render::paging_line(total, r["offset"].as_u64().unwrap_or(0), items.len())
-            {
-                text.line(line);
-            }
-            String::new()
-        })
+        self.run_in(
+            a.project.clone(),
+            "file_dependencies",
+            "dependents",
+            params,
+            |r, text| {
+                text.line("imports:");
+                let list = imports.as_array().cloned().unwrap_or_default();
+                if list.is_empty() {
+                    text.line("  (none)");
+                }
+                for i in &list {
+                    let resolved: Vec<&str> = i["resolved"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    let to = if resolved.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  → {}", resolved.join(", "))
+                    };
+                    text.line(format!(
+                        "  {}:{}  {}{to}",
+                        a.path,
+                        i["line"],
+                        i["module"].as_str().unwrap_or("?")
+                    ));
+                }
+                text.line("imported by:");
+                let items = r["items"].as_array().cloned().unwrap_or_default();
+                if items.is_empty() {
+                    text.line("  (none)");
+                }
+                for d in &items {
+                    text.line(format!(
+                        "  {}:{}  {}",
+                        d["path"].as_str().unwrap_or("?"),
+                        d["line"],
+                        d["module"].as_str().unwrap_or("?")
+                    ));
+                }
+                let total = r["total"].as_u64().unwrap_or(0);
+                if let Some(line) =
+                    render::paging_line(total, r["offset"].as_u64().unwrap_or(0), items.len())
+                {
+                    text.line(line);
+                }
+                String::new()
+            },
+        )
         .await
     }
 
@@ -1100,7 +1198,11 @@ impl CodeIndexServer {
         let budget =
             (a.max_tokens.unwrap_or(2000).clamp(100, 50_000) as usize * 4).min(DEFAULT_BUDGET);
         let map = match self
-            .call("repo_map", json!({"max_files": 200, "symbols_per_file": 8}))
+            .call_in(
+                a.project.as_deref(),
+                "repo_map",
+                json!({"max_files": 200, "symbols_per_file": 8}),
+            )
             .await
         {
             Ok(map) => map,
@@ -1137,7 +1239,11 @@ impl CodeIndexServer {
     #[tool(annotations(read_only_hint = true))]
     async fn diff_symbols(&self, Parameters(a): Parameters<DiffSymbolsArgs>) -> CallToolResult {
         let base = a.base.unwrap_or_else(|| "HEAD".to_string());
-        let changes = match crate::diff::changed_lines(&self.root_path(), &base).await {
+        let root = match self.project_root(a.project.as_deref()).await {
+            Ok(root) => root,
+            Err(message) => return tool_error("diff_symbols", &self.root(), message),
+        };
+        let changes = match crate::diff::changed_lines(&root, &base).await {
             Ok(changes) => changes,
             Err(message) => return tool_error("diff_symbols", &self.root(), message),
         };
@@ -1148,7 +1254,11 @@ impl CodeIndexServer {
         }
         for change in &changes {
             let outline = match self
-                .call("file_outline", json!({"path": change.path}))
+                .call_in(
+                    a.project.as_deref(),
+                    "file_outline",
+                    json!({"path": change.path}),
+                )
                 .await
             {
                 Ok(outline) => outline,
@@ -1169,7 +1279,11 @@ impl CodeIndexServer {
                 let name = symbol["qualified_name"].as_str().unwrap_or("?").to_string();
                 text.line(format!("  {}", render::symbol_line(&symbol)));
                 let callers = self
-                    .call("callers", json!({"name": name, "limit": 10}))
+                    .call_in(
+                        a.project.as_deref(),
+                        "callers",
+                        json!({"name": name, "limit": 10}),
+                    )
                     .await
                     .unwrap_or(Value::Null);
                 let edges = callers["edges"].as_array().cloned().unwrap_or_default();
@@ -1203,7 +1317,11 @@ impl CodeIndexServer {
     /// Lines of a file, numbered. Paths are relative to the project root; nothing outside it can be read.
     #[tool(annotations(read_only_hint = true))]
     async fn read_file(&self, Parameters(a): Parameters<ReadFileArgs>) -> CallToolResult {
-        match read_lines(&self.root_path(), &a.path, a.start_line, a.end_line) {
+        let root = match self.project_root(a.project.as_deref()).await {
+            Ok(root) => root,
+            Err(message) => return tool_error("read_file", &self.root(), message),
+        };
+        match read_lines(&root, &a.path, a.start_line, a.end_line) {
             Ok((text, structured)) => text_result(text, structured),
             Err(message) => tool_error("read_file", &self.root(), message),
         }
@@ -1218,7 +1336,10 @@ impl CodeIndexServer {
         let symbol = match (&a.name, &a.path, a.line) {
             (Some(name), _, _) => {
                 let params = json!({"name": name, "limit": 1, "context": a.path});
-                match self.call("definitions", params).await {
+                match self
+                    .call_in(a.project.as_deref(), "definitions", params)
+                    .await
+                {
                     Ok(page) if page["total"].as_u64().unwrap_or(0) > 0 => {
                         let others = page["total"].as_u64().unwrap_or(1) - 1;
                         (page["items"][0].clone(), others)
@@ -1237,7 +1358,11 @@ impl CodeIndexServer {
             }
             (None, Some(path), Some(line)) => {
                 match self
-                    .call("symbol_at", json!({"path": path, "line": line}))
+                    .call_in(
+                        a.project.as_deref(),
+                        "symbol_at",
+                        json!({"path": path, "line": line}),
+                    )
                     .await
                 {
                     Ok(at) if at["enclosing"].is_object() => (at["enclosing"].clone(), 0),
@@ -1263,7 +1388,11 @@ impl CodeIndexServer {
         let path = symbol["path"].as_str().unwrap_or_default().to_string();
         let start = symbol["span"]["start_line"].as_u64().unwrap_or(1) as u32;
         let end = symbol["span"]["end_line"].as_u64().unwrap_or(start as u64) as u32;
-        match read_lines(&self.root_path(), &path, Some(start), Some(end)) {
+        let root = match self.project_root(a.project.as_deref()).await {
+            Ok(root) => root,
+            Err(message) => return tool_error("get_symbol_source", &self.root(), message),
+        };
+        match read_lines(&root, &path, Some(start), Some(end)) {
             Ok((body, _)) => {
                 let mut text = render::symbol_line(&symbol);
                 text.push('\n');
@@ -1312,7 +1441,7 @@ impl CodeIndexServer {
             .to_string();
         let depth = a.depth.unwrap_or(1).clamp(1, 4) as usize;
         let params = json!({"prefix": prefix, "limit": 100_000});
-        self.run("list_dir", "files", params, |r, text| {
+        self.run_in(a.project.clone(), "list_dir", "files", params, |r, text| {
             let files: Vec<&str> = r["items"]
                 .as_array()
                 .into_iter()
@@ -1428,20 +1557,30 @@ impl CodeIndexServer {
         // With a progress token, report the pass's progress as it goes,
         // read from `status` on a connection of its own.
         let token = meta.get_progress_token();
+        let root = match self.project_root(a.project.as_deref()).await {
+            Ok(root) => root,
+            Err(message) => return tool_error("reindex", &self.root(), message),
+        };
         let reporter = token
             .clone()
-            .map(|token| tokio::spawn(report_progress(self.root_path(), token, client.clone())));
+            .map(|token| tokio::spawn(report_progress(root, token, client.clone())));
         let result = self
-            .run("reindex", "reindex", params, |r, text| {
-                text.line(format!(
-                    "reindexed: {} parsed, {} unchanged, {} removed in {:.0} ms",
-                    r["parsed"],
-                    r["unchanged"],
-                    r["removed"],
-                    r["elapsed_ms"].as_f64().unwrap_or(0.0)
-                ));
-                String::new()
-            })
+            .run_in(
+                a.project.clone(),
+                "reindex",
+                "reindex",
+                params,
+                |r, text| {
+                    text.line(format!(
+                        "reindexed: {} parsed, {} unchanged, {} removed in {:.0} ms",
+                        r["parsed"],
+                        r["unchanged"],
+                        r["removed"],
+                        r["elapsed_ms"].as_f64().unwrap_or(0.0)
+                    ));
+                    String::new()
+                },
+            )
             .await;
         if let Some(reporter) = reporter {
             reporter.abort();

@@ -617,6 +617,10 @@ fn linked_projects_are_searched_together_and_name_their_hits() {
         "{text}"
     );
 
+    let (text, data, _) = mcp.tool("index_status", json!({}));
+    assert_eq!(text.matches("project  ").count(), 2, "{text}");
+    assert_eq!(data["projects"][1]["name"], "lib");
+
     let (text, data, _) = mcp.tool("list_projects", json!({}));
     assert!(text.starts_with("app  (primary)"), "{text}");
     assert!(text.contains("\nlib  (link)"), "{text}");

@@ -695,10 +695,6 @@ impl CodeIndexServer {
         out
     }
 
-    async fn call(&self, op: &str, params: Value) -> Result<Value, RpcIndexError> {
-        self.index().await?.call::<Value>(op, params).await
-    }
-
     fn failure(&self, tool: &str, err: &RpcIndexError) -> CallToolResult {
         tracing::warn!(root = %self.root(), tool, "tool failed: {}", error_chain(err));
         let advice = match err {
@@ -1094,14 +1090,40 @@ impl CodeIndexServer {
         .await
     }
 
-    /// The index: files, symbols, languages, indexing state and progress, watcher health, daemon pid, version and uptime.
+    /// For each project root: files, symbols, languages, indexing state and progress, watcher health, daemon pid, version and uptime.
     #[tool(annotations(read_only_hint = true))]
     async fn index_status(&self, Parameters(_): Parameters<NoArgs>) -> CallToolResult {
-        let stats = match self.call("stats", Value::Null).await {
-            Ok(v) => v,
-            Err(err) => return self.failure("index_status", &err),
-        };
-        self.run("index_status", "status", Value::Null, |r, text| {
+        let links = self.links().await;
+        let mut text = Text::new(DEFAULT_BUDGET);
+        let mut projects = Vec::new();
+        for (i, p) in links.projects.iter().enumerate() {
+            if i > 0 {
+                text.line("");
+            }
+            let answers = match self.client_for(p).await {
+                Ok(client) => match client.call::<Value>("stats", Value::Null).await {
+                    Ok(stats) => client
+                        .call::<Value>("status", Value::Null)
+                        .await
+                        .map(|status| (stats, status)),
+                    Err(err) => Err(err),
+                },
+                Err(err) => Err(err),
+            };
+            let (stats, r) = match answers {
+                Ok(answers) => answers,
+                Err(err) => {
+                    if links.projects.len() == 1 {
+                        return self.failure("index_status", &err);
+                    }
+                    text.line(format!(
+                        "project  {} ({})  unavailable: {err}",
+                        p.spec.name,
+                        p.spec.root.display()
+                    ));
+                    continue;
+                }
+            };
             text.line(format!("project  {}", r["root"].as_str().unwrap_or("?")));
             let progress = r["progress"]
                 .as_object()
@@ -1135,9 +1157,12 @@ impl CodeIndexServer {
                 r["version"].as_str().unwrap_or("?"),
                 r["uptime_seconds"]
             ));
-            String::new()
-        })
-        .await
+            projects.push(json!({"name": p.spec.name, "status": r, "stats": stats}));
+        }
+        text_result(
+            text.finish("use list_projects"),
+            json!({ "projects": projects }),
+        )
     }
 
     /// Search the text of the project's files, literally or by regular expression; each hit names the definition it is in.

@@ -641,7 +641,8 @@ impl CodeIndexServer {
             .await
     }
 
-    /// Runs a daemon op and renders its answer; failures become `isError` results.
+    /// Runs a daemon op in the primary project and renders its answer;
+    /// failures become `isError` results.
     async fn run(
         &self,
         tool: &str,
@@ -649,21 +650,7 @@ impl CodeIndexServer {
         params: Value,
         render: impl FnOnce(&Value, &mut Text) -> String,
     ) -> CallToolResult {
-        let index = match self.index().await {
-            Ok(index) => index,
-            Err(err) => return self.failure(tool, &err),
-        };
-        match index.request(op, params).await {
-            Ok(response) => {
-                let complete = response.complete.unwrap_or(true);
-                let progress = response.progress.map(|p| (p.done, p.total));
-                match response.into_result::<Value>() {
-                    Ok(result) => self.answer(result, complete, progress, render),
-                    Err(err) => self.failure(tool, &RpcIndexError::Daemon(err)),
-                }
-            }
-            Err(err) => self.failure(tool, &err),
-        }
+        self.run_in(None, tool, op, params, render).await
     }
 
     /// Renders a result: the text for the model, the result itself as

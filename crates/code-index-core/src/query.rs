@@ -59,6 +59,11 @@ impl PageRequest {
             .skip(self.offset)
             .take(self.limit)
             .collect();
+        self.wrap(total, items)
+    }
+
+    /// This page of `total` results, holding `items`.
+    pub fn wrap<T>(self, total: usize, items: Vec<T>) -> Page<T> {
         Page {
             total,
             offset: self.offset,
@@ -571,12 +576,7 @@ impl Index {
                 })
             })
             .collect();
-        Page {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            items,
-        }
+        page.wrap(total, items)
     }
 
     /// Postings of the definitions of `name` (`bar`, `Foo::bar`, `pkg.Foo.bar`),
@@ -629,12 +629,7 @@ impl Index {
             .take(page.limit)
             .filter_map(|&p| self.symbol(p))
             .collect();
-        Page {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            items,
-        }
+        page.wrap(total, items)
     }
 
     /// The best definition of `name` as seen from `context`, preferring callables.
@@ -1008,12 +1003,7 @@ impl Index {
                 definitions: f.definitions.len(),
             })
             .collect();
-        Page {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            items,
-        }
+        page.wrap(total, items)
     }
 
     /// What a file imports, each resolved to indexed files where possible.

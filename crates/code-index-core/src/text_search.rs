@@ -100,12 +100,7 @@ impl Index {
         for hit in &mut hits {
             hit.enclosing = self.enclosing_name(&hit.path, hit.line);
         }
-        Ok(Page {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            items: hits,
-        })
+        Ok(page.wrap(total, hits))
     }
 
     /// The qualified name of the innermost definition around a line.

@@ -5,6 +5,8 @@
 //! `code-index` package has integration tests of its own, which makes Cargo
 //! build its binary); `CODE_INDEX_BIN` points the tests at another build.
 
+pub mod mcp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

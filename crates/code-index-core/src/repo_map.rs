@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::index::{FileId, Index};
+use crate::model::SymbolKind;
 use crate::query::Symbol;
 
 /// Names defined in more files than this are too generic (`new`, `init`,
@@ -63,7 +64,9 @@ impl Index {
                     }
                 }
             }
-            name_score.insert(name, from_others);
+            // What one definition of the name earns: the share of the
+            // references that could point at its file.
+            name_score.insert(name, from_others / defining.len() as f64);
         }
 
         // PageRank over files.
@@ -113,9 +116,12 @@ impl Index {
                 let mut symbols: Vec<MapSymbol> = file
                     .definitions
                     .iter()
-                    .map(|d| MapSymbol {
-                        references: name_score.get(file.str(d.name)).copied().unwrap_or(0.0),
-                        symbol: Symbol::of(file, d),
+                    .map(|d| {
+                        let used = name_score.get(file.str(d.name)).copied().unwrap_or(0.0);
+                        MapSymbol {
+                            references: used * kind_weight(d.kind),
+                            symbol: Symbol::of(file, d),
+                        }
                     })
                     .collect();
                 symbols.sort_by(|a, b| {
@@ -131,5 +137,13 @@ impl Index {
                 })
             })
             .collect()
+    }
+}
+
+/// Members and variables say less about a file than its types and functions.
+fn kind_weight(kind: SymbolKind) -> f64 {
+    match kind {
+        SymbolKind::Field | SymbolKind::Variable | SymbolKind::Property => 0.5,
+        _ => 1.0,
     }
 }

@@ -48,11 +48,17 @@ pub struct FindDefinitionArgs {
     pub name: String,
     /// A file (relative path) to rank definitions near it first.
     pub context: Option<String>,
+    /// Only these kinds: function, method, class, struct, enum, interface, trait, module, constant, variable, field, type_alias, macro, ...
     pub kind: Option<Vec<String>>,
+    /// Only this language: rust, python, typescript, go, java, c, cpp, ...
     pub language: Option<String>,
+    /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
     pub glob: Option<String>,
+    /// Results per page (default 50).
     pub limit: Option<u64>,
+    /// Results to skip.
     pub offset: Option<u64>,
+    /// Only count the results.
     pub count_only: Option<bool>,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
@@ -64,9 +70,13 @@ pub struct FindReferencesArgs {
     pub name: String,
     /// Only these reference kinds: call, type_use, import, implementation, other.
     pub kind: Option<Vec<String>>,
+    /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
     pub glob: Option<String>,
+    /// Results per page (default 50).
     pub limit: Option<u64>,
+    /// Results to skip.
     pub offset: Option<u64>,
+    /// Only count the results.
     pub count_only: Option<bool>,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
@@ -98,8 +108,11 @@ pub struct CallGraphArgs {
     pub name: String,
     /// Levels to follow, 1 to 3 (default 1).
     pub depth: Option<u8>,
+    /// Results per page (default 50).
     pub limit: Option<u64>,
+    /// Results to skip.
     pub offset: Option<u64>,
+    /// Only count the results.
     pub count_only: Option<bool>,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
@@ -119,6 +132,7 @@ pub struct FileDependenciesArgs {
     pub path: String,
     /// Dependents per page (default 50).
     pub limit: Option<u64>,
+    /// Results to skip.
     pub offset: Option<u64>,
     /// The project (see list_projects); the primary one when absent.
     pub project: Option<String>,
@@ -139,8 +153,11 @@ pub struct SearchTextArgs {
     pub glob: Option<String>,
     /// Lines of context around each hit (default 0, at most 20).
     pub context: Option<u32>,
+    /// Results per page (default 50).
     pub limit: Option<u64>,
+    /// Results to skip.
     pub offset: Option<u64>,
+    /// Only count the results.
     pub count_only: Option<bool>,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
@@ -181,6 +198,7 @@ pub struct SymbolSourceArgs {
     pub name: Option<String>,
     /// A file path relative to the project root, with `line`: the definition around it.
     pub path: Option<String>,
+    /// A line (1-based) inside the definition, with `path`.
     pub line: Option<u32>,
     /// The project (see list_projects); the primary one when absent.
     pub project: Option<String>,
@@ -190,8 +208,11 @@ pub struct SymbolSourceArgs {
 pub struct FindFilesArgs {
     /// A glob (`src/**/*.rs`, `*.h`) or a part of a path (`parser`).
     pub pattern: String,
+    /// Results per page (default 50).
     pub limit: Option<u64>,
+    /// Results to skip.
     pub offset: Option<u64>,
+    /// Only count the results.
     pub count_only: Option<bool>,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
@@ -1841,22 +1862,21 @@ impl ServerHandler for CodeIndexServer {
     }
 }
 
-/// Serves MCP over stdin/stdout until the client closes stdin.
 /// Serves MCP over stdin/stdout until the client closes stdin. With
 /// `explicit_root` false, the client's first MCP root, when it offers roots,
-/// replaces `root`.
+/// replaces `root`. Without `spawn`, it uses a daemon that runs and starts none.
 pub async fn serve_stdio(
     root: PathBuf,
     explicit_root: bool,
-    spawn: SpawnOptions,
+    spawn: Option<SpawnOptions>,
 ) -> anyhow::Result<()> {
     use anyhow::Context;
     use rmcp::ServiceExt;
 
     let server = if explicit_root {
-        CodeIndexServer::new(root.clone(), Some(spawn))
+        CodeIndexServer::new(root.clone(), spawn)
     } else {
-        CodeIndexServer::with_fallback_root(root.clone(), Some(spawn))
+        CodeIndexServer::with_fallback_root(root.clone(), spawn)
     };
     if explicit_root {
         // Find or start the daemon while the client initializes.

@@ -185,6 +185,12 @@ impl Lockfile {
         Ok(payload)
     }
 
+    /// Reads the payload of `root`'s lockfile whatever root it names: for
+    /// diagnostics that report a mismatch rather than refuse it.
+    pub fn read_unverified(root: &Path) -> Result<LockPayload, LockError> {
+        read_payload(&lock_path(root))
+    }
+
     /// Whether some process holds `root`'s lock right now. Only for
     /// diagnostics: the probe itself takes a shared lock for an instant.
     pub fn is_held(root: &Path) -> bool {

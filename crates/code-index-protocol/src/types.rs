@@ -287,7 +287,7 @@ impl Op {
 pub struct HelloParams {
     /// The token from the lockfile.
     pub token: String,
-    /// Who is asking, for the daemon's log (`code-index-mcp 0.1.0`).
+    /// Who is asking, for the daemon's log (`code-index-mcp 0.5.0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

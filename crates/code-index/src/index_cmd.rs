@@ -10,6 +10,8 @@ use code_index_core::snapshot::{self, SnapshotError};
 use code_index_core::{BuildReport, Index, IndexOptions, Stats};
 use serde::Serialize;
 
+use crate::human::{bytes, thousands};
+
 #[derive(Args)]
 pub struct IndexArgs {
     /// The tree to index (default: the git root around the working directory).
@@ -187,30 +189,30 @@ fn render_summary(s: &Summary) -> String {
     push_line!(
         out,
         "  files        {} listed, {} parsed",
-        thousands(st.files),
-        thousands(st.parsed_files)
+        thousands(st.files as u64),
+        thousands(st.parsed_files as u64)
     );
     push_line!(
         out,
         "  symbols      {} definitions ({} distinct names), {} references",
-        thousands(st.definitions),
-        thousands(st.distinct_names),
-        thousands(st.references)
+        thousands(st.definitions as u64),
+        thousands(st.distinct_names as u64),
+        thousands(st.references as u64)
     );
     for (lang, l) in &st.languages {
         push_line!(
             out,
             "    {lang:<11} {:>8} files {:>10} definitions {:>11} references",
-            thousands(l.files),
-            thousands(l.definitions),
-            thousands(l.references)
+            thousands(l.files as u64),
+            thousands(l.definitions as u64),
+            thousands(l.references as u64)
         );
     }
     if !st.skipped.is_empty() {
         let skipped: Vec<String> = st
             .skipped
             .iter()
-            .map(|(why, n)| format!("{} {why}", thousands(*n)))
+            .map(|(why, n)| format!("{} {why}", thousands(*n as u64)))
             .collect();
         push_line!(out, "  not parsed   {}", skipped.join(", "));
     }
@@ -225,8 +227,8 @@ fn render_summary(s: &Summary) -> String {
     push_line!(
         out,
         "  errors       {} files with syntax errors (still indexed), {} parse failures",
-        thousands(st.files_with_syntax_errors),
-        thousands(st.parse_failures)
+        thousands(st.files_with_syntax_errors as u64),
+        thousands(st.parse_failures as u64)
     );
     for err in s.build.walk_errors.iter().take(5) {
         push_line!(out, "    walk: {err}");
@@ -246,33 +248,6 @@ fn render_summary(s: &Summary) -> String {
         s.save_ms
     );
     out
-}
-
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 /// Parses `1048576`, `512K`, `1M`, `2G` (powers of 1024).

@@ -1,9 +1,15 @@
 //! `code-index`: one binary for the index, the daemon and the MCP server.
 
 mod daemon_cmd;
+mod doctor_cmd;
+mod human;
 mod index_cmd;
 mod logging;
 mod mcp_cmd;
+mod query_cmd;
+mod running;
+mod status_cmd;
+mod stop_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +23,15 @@ use clap::{Parser, Subcommand};
     about = "A tree-sitter code index for AI coding assistants",
     long_about = "A tree-sitter code index for AI coding assistants.\n\n\
         It indexes definitions, references, calls and imports of 16 languages and \
-        answers where things are defined, who calls them and what a file contains."
+        answers where things are defined, who calls them and what a file contains. \
+        An assistant runs `code-index mcp`; one daemon per project keeps the index \
+        fresh and is started on demand.",
+    after_help = "Getting started:\n  \
+        code-index query repo_map          the project's main files (starts its daemon)\n  \
+        code-index query                   the tools an assistant gets\n  \
+        code-index status                  the project's daemon\n  \
+        code-index doctor                  check the setup, with fixes\n  \
+        claude mcp add code-index -- code-index mcp   use it from Claude Code"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -46,6 +60,37 @@ enum Command {
         stdout carries MCP's JSON-RPC only; logs go to stderr and <root>/.code-index/mcp.log.\n\
         The project's daemon is started on demand.")]
     Mcp(mcp_cmd::McpArgs),
+    /// Call one of the MCP tools from the shell, with the answer an assistant gets.
+    #[command(after_help = "Examples:\n  \
+        code-index query                                      list the tools\n  \
+        code-index query repo_map                             the project's main files\n  \
+        code-index query find_definition --arg name=Config    where Config is defined\n  \
+        code-index query find_references -a name=parse -a limit=10\n  \
+        code-index query search_symbols -a query=conf -a kind=function,method --json\n\n\
+        The project's daemon is started if none runs, and the answer waits until the \
+        index is complete (--no-wait answers at once). Without a required argument, \
+        the tool's arguments are listed. Exits with 1 when the tool reports an error.")]
+    Query(query_cmd::QueryArgs),
+    /// Show the project's daemon: pid, port, version, state, files, symbols, watcher.
+    #[command(after_help = "Examples:\n  \
+        code-index status                  the project around the working directory\n  \
+        code-index status --root ~/src/x   another project\n  \
+        code-index status --json           as JSON\n\n\
+        Exits with 0 when a daemon runs, 3 when none does. It never starts one.")]
+    Status(status_cmd::StatusArgs),
+    /// Ask the project's daemon to save its snapshot and exit.
+    #[command(after_help = "Examples:\n  \
+        code-index stop                    the project around the working directory\n  \
+        code-index stop --root ~/src/x     another project\n\n\
+        Clients still attached start a new daemon on their next call.")]
+    Stop(stop_cmd::StopArgs),
+    /// Check the setup (root, lockfile, daemon, versions, watches, MCP) and say how to fix it.
+    #[command(after_help = "Examples:\n  \
+        code-index doctor                  check the project around the working directory\n  \
+        code-index doctor --root ~/src/x   another project\n  \
+        code-index doctor --json           findings as JSON\n\n\
+        Exits with 1 when a check fails. It starts no daemon.")]
+    Doctor(doctor_cmd::DoctorArgs),
 }
 
 #[global_allocator]
@@ -54,17 +99,31 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     code_index_core::alloc::use_mimalloc_for_parsers();
     let cli = Cli::parse();
+    let done = ExitCode::SUCCESS;
     let result = match cli.command {
-        Command::Index(args) => {
-            let _ = logging::init(None, true, "warn");
-            index_cmd::run(args)
-        }
         // The daemon and the MCP server log to their own files as well.
-        Command::Daemon(args) => daemon_cmd::run(args),
-        Command::Mcp(args) => mcp_cmd::run(args),
+        Command::Daemon(args) => daemon_cmd::run(args).map(|()| done),
+        Command::Mcp(args) => mcp_cmd::run(args).map(|()| done),
+        command => {
+            // `query` prints the tools' errors itself.
+            let level = if matches!(command, Command::Query(_)) {
+                "error"
+            } else {
+                "warn"
+            };
+            let _ = logging::init(None, true, level);
+            match command {
+                Command::Index(args) => index_cmd::run(args).map(|()| done),
+                Command::Query(args) => query_cmd::run(args),
+                Command::Status(args) => status_cmd::run(args),
+                Command::Stop(args) => stop_cmd::run(args).map(|()| done),
+                Command::Doctor(args) => doctor_cmd::run(args),
+                Command::Daemon(_) | Command::Mcp(_) => unreachable!("handled above"),
+            }
+        }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

@@ -10,6 +10,10 @@ pub struct McpArgs {
     /// The project root (default: the git root around the working directory).
     #[arg(long)]
     root: Option<PathBuf>,
+    /// Never start a daemon: use the one that runs (say, started by hand with
+    /// `code-index daemon`), and answer with an error while none does.
+    #[arg(long)]
+    no_spawn: bool,
 }
 
 pub fn run(args: McpArgs) -> anyhow::Result<()> {
@@ -17,8 +21,14 @@ pub fn run(args: McpArgs) -> anyhow::Result<()> {
     let root = crate::resolve_root(args.root)?;
     let state = crate::state_dir(&root)?;
     crate::logging::init(Some(&state.join("mcp.log")), true, "info")?;
-    let spawn = code_index_mcp::SpawnOptions::current_exe()
-        .context("cannot find the code-index executable to start the daemon")?;
+    let spawn = if args.no_spawn {
+        None
+    } else {
+        Some(
+            code_index_mcp::SpawnOptions::current_exe()
+                .context("cannot find the code-index executable to start the daemon")?,
+        )
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -20,11 +20,28 @@ fn prints_its_version() {
 
 #[test]
 fn every_command_has_help_with_examples() {
-    let out = code_index().args(["index", "--help"]).output().unwrap();
-    assert!(out.status.success());
+    for command in [
+        "index", "daemon", "mcp", "query", "status", "stop", "doctor",
+    ] {
+        let out = code_index().args([command, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{command} --help");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("--root"), "{command} --help:\n{text}");
+        assert!(
+            text.contains("Examples:\n  code-index "),
+            "{command} --help:\n{text}"
+        );
+    }
+    let out = code_index().arg("--help").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("--root"));
-    assert!(text.contains("Examples:"));
+    for command in [
+        "index", "daemon", "mcp", "query", "status", "stop", "doctor",
+    ] {
+        assert!(
+            text.contains(&format!("\n  {command} ")),
+            "`{command}` is listed in --help:\n{text}"
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,290 @@
+//! `code-index query`: call one of the MCP tools from the shell.
+//!
+//! The tool runs in the very server `code-index mcp` runs, over an in-process
+//! MCP session, so the shell gets exactly what an assistant gets.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use code_index_mcp::{CodeIndexServer, RpcIndex, SpawnOptions};
+use code_index_protocol::StatusResult;
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
+use serde_json::{Map, Value, json};
+
+use crate::human::thousands;
+
+#[derive(Args)]
+pub struct QueryArgs {
+    /// The tool to call (`code-index query` alone lists them).
+    tool: Option<String>,
+    /// An argument of the tool, `KEY=VALUE`; repeat it for more. Numbers and
+    /// booleans are converted as the tool expects; a list is comma-separated.
+    #[arg(long = "arg", short = 'a', value_name = "KEY=VALUE")]
+    args: Vec<String>,
+    /// Print the structured result as JSON instead of the text.
+    #[arg(long)]
+    json: bool,
+    /// Answer at once, even while the index is still being built (the answer
+    /// then says so).
+    #[arg(long)]
+    no_wait: bool,
+    /// The project root (default: the git root around the working directory).
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+pub fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
+    let root = crate::resolve_root(args.root.clone())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(query(root, args))
+}
+
+async fn query(root: PathBuf, args: QueryArgs) -> anyhow::Result<ExitCode> {
+    let spawn = SpawnOptions::current_exe()
+        .context("cannot find the code-index executable to start the daemon")?;
+    let server = CodeIndexServer::new(root.clone(), Some(spawn.clone()));
+    let (server_end, client_end) = tokio::io::duplex(1 << 16);
+    let serving = tokio::spawn(async move {
+        match server.serve(server_end).await {
+            Ok(service) => {
+                let _ = service.waiting().await;
+            }
+            Err(err) => tracing::error!("the in-process MCP server failed: {err}"),
+        }
+    });
+    let client = ()
+        .serve(client_end)
+        .await
+        .context("opening an MCP session with the in-process server")?;
+    let tools = client
+        .list_all_tools()
+        .await
+        .context("listing the MCP tools")?;
+
+    let Some(name) = args.tool.as_deref() else {
+        crate::write_stdout(&list_tools(&tools))?;
+        client.cancel().await.ok();
+        serving.await.ok();
+        return Ok(ExitCode::SUCCESS);
+    };
+    let tool = tools.iter().find(|t| t.name == name).with_context(|| {
+        format!(
+            "there is no tool `{name}`; the tools are: {}",
+            tools
+                .iter()
+                .map(|t| t.name.as_ref())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let arguments = tool_arguments(tool, &args.args)?;
+
+    if !args.no_wait {
+        wait_until_ready(&root, spawn).await?;
+    }
+    let result = client
+        .call_tool(CallToolRequestParams::new(tool.name.clone()).with_arguments(arguments))
+        .await
+        .with_context(|| format!("calling `{name}`"))?;
+    client.cancel().await.ok();
+    serving.await.ok();
+    print_result(&result, args.json)
+}
+
+fn print_result(result: &CallToolResult, json: bool) -> anyhow::Result<ExitCode> {
+    let text: String = result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if result.is_error == Some(true) {
+        eprintln!("error: {}", text.trim_end());
+        return Ok(ExitCode::FAILURE);
+    }
+    let out = if json {
+        let structured = result
+            .structured_content
+            .clone()
+            .unwrap_or_else(|| json!({ "text": text }));
+        serde_json::to_string_pretty(&structured)? + "\n"
+    } else if text.ends_with('\n') {
+        text
+    } else {
+        text + "\n"
+    };
+    crate::write_stdout(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Attaches to the root's daemon (starting one if none runs) and waits until
+/// its index is complete, showing progress on a terminal.
+async fn wait_until_ready(root: &Path, spawn: SpawnOptions) -> anyhow::Result<()> {
+    let index = RpcIndex::attach(root, spawn)
+        .await
+        .with_context(|| format!("cannot reach a daemon for {}", root.display()))?;
+    let tty = std::io::stderr().is_terminal();
+    let mut shown = false;
+    loop {
+        let status: StatusResult = index
+            .call("status", json!({}))
+            .await
+            .context("asking the daemon for its status")?;
+        if status.state == "ready" {
+            break;
+        }
+        if tty {
+            let progress = status.progress.map_or(String::new(), |p| {
+                format!(": {} of {} files", thousands(p.done), thousands(p.total))
+            });
+            eprint!(
+                "\r\x1b[2Kwaiting for the index ({}{progress})",
+                status.state
+            );
+            shown = true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if shown {
+        eprint!("\r\x1b[2K");
+    }
+    Ok(())
+}
+
+/// `KEY=VALUE` pairs as the tool's JSON arguments, typed by its schema.
+fn tool_arguments(tool: &Tool, pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
+    let properties = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut arguments = Map::new();
+    for pair in pairs {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("`--arg {pair}` is not KEY=VALUE\n\n{}", usage(tool));
+        };
+        let Some(schema) = properties.get(key) else {
+            bail!("`{}` has no argument `{key}`\n\n{}", tool.name, usage(tool));
+        };
+        let typed = typed_value(schema, value).with_context(|| {
+            format!(
+                "`--arg {pair}`: {key} must be {}",
+                type_names(schema).join(" or ")
+            )
+        })?;
+        arguments.insert(key.to_string(), typed);
+    }
+    let required = tool
+        .input_schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    for key in required {
+        if !arguments.contains_key(key) {
+            bail!("`{}` needs `--arg {key}=...`\n\n{}", tool.name, usage(tool));
+        }
+    }
+    Ok(arguments)
+}
+
+/// The JSON types a schema allows, `null` aside.
+fn type_names(schema: &Value) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect(),
+        _ => vec!["string"],
+    }
+}
+
+fn typed_value(schema: &Value, value: &str) -> anyhow::Result<Value> {
+    let types = type_names(schema);
+    let ty = types.first().copied().unwrap_or("string");
+    Ok(match ty {
+        "integer" => json!(value.trim().parse::<i64>().context("not an integer")?),
+        "number" => json!(value.trim().parse::<f64>().context("not a number")?),
+        "boolean" => match value.trim() {
+            "true" | "yes" | "1" | "" => json!(true),
+            "false" | "no" | "0" => json!(false),
+            _ => bail!("not true or false"),
+        },
+        "array" => Value::Array(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| json!(s))
+                .collect(),
+        ),
+        _ => json!(value),
+    })
+}
+
+/// A tool's arguments, one per line, for error messages.
+fn usage(tool: &Tool) -> String {
+    let properties = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if properties.is_empty() {
+        return format!("`{}` takes no arguments.", tool.name);
+    }
+    let required: Vec<&str> = tool
+        .input_schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut out = format!("Arguments of `{}`:\n", tool.name);
+    let width = properties.keys().map(String::len).max().unwrap_or(0);
+    for (key, schema) in &properties {
+        let description = schema
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .replace('\n', " ");
+        let needed = if required.contains(&key.as_str()) {
+            ", required"
+        } else {
+            ""
+        };
+        out += &format!(
+            "  {key:width$}  ({}{needed}) {description}\n",
+            type_names(schema).join(" or ")
+        );
+    }
+    out.trim_end().to_string()
+}
+
+fn list_tools(tools: &[Tool]) -> String {
+    let width = tools.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    let mut out = String::from("Tools (call one with `code-index query TOOL --arg KEY=VALUE`):\n");
+    for tool in tools {
+        let summary = tool
+            .description
+            .as_deref()
+            .and_then(|d| d.lines().next())
+            .unwrap_or("");
+        out += &format!("  {:width$}  {summary}\n", tool.name);
+    }
+    out
+}

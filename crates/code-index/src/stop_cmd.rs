@@ -1,0 +1,60 @@
+//! `code-index stop`: ask a root's daemon to save its snapshot and exit.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use code_index_protocol::Lockfile;
+use serde_json::json;
+
+use crate::running::{self, Found};
+
+#[derive(Args)]
+pub struct StopArgs {
+    /// The project root (default: the git root around the working directory).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// How long to wait for the daemon to exit (`30s`, `2m`).
+    #[arg(long, value_parser = crate::daemon_cmd::parse_duration, default_value = "60s")]
+    timeout: Duration,
+}
+
+pub fn run(args: StopArgs) -> anyhow::Result<()> {
+    let root = crate::resolve_root(args.root)?;
+    let shown = root.display();
+    let deadline = Instant::now() + args.timeout;
+    // A daemon that is starting publishes its port within moments.
+    let mut live = loop {
+        match running::find(&root, "code-index stop")? {
+            Found::Nothing | Found::Stale(_) => {
+                return crate::write_stdout(&format!("No daemon is running for {shown}.\n"));
+            }
+            Found::Live(live) => break live,
+            Found::Starting(payload) => {
+                if Instant::now() >= deadline {
+                    let pid = payload.map_or("its pid".to_string(), |p| p.pid.to_string());
+                    anyhow::bail!(
+                        "the daemon for {shown} is still starting after {:?}; stop it with `kill {pid}`",
+                        args.timeout
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    };
+    let pid = live.payload.pid;
+    let _: serde_json::Value = running::call(&mut live.client, "shutdown", json!({}))?;
+    drop(live);
+    // It saves its snapshot, then releases the lock as it exits.
+    while Lockfile::is_held(&root) {
+        if Instant::now() >= deadline {
+            anyhow::bail!(
+                "the daemon for {shown} (pid {pid}) is still running {:?} after being asked to stop \
+                 (saving a large snapshot?); wait, or stop it with `kill {pid}`",
+                args.timeout
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    crate::write_stdout(&format!("Stopped the daemon for {shown} (pid {pid}).\n"))
+}

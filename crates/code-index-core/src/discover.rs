@@ -95,8 +95,6 @@ pub fn discover_from(
     start: &Path,
     options: &DiscoverOptions,
 ) -> anyhow::Result<Discovery> {
-    use anyhow::Context;
-
     let mut builder = WalkBuilder::new(start);
     builder
         .hidden(false)
@@ -115,13 +113,7 @@ pub fn discover_from(
                 && ALWAYS_SKIPPED_DIRS.contains(&name.as_ref()))
         });
     if !options.exclude.is_empty() {
-        let mut overrides = OverrideBuilder::new(root);
-        for glob in &options.exclude {
-            overrides
-                .add(&format!("!{glob}"))
-                .with_context(|| format!("invalid exclude glob {glob:?}"))?;
-        }
-        builder.overrides(overrides.build().context("building the exclude globs")?);
+        builder.overrides(exclude_overrides(root, &options.exclude)?);
     }
 
     struct Found {
@@ -217,6 +209,26 @@ pub fn discover_from(
         symlinks_inside_root: found.inside,
         errors: found.errors,
     })
+}
+
+/// Checks exclude globs (gitignore syntax, relative to `root`), with an
+/// error naming the bad one.
+pub fn check_exclude(root: &Path, exclude: &[String]) -> anyhow::Result<()> {
+    exclude_overrides(root, exclude).map(drop)
+}
+
+fn exclude_overrides(
+    root: &Path,
+    exclude: &[String],
+) -> anyhow::Result<ignore::overrides::Override> {
+    use anyhow::Context;
+    let mut overrides = OverrideBuilder::new(root);
+    for glob in exclude {
+        overrides
+            .add(&format!("!{glob}"))
+            .with_context(|| format!("invalid exclude glob {glob:?}"))?;
+    }
+    overrides.build().context("building the exclude globs")
 }
 
 /// Canonicalizes a root directory, with an error that says what to do.

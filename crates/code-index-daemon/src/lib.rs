@@ -45,6 +45,8 @@ pub struct DaemonConfig {
     pub version: String,
     /// Files larger than this are listed but not parsed.
     pub max_file_size: u64,
+    /// Globs (gitignore syntax, relative to the root) of paths to leave out.
+    pub exclude: Vec<String>,
     /// The most directories to watch; beyond it the daemon rescans
     /// periodically, as when the OS runs out of watches.
     pub max_watches: Option<usize>,
@@ -60,6 +62,7 @@ impl DaemonConfig {
             idle_timeout: Some(Duration::from_secs(30 * 60)),
             version: version.to_string(),
             max_file_size: code_index_core::discover::DEFAULT_MAX_FILE_SIZE,
+            exclude: Vec::new(),
             max_watches: None,
             poll_interval: watcher::DEFAULT_POLL_INTERVAL,
         }

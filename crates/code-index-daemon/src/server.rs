@@ -31,6 +31,7 @@ pub async fn serve(root: PathBuf, config: DaemonConfig, mut lock: Lockfile) -> a
         .with_context(|| format!("writing the port to {}", lock.path().display()))?;
     let options = IndexOptions {
         max_file_size: config.max_file_size,
+        exclude: config.exclude.clone(),
         ..IndexOptions::default()
     };
     let shared = Arc::new(Shared::new(

@@ -150,7 +150,9 @@ impl Watched {
         while let Some(dir) = queue.pop() {
             self.watch(&dir);
             let abs = self.shared.root.join(&dir);
-            let Some((files, subdirs)) = list_children(&self.shared.root, &abs) else {
+            let Some((files, subdirs)) =
+                list_children(&self.shared.root, &abs, &self.shared.options.exclude)
+            else {
                 continue;
             };
             let index = self.shared.index.read().unwrap();
@@ -240,6 +242,14 @@ impl Watched {
                 p.file_name()
                     .is_some_and(|n| n == ".gitignore" || n == ".ignore")
             });
+            let config = code_index_protocol::config::config_path(&self.shared.root);
+            if paths.contains(&config) {
+                tracing::warn!(
+                    "{} changed; its settings apply to the next daemon: run `code-index stop`, \
+                     and the next client starts one",
+                    config.display()
+                );
+            }
             if paths.is_empty() && !rescan_all {
                 continue;
             }
@@ -275,7 +285,7 @@ impl Watched {
         for (dir, named) in by_dir {
             // Entries of `dir` that are not ignored, as the walk sees them.
             let listing = if dir.is_dir() {
-                list_children(&root, &dir)
+                list_children(&root, &dir, &self.shared.options.exclude)
             } else {
                 None
             };
@@ -342,11 +352,15 @@ impl Watched {
 
 /// Entries of `dir` (inside `root`) that the index would see: files, and the
 /// relative paths of subdirectories.
-fn list_children(root: &Path, dir: &Path) -> Option<(Vec<DiscoveredFile>, HashSet<String>)> {
+fn list_children(
+    root: &Path,
+    dir: &Path,
+    exclude: &[String],
+) -> Option<(Vec<DiscoveredFile>, HashSet<String>)> {
     let options = DiscoverOptions {
         max_depth: Some(1),
         threads: 1,
-        ..DiscoverOptions::default()
+        exclude: exclude.to_vec(),
     };
     let found = discover::discover_from(root, dir, &options).ok()?;
     let this = relative_path(root, dir).unwrap_or_default();

@@ -11,16 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
-/// The configuration file's name, at a project's root.
-pub const CONFIG_FILE: &str = "code-index.toml";
-
-#[derive(Debug, Default, Deserialize)]
-struct Config {
-    #[serde(default)]
-    links: Vec<String>,
-}
+pub use code_index_protocol::config::CONFIG_FILE;
 
 /// A root the server answers for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,16 +31,12 @@ pub fn resolve(primary: &Path) -> (Vec<ProjectSpec>, Vec<String>) {
         root: primary.to_path_buf(),
         primary: true,
     }];
-    let path = primary.join(CONFIG_FILE);
-    let config: Config = match std::fs::read_to_string(&path) {
-        Ok(text) => match toml::from_str(&text) {
-            Ok(config) => config,
-            Err(err) => {
-                warnings.push(format!("{} is not valid: {err}", path.display()));
-                Config::default()
-            }
-        },
-        Err(_) => Config::default(),
+    let config = match code_index_protocol::ProjectConfig::load(primary) {
+        Ok(config) => config,
+        Err(err) => {
+            warnings.push(format!("{err}; no links are used"));
+            code_index_protocol::ProjectConfig::default()
+        }
     };
     for link in config.links {
         let given = Path::new(&link);

@@ -26,9 +26,11 @@
 //! that cannot be made compatible.
 
 pub mod client;
+pub mod config;
 pub mod lockfile;
 mod types;
 
+pub use config::{ConfigError, ProjectConfig};
 pub use lockfile::{LockError, LockPayload, Lockfile, lock_path};
 pub use types::*;
 

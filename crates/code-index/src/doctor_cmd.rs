@@ -85,6 +85,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let root = check_root(&mut findings, args.root);
     if let Some(root) = &root {
         check_state_dir(&mut findings, root);
+        check_config(&mut findings, root);
         let status = check_daemon(&mut findings, root);
         check_watches(&mut findings, root, status.as_ref());
         check_mcp(&mut findings, root);
@@ -265,6 +266,59 @@ fn check_state_dir(findings: &mut Findings, root: &Path) {
             ),
         ),
     }
+}
+
+/// `code-index.toml` parses, and its exclude globs and links are usable.
+fn check_config(findings: &mut Findings, root: &Path) {
+    let path = code_index_protocol::config::config_path(root);
+    if !path.exists() {
+        findings.info(
+            "config",
+            format!(
+                "no {}: the defaults apply",
+                code_index_protocol::config::CONFIG_FILE
+            ),
+        );
+        return;
+    }
+    let fix = format!(
+        "edit {} (the README's Configuration section lists its keys), then `code-index stop` \
+         so the next daemon reads it",
+        path.display()
+    );
+    let config = match code_index_protocol::ProjectConfig::load(root) {
+        Ok(config) => config,
+        Err(err) => {
+            findings.fail("config", err.to_string(), fix);
+            return;
+        }
+    };
+    if let Err(err) = code_index_core::discover::check_exclude(root, &config.exclude) {
+        findings.fail("config", format!("{}: {err:#}", path.display()), fix);
+        return;
+    }
+    let (_, warnings) = code_index_mcp::projects::resolve(root);
+    if !warnings.is_empty() {
+        findings.warn("config", warnings.join("; "), fix);
+        return;
+    }
+    let mut parts = vec![
+        format!("{} link(s)", config.links.len()),
+        format!("{} exclude glob(s)", config.exclude.len()),
+    ];
+    if let Some(size) = config.max_file_size {
+        parts.push(format!("max_file_size {}", crate::human::bytes(size)));
+    }
+    if let Some(idle) = config.idle_timeout {
+        parts.push(format!(
+            "idle_timeout {}",
+            crate::human::duration(idle.as_secs())
+        ));
+    }
+    findings.ok(
+        "config",
+        format!("{}: {}", path.display(), parts.join(", ")),
+    );
 }
 
 /// The lockfile, its permissions, and the daemon it names: alive, serving this

@@ -23,9 +23,10 @@ pub struct IndexArgs {
     /// Ignore the snapshot and index everything afresh.
     #[arg(long)]
     cold: bool,
-    /// Files larger than this are listed but not parsed (bytes, or with K, M, G).
-    #[arg(long, value_parser = parse_size, default_value = "1M")]
-    max_file_size: u64,
+    /// Files larger than this are listed but not parsed (bytes, or with K, M,
+    /// G) [default: `max_file_size` in code-index.toml, else 1M].
+    #[arg(long, value_parser = code_index_protocol::config::parse_size)]
+    max_file_size: Option<u64>,
     /// Do not write the snapshot.
     #[arg(long)]
     no_save: bool,
@@ -60,8 +61,13 @@ struct Summary {
 pub fn run(args: IndexArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let root = crate::resolve_root(args.root)?;
+    let config = crate::project_config(&root)?;
     let options = IndexOptions {
-        max_file_size: args.max_file_size,
+        max_file_size: args
+            .max_file_size
+            .or(config.max_file_size)
+            .unwrap_or(code_index_core::discover::DEFAULT_MAX_FILE_SIZE),
+        exclude: config.exclude,
         ..IndexOptions::default()
     };
     let snapshot_path = snapshot::snapshot_path(&root);
@@ -248,48 +254,4 @@ fn render_summary(s: &Summary) -> String {
         s.save_ms
     );
     out
-}
-
-/// Parses `1048576`, `512K`, `1M`, `2G` (powers of 1024).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let number: u64 = digits
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size: write bytes, or a number with K, M or G"))?;
-    let multiplier: u64 = match unit.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 1,
-        "K" | "KB" | "KIB" => 1 << 10,
-        "M" | "MB" | "MIB" => 1 << 20,
-        "G" | "GB" | "GIB" => 1 << 30,
-        other => {
-            return Err(format!(
-                "unknown size unit {other:?} in {s:?}: use K, M or G"
-            ));
-        }
-    };
-    number
-        .checked_mul(multiplier)
-        .ok_or_else(|| format!("{s:?} is too large"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_size;
-
-    #[test]
-    fn parses_sizes_with_units() {
-        assert_eq!(parse_size("1024"), Ok(1024));
-        assert_eq!(parse_size("512K"), Ok(512 * 1024));
-        assert_eq!(parse_size("1M"), Ok(1 << 20));
-        assert_eq!(parse_size("2gib"), Ok(2 << 30));
-        assert!(parse_size("lots").unwrap_err().contains("is not a size"));
-        assert!(parse_size("5X").unwrap_err().contains("unknown size unit"));
-        assert!(
-            parse_size("99999999999999999G")
-                .unwrap_err()
-                .contains("too large")
-        );
-    }
 }

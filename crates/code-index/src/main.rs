@@ -170,3 +170,19 @@ pub fn state_dir(root: &std::path::Path) -> anyhow::Result<PathBuf> {
         )
     })
 }
+
+/// The root's `code-index.toml`, with its exclude globs checked.
+pub fn project_config(
+    root: &std::path::Path,
+) -> anyhow::Result<code_index_protocol::ProjectConfig> {
+    use anyhow::Context;
+    let fix = || {
+        format!(
+            "fix {} (the README's Configuration section lists its keys)",
+            code_index_protocol::config::config_path(root).display()
+        )
+    };
+    let config = code_index_protocol::ProjectConfig::load(root).with_context(fix)?;
+    code_index_core::discover::check_exclude(root, &config.exclude).with_context(fix)?;
+    Ok(config)
+}

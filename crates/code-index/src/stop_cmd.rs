@@ -15,7 +15,7 @@ pub struct StopArgs {
     #[arg(long)]
     root: Option<PathBuf>,
     /// How long to wait for the daemon to exit (`30s`, `2m`).
-    #[arg(long, value_parser = crate::daemon_cmd::parse_duration, default_value = "60s")]
+    #[arg(long, value_parser = code_index_protocol::config::parse_duration, default_value = "60s")]
     timeout: Duration,
 }
 

@@ -68,6 +68,70 @@ impl Default for Project {
     }
 }
 
+/// `Command::output` with a deadline.
+pub trait OutputWithin {
+    /// Runs the command to completion like `Command::output` (stdin closed),
+    /// but kills it and fails the test if it runs longer than `deadline`.
+    fn output_within(&mut self, deadline: std::time::Duration) -> Output;
+}
+
+impl OutputWithin for Command {
+    fn output_within(&mut self, deadline: std::time::Duration) -> Output {
+        output_within(self, deadline)
+    }
+}
+
+fn output_within(cmd: &mut Command, deadline: std::time::Duration) -> Output {
+    use std::io::Read;
+    let what = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+            panic!("{what} did not finish within {deadline:?}; stderr:\n{stderr}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// The finding of `check` in a `code-index doctor --json` report, as
+/// (level, message, fix).
+pub fn doctor_finding(report: &serde_json::Value, check: &str) -> (String, String, String) {
+    let found = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == check)
+        .unwrap_or_else(|| panic!("no {check} finding in {report:#}"));
+    let text = |key: &str| found[key].as_str().unwrap_or("").to_string();
+    (text("level"), text("message"), text("fix"))
+}
+
 /// stdout as text, after checking the command succeeded.
 pub fn success(output: Output) -> String {
     assert!(

@@ -6,7 +6,10 @@ use std::process::Output;
 
 use code_index_protocol::{Lockfile, lock_path};
 use code_index_tests::mcp::McpSession;
-use code_index_tests::{Daemon, Project, StopDaemonOnDrop, code_index, code_index_bin, success};
+use code_index_tests::{
+    DEADLINE, Daemon, OutputWithin, Project, StopDaemonOnDrop, code_index, code_index_bin,
+    doctor_finding as finding, success, wait_until,
+};
 use serde_json::{Value, json};
 
 fn project() -> Project {
@@ -28,8 +31,7 @@ fn run(root: &Path, args: &[&str]) -> Output {
         .args(args)
         .arg("--root")
         .arg(root)
-        .output()
-        .expect("code-index runs")
+        .output_within(DEADLINE)
 }
 
 fn stdout(output: &Output) -> String {
@@ -98,7 +100,14 @@ fn status_says_when_no_daemon_runs_and_describes_the_one_that_does() {
 fn stop_saves_and_shuts_the_daemon_down() {
     let project = project();
     let mut daemon = Daemon::start(project.root(), &[]);
-    daemon.wait_ready();
+    let mut client = daemon.wait_ready();
+    // A change after the first pass's save must reach the snapshot on stop.
+    project.write("src/late.rs", "pub fn added_after_ready() {}\n");
+    wait_until(DEADLINE, "the new file to be indexed", || {
+        let found = client.ok("definitions", json!({"name": "added_after_ready"}));
+        (found["total"] == 1).then_some(())
+    });
+    drop(client);
     let text = success(run(project.root(), &["stop"]));
     assert_eq!(
         text,
@@ -108,15 +117,19 @@ fn stop_saves_and_shuts_the_daemon_down() {
             daemon.pid()
         )
     );
-    // `stop` returns once the daemon has let go of its lock: it is gone.
-    assert!(!Lockfile::is_held(&daemon.root));
+    // `stop` returns once the daemon has exited.
     let (exit, _, _) = daemon.wait_exit();
     assert!(exit.success(), "the daemon exited with {exit}");
     assert!(!lock_path(&daemon.root).exists(), "the lockfile is removed");
-    assert!(
-        daemon.root.join(".code-index/index.bin").exists(),
-        "the snapshot is saved"
+    let snapshot = code_index_core::snapshot::snapshot_path(&daemon.root);
+    let saved = code_index_core::Index::load(&daemon.root, &snapshot).expect("a snapshot");
+    let found = saved.definitions(
+        "added_after_ready",
+        None,
+        &code_index_core::SymbolFilter::default(),
+        code_index_core::PageRequest::default(),
     );
+    assert_eq!(found.total, 1, "the snapshot holds the late change");
 
     let again = success(run(project.root(), &["stop"]));
     assert!(again.starts_with("No daemon is running for "), "{again}");
@@ -136,7 +149,7 @@ fn query(root: &Path, tool: &str, args: &[(&str, &str)], extra: &[&str]) -> (Str
     for (key, value) in args {
         cmd.arg("--arg").arg(format!("{key}={value}"));
     }
-    let out = cmd.output().expect("code-index runs");
+    let out = cmd.output_within(DEADLINE);
     (stdout(&out), stderr(&out), out.status.success())
 }
 
@@ -217,8 +230,7 @@ fn query_explains_bad_input() {
         code_index()
             .args(["query", "--root"])
             .arg(root)
-            .output()
-            .unwrap(),
+            .output_within(DEADLINE),
     );
     assert!(list.contains("  find_definition  "), "{list}");
     assert_eq!(
@@ -273,21 +285,8 @@ fn doctor(root: &Path) -> (Value, i32) {
         .args(["doctor", "--json", "--root"])
         .arg(root)
         .env("PATH", path)
-        .output()
-        .unwrap();
+        .output_within(DEADLINE);
     (json_of(&out), out.status.code().unwrap())
-}
-
-/// The finding of `check`, as (level, message, fix).
-fn finding(report: &Value, check: &str) -> (String, String, String) {
-    let found = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check"] == check)
-        .unwrap_or_else(|| panic!("no {check} finding in {report:#}"));
-    let text = |key: &str| found[key].as_str().unwrap_or("").to_string();
-    (text("level"), text("message"), text("fix"))
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! the daemon and `code-index index` apply them; bad files are refused with
 //! an error that names them.
 
-use code_index_tests::{Client, DEADLINE, Daemon, Project, code_index, success, wait_until};
+use code_index_tests::{
+    Client, DEADLINE, Daemon, OutputWithin, Project, code_index, success, wait_until,
+};
 use serde_json::{Value, json};
 
 fn project(config: &str) -> Project {
@@ -41,13 +43,22 @@ fn the_daemon_applies_excludes_and_the_size_limit_to_walks_and_changes() {
     assert!(defined_at(&mut client, "vendored").is_empty());
     assert_eq!(skipped(&mut client, "src/big.rs"), "too_large");
 
-    // Files that appear later follow the same rules.
+    // Files that appear later follow the same rules. Events come in order:
+    // once the last file is indexed, the others have been seen.
     project.write("vendor/later.rs", "pub fn vendored_later() {}\n");
+    project.write(
+        "src/later_big.rs",
+        format!("pub fn big_later() {{}}\n{}", "// filler\n".repeat(20)),
+    );
     project.write("src/later.rs", "pub fn kept_later() {}\n");
     wait_until(DEADLINE, "the new file to be indexed", || {
         (defined_at(&mut client, "kept_later") == ["src/later.rs"]).then_some(())
     });
     assert!(defined_at(&mut client, "vendored_later").is_empty());
+    let vendored = client.ok("files", json!({ "glob": "vendor/**" }));
+    assert_eq!(vendored["total"], 0, "{vendored}");
+    assert_eq!(skipped(&mut client, "src/later_big.rs"), "too_large");
+    assert!(defined_at(&mut client, "big_later").is_empty());
 }
 
 #[test]
@@ -56,8 +67,7 @@ fn flags_override_the_file() {
     let out = code_index()
         .args(["index", "--json", "--no-save", "--root"])
         .arg(project.root())
-        .output()
-        .unwrap();
+        .output_within(DEADLINE);
     let summary: Value = serde_json::from_str(&success(out)).unwrap();
     assert_eq!(summary["stats"]["skipped"]["too_large"], 1, "{summary:#}");
 
@@ -71,8 +81,7 @@ fn flags_override_the_file() {
             "--root",
         ])
         .arg(project.root())
-        .output()
-        .unwrap();
+        .output_within(DEADLINE);
     let summary: Value = serde_json::from_str(&success(out)).unwrap();
     assert!(
         summary["stats"]["skipped"].get("too_large").is_none(),
@@ -99,20 +108,31 @@ fn a_bad_file_is_refused_by_name() {
         let out = code_index()
             .args([command, "--root"])
             .arg(project.root())
-            .output()
-            .unwrap();
+            .output_within(DEADLINE);
         assert!(!out.status.success(), "{command} accepted a bad file");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("code-index.toml is not valid"), "{stderr}");
         assert!(stderr.contains("unknown field `excludes`"), "{stderr}");
     }
 
+    // `query` says so before starting a daemon, and at once.
+    let out = code_index()
+        .args(["query", "repo_map", "--root"])
+        .arg(project.root())
+        .output_within(DEADLINE);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown field `excludes`"), "{stderr}");
+    assert!(
+        !code_index_protocol::lock_path(project.root()).exists(),
+        "no daemon was started"
+    );
+
     project.write("code-index.toml", "exclude = [\"src/{a\"]\n");
     let out = code_index()
         .args(["index", "--root"])
         .arg(project.root())
-        .output()
-        .unwrap();
+        .output_within(DEADLINE);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -123,21 +143,24 @@ fn a_bad_file_is_refused_by_name() {
     let out = code_index()
         .args(["doctor", "--json", "--root"])
         .arg(project.root())
-        .output()
-        .unwrap();
+        .output_within(DEADLINE);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let config = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check"] == "config")
-        .unwrap();
-    assert_eq!(config["level"], "fail", "{report:#}");
-    assert!(
-        config["message"]
-            .as_str()
-            .unwrap()
-            .contains("invalid exclude glob"),
-        "{config}"
-    );
+    let (level, message, _) = code_index_tests::doctor_finding(&report, "config");
+    assert_eq!(level, "fail", "{report:#}");
+    assert!(message.contains("invalid exclude glob"), "{message}");
+}
+
+/// An assistant's tools report a daemon that cannot start at once, with the
+/// reason the daemon printed.
+#[test]
+fn mcp_tools_report_why_the_daemon_cannot_start() {
+    let project = project("max_file_size = \"lots\"\n");
+    let mut mcp = code_index_tests::mcp::McpSession::start(project.root());
+    let (text, _, is_error) = mcp.tool("find_definition", json!({"name": "kept"}));
+    assert!(is_error, "{text}");
+    // Seen exiting, not given up on after the spawn timeout.
+    assert!(text.contains("exited at once"), "{text}");
+    assert!(text.contains("code-index.toml is not valid"), "{text}");
+    assert!(text.contains("max_file_size"), "{text}");
+    assert!(mcp.close().success());
 }

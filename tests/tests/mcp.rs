@@ -487,3 +487,25 @@ fn linked_projects_are_searched_together_and_name_their_hits() {
     assert!(text.contains("warning: link \"../nowhere\""), "{text}");
     assert_eq!(data["projects"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn with_no_spawn_the_server_uses_a_running_daemon_and_starts_none() {
+    let project = project();
+    let root = std::fs::canonicalize(project.root()).unwrap();
+    let mut cmd = code_index();
+    cmd.args(["mcp", "--no-spawn", "--root"]).arg(&root);
+    let mut mcp = McpSession::start_with(cmd, None);
+    let (text, _, is_error) = mcp.tool("find_definition", json!({"name": "total"}));
+    assert!(is_error, "{text}");
+    assert!(text.contains("not reachable"), "{text}");
+    assert!(text.contains("code-index doctor"), "{text}");
+    assert!(!Lockfile::is_held(&root), "no daemon was started");
+
+    // Once one runs (started by hand), the next call uses it.
+    let daemon = code_index_tests::Daemon::start(&root, &[]);
+    daemon.wait_ready();
+    let (text, _, is_error) = mcp.tool("find_definition", json!({"name": "total"}));
+    assert!(!is_error, "{text}");
+    assert!(text.contains("src/shapes.rs:14"), "{text}");
+    assert!(mcp.close().success());
+}

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use code_index_tests::mcp::McpSession;
-use code_index_tests::{StopDaemonOnDrop, code_index_bin, success};
+use code_index_tests::{DEADLINE, OutputWithin, StopDaemonOnDrop, code_index_bin, success};
+
+/// A release build of the workspace on two cores, with nothing compiled yet.
+const INSTALL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// The repository this test belongs to.
 fn repository() -> PathBuf {
@@ -104,8 +107,7 @@ fn the_readme_quick_start_installs_a_working_binary() {
         .current_dir(&checkout)
         .env("CARGO_TARGET_DIR", target_dir())
         .env("CARGO_TERM_COLOR", "never")
-        .output()
-        .unwrap();
+        .output_within(INSTALL_DEADLINE);
     assert!(
         install.status.success(),
         "`{}` failed:\n{}",
@@ -114,7 +116,11 @@ fn the_readme_quick_start_installs_a_working_binary() {
     );
     let installed = prefix.join("bin").join("code-index");
 
-    let version = success(Command::new(&installed).arg("--version").output().unwrap());
+    let version = success(
+        Command::new(&installed)
+            .arg("--version")
+            .output_within(DEADLINE),
+    );
     assert_eq!(
         version.trim(),
         format!("code-index {}", env!("CARGO_PKG_VERSION"))
@@ -135,16 +141,14 @@ fn the_readme_quick_start_installs_a_working_binary() {
         Command::new(&installed)
             .args(["query", "repo_map"])
             .current_dir(&checkout)
-            .output()
-            .unwrap(),
+            .output_within(DEADLINE),
     );
     assert!(map.contains("crates/code-index-core/src/"), "{map}");
     let stopped = success(
         Command::new(&installed)
             .arg("stop")
             .current_dir(&checkout)
-            .output()
-            .unwrap(),
+            .output_within(DEADLINE),
     );
     assert!(stopped.starts_with("Stopped the daemon"), "{stopped}");
 }

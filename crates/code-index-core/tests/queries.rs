@@ -644,3 +644,32 @@ fn the_repo_map_ranks_depended_on_files_first() {
     sorted.dedup();
     assert_eq!(sorted.len(), paths.len());
 }
+
+#[test]
+fn the_repo_map_credits_a_common_name_once_per_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| std::fs::write(dir.path().join(rel), text).unwrap();
+    // `new` is defined in four files, `Engine` in one; main.rs uses each three times.
+    write(
+        "a.rs",
+        "pub fn new() -> Engine { Engine {} }\npub struct Engine {}\n",
+    );
+    for other in ["b.rs", "c.rs", "d.rs"] {
+        write(other, "pub fn new() {}\n");
+    }
+    write(
+        "main.rs",
+        "fn main() {\n    let x: Engine = new();\n    let y: Engine = new();\n    let z: Engine = new();\n}\n",
+    );
+    let root = code_index_core::discover::canonical_root(dir.path()).unwrap();
+    let mut index = Index::new(&root);
+    index
+        .refresh(&code_index_core::IndexOptions::default(), &mut |_| {})
+        .unwrap();
+    let map = index.repo_map(2);
+    let a = map.iter().find(|f| f.path == "a.rs").unwrap();
+    let names: Vec<&str> = a.symbols.iter().map(|s| s.symbol.name.as_str()).collect();
+    assert_eq!(names, ["Engine", "new"], "{:?}", a.symbols);
+    assert_eq!(a.symbols[0].references, 3.0);
+    assert_eq!(a.symbols[1].references, 0.75);
+}

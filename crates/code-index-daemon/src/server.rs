@@ -61,6 +61,7 @@ pub async fn serve(root: PathBuf, config: DaemonConfig, mut lock: Lockfile) -> a
                 };
                 if let Err(err) = indexer::initial_pass(&shared, start_watcher) {
                     tracing::error!(root = %shared.root.display(), "indexing failed: {err:#}");
+                    shared.set_failed(format!("{err:#}"));
                 }
             })
             .context("starting the indexer thread")?;
@@ -348,6 +349,7 @@ fn status(shared: &Shared) -> wire::StatusResult {
     wire::StatusResult {
         root: shared.root.display().to_string(),
         state: phase.as_str().to_string(),
+        error: shared.failure(),
         progress,
         pid: std::process::id(),
         version: shared.version.clone(),
@@ -363,7 +365,8 @@ fn status(shared: &Shared) -> wire::StatusResult {
                 .load(std::sync::atomic::Ordering::SeqCst),
         ),
         connections: shared.connections() as u64,
-        idle_timeout_seconds: shared.idle_timeout.map_or(0, |t| t.as_secs()),
+        // A sub-second timeout must not read as 0, "never".
+        idle_timeout_seconds: shared.idle_timeout.map_or(0, |t| t.as_secs().max(1)),
     }
 }
 

@@ -19,6 +19,9 @@ pub enum Phase {
     Indexing,
     /// The first full pass is done; changes are applied as they come.
     Ready,
+    /// The first full pass could not run (the root cannot be walked); the
+    /// reason is in `Shared::failure`.
+    Failed,
 }
 
 impl Phase {
@@ -27,6 +30,7 @@ impl Phase {
             Phase::Loading => "loading",
             Phase::Indexing => "indexing",
             Phase::Ready => "ready",
+            Phase::Failed => "failed",
         }
     }
 }
@@ -76,6 +80,8 @@ pub struct Shared {
     /// The index. Writers hold the lock only to apply one finished file.
     pub index: RwLock<Index>,
     phase: Mutex<(Phase, Option<Progress>)>,
+    /// Why the first pass failed (phase `Failed`).
+    failure: Mutex<Option<String>>,
     pub watcher: Mutex<WatcherHealth>,
     /// Batches of file events the watcher has applied.
     pub watcher_batches: AtomicU64,
@@ -114,6 +120,7 @@ impl Shared {
             max_watches: config.max_watches,
             poll_interval: config.poll_interval,
             phase: Mutex::new((Phase::Loading, None)),
+            failure: Mutex::new(None),
             watcher: Mutex::new(WatcherHealth::Starting),
             watcher_batches: AtomicU64::new(0),
             connections: AtomicUsize::new(0),
@@ -133,6 +140,17 @@ impl Shared {
 
     pub fn set_phase(&self, phase: Phase, progress: Option<Progress>) {
         *self.phase.lock().unwrap() = (phase, progress);
+    }
+
+    /// The first pass could not run: answers stay incomplete, and `status`
+    /// says why.
+    pub fn set_failed(&self, reason: String) {
+        *self.failure.lock().unwrap() = Some(reason);
+        self.set_phase(Phase::Failed, None);
+    }
+
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().unwrap().clone()
     }
 
     pub fn set_watcher(&self, health: WatcherHealth) {

@@ -10,6 +10,7 @@
 //! used.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use code_index_protocol::{
@@ -115,6 +116,19 @@ impl RpcIndex {
     pub async fn connect_with_reconnect(root: &Path, port: u16) -> Result<RpcIndex, RpcIndexError> {
         let lock = read_lock(root)?;
         let conn = connect_verified(root, port, &lock.token).await?;
+        Ok(RpcIndex {
+            mode: Mode::Reconnect {
+                root: root.to_path_buf(),
+                spawn: None,
+            },
+            conn: Mutex::new(Some(conn)),
+        })
+    }
+
+    /// Connects to the daemon that runs for `root`, found through its
+    /// lockfile, and reconnects as the module explains; it starts none.
+    pub async fn connect_running(root: &Path) -> Result<RpcIndex, RpcIndexError> {
+        let conn = establish(root, None).await?;
         Ok(RpcIndex {
             mode: Mode::Reconnect {
                 root: root.to_path_buf(),
@@ -247,7 +261,8 @@ async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connecti
             reason: "none is running".to_string(),
         });
     };
-    let pid = start_daemon(root, spawn)?;
+    let started = start_daemon(root, spawn)?;
+    let pid = started.pid;
     tracing::info!(root = %root.display(), pid, "started a daemon");
     let deadline = Instant::now() + SPAWN_TIMEOUT;
     loop {
@@ -260,6 +275,22 @@ async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connecti
                 Err(err @ RpcIndexError::ForeignDaemon { .. }) => return Err(err),
                 Err(_) => {}
             }
+        }
+        // Ours exited: it lost the race to another daemon (which then serves
+        // us), or it could not start at all.
+        if let Some(status) = started.exit_status()
+            && !Lockfile::is_held(root)
+        {
+            let out = root.join(".code-index/daemon.out");
+            return Err(RpcIndexError::NoDaemon {
+                root: root.display().to_string(),
+                reason: format!(
+                    "the daemon it started (pid {pid}) exited at once ({status}): {}; \
+                     its output is in {}",
+                    last_lines(&out, 3),
+                    out.display()
+                ),
+            });
         }
         if Instant::now() > deadline {
             return Err(RpcIndexError::NoDaemon {
@@ -276,9 +307,35 @@ async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connecti
     }
 }
 
+/// A daemon this process started.
+struct Started {
+    pid: u32,
+    /// Set by a thread that waits for the daemon (so that it never lingers
+    /// as a zombie of this process) once it exits.
+    exited: Arc<std::sync::Mutex<Option<std::process::ExitStatus>>>,
+}
+
+impl Started {
+    fn exit_status(&self) -> Option<std::process::ExitStatus> {
+        *self.exited.lock().unwrap()
+    }
+}
+
+/// The last `n` non-empty lines of a file, joined, for an error message.
+fn last_lines(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = lines[lines.len().saturating_sub(n)..].join(" / ");
+    if tail.is_empty() {
+        "it printed nothing".into()
+    } else {
+        tail
+    }
+}
+
 /// Starts `code-index daemon --root ROOT` detached in a session of its own.
 /// It logs to its log file; what it prints (a panic) goes to `daemon.out`.
-fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<u32, RpcIndexError> {
+fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<Started, RpcIndexError> {
     let no_daemon = |reason: String| RpcIndexError::NoDaemon {
         root: root.display().to_string(),
         reason,
@@ -313,10 +370,23 @@ fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<u32, RpcIndexError>
             });
         }
     }
-    let child = cmd
+    let mut child = cmd
         .spawn()
         .map_err(|e| no_daemon(format!("cannot start {}: {e}", spawn.program.display())))?;
-    Ok(child.id())
+    let started = Started {
+        pid: child.id(),
+        exited: Arc::default(),
+    };
+    let exited = started.exited.clone();
+    std::thread::Builder::new()
+        .name("code-index-daemon-reaper".into())
+        .spawn(move || {
+            if let Ok(status) = child.wait() {
+                *exited.lock().unwrap() = Some(status);
+            }
+        })
+        .map_err(|e| no_daemon(format!("cannot start a thread: {e}")))?;
+    Ok(started)
 }
 
 /// Connects, says hello, and checks with `stats` that the daemon serves `root`.

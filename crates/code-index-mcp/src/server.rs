@@ -391,12 +391,7 @@ impl CodeIndexServer {
             .get_or_try_init(|| async {
                 let client = match spawn {
                     Some(spawn) => RpcIndex::attach(&project.spec.root, spawn).await?,
-                    None => {
-                        return Err(RpcIndexError::NoDaemon {
-                            root: project.spec.root.display().to_string(),
-                            reason: "this server does not start daemons".into(),
-                        });
-                    }
+                    None => RpcIndex::connect_running(&project.spec.root).await?,
                 };
                 Ok(Arc::new(client))
             })
@@ -643,19 +638,7 @@ impl CodeIndexServer {
             .get_or_try_init(|| async {
                 let client = match &self.spawn {
                     Some(spawn) => RpcIndex::attach(&self.root_path(), spawn.clone()).await?,
-                    None => {
-                        let lock = code_index_protocol::Lockfile::read(&self.root_path()).map_err(
-                            |e| RpcIndexError::NoDaemon {
-                                root: self.root(),
-                                reason: e.to_string(),
-                            },
-                        )?;
-                        let port = lock.port.ok_or_else(|| RpcIndexError::NoDaemon {
-                            root: self.root(),
-                            reason: "the daemon has not published its port".into(),
-                        })?;
-                        RpcIndex::connect_with_reconnect(&self.root_path(), port).await?
-                    }
+                    None => RpcIndex::connect_running(&self.root_path()).await?,
                 };
                 Ok(Arc::new(client))
             })
@@ -708,7 +691,7 @@ impl CodeIndexServer {
         let advice = match err {
             RpcIndexError::Daemon(_) => "",
             RpcIndexError::Connection(_) | RpcIndexError::NoDaemon { .. } => {
-                " The code-index daemon is not reachable; `code-index daemon` in the project shows why, and its log is .code-index/daemon.log."
+                " The code-index daemon is not reachable; `code-index doctor` in the project says why (its logs: .code-index/daemon.log and daemon.out)."
             }
             RpcIndexError::ForeignDaemon { .. } => {
                 " Another project's daemon answered; stop it or remove .code-index/daemon.lock in this project."
@@ -1137,8 +1120,14 @@ impl CodeIndexServer {
                 .as_object()
                 .map(|p| format!(" ({} of {} files)", p["done"], p["total"]))
                 .unwrap_or_default();
+            let failure = r["error"]
+                .as_str()
+                .map(|e| {
+                    format!(": {e} (see .code-index/daemon.log; fix it, then `code-index stop`)")
+                })
+                .unwrap_or_default();
             text.line(format!(
-                "state    {}{progress}",
+                "state    {}{progress}{failure}",
                 r["state"].as_str().unwrap_or("?")
             ));
             text.line(format!(

@@ -140,11 +140,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let n: u64 = digits
         .parse()
         .map_err(|_| format!("{s:?} is not a duration: write e.g. 90s, 30m, 2h or 0"))?;
+    let too_long = || format!("{s:?} is too long");
     Ok(match unit {
         "" | "s" => Duration::from_secs(n),
         "ms" => Duration::from_millis(n),
-        "m" | "min" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
+        "m" | "min" => Duration::from_secs(n.checked_mul(60).ok_or_else(too_long)?),
+        "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(too_long)?),
         other => {
             return Err(format!(
                 "unknown duration unit {other:?} in {s:?}: use ms, s, m or h"
@@ -226,6 +227,11 @@ mod tests {
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("soon").is_err());
+        assert!(
+            parse_duration("99999999999999999h")
+                .unwrap_err()
+                .contains("too long")
+        );
         assert!(
             parse_duration("5d")
                 .unwrap_err()

@@ -662,8 +662,12 @@ pub struct StatsResult {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusResult {
     pub root: String,
-    /// `loading` (reading the snapshot), `indexing` (first full pass) or `ready`.
+    /// `loading` (reading the snapshot), `indexing` (first full pass),
+    /// `ready`, or `failed` (the first pass could not run: see `error`).
     pub state: String,
+    /// Why the first pass failed, with state `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<Progress>,
     pub pid: u32,

@@ -45,7 +45,9 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
         !args.no_stderr_log,
         "info",
     )?;
-    let project = crate::project_config(&root)?;
+    let project = crate::project_config(&root).inspect_err(|err| {
+        tracing::error!(root = %root.display(), "cannot start: {err:#}");
+    })?;
     let mut config = code_index_daemon::DaemonConfig::new(root, env!("CARGO_PKG_VERSION"));
     config.port = args.port;
     let idle_timeout = args

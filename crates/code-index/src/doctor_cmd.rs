@@ -8,13 +8,18 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use code_index_protocol::client::Client;
-use code_index_protocol::{LockError, Lockfile, PROTOCOL_VERSION, StatusResult};
+use code_index_protocol::{PROTOCOL_VERSION, StatusResult};
+
+use crate::running::LockState;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::human::thousands;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const RAISE_WATCHES: &str = "raise the limit: `sudo sysctl fs.inotify.max_user_watches=524288` \
+                             (and in /etc/sysctl.d/ to keep it)";
 
 #[derive(Args)]
 pub struct DoctorArgs {
@@ -326,70 +331,87 @@ fn check_config(findings: &mut Findings, root: &Path) {
 fn check_daemon(findings: &mut Findings, root: &Path) -> Option<StatusResult> {
     let path = code_index_protocol::lock_path(root);
     let shown = path.display().to_string();
-    let held = Lockfile::is_held(root);
-    let payload = match Lockfile::read_unverified(root) {
-        Ok(payload) => payload,
-        Err(LockError::Missing(_)) if held => {
-            findings.info(
-                "lockfile",
-                format!("{shown} is being written by a daemon that is starting"),
-            );
-            return None;
-        }
-        Err(LockError::Missing(_)) => {
+    let none_runs = |findings: &mut Findings| {
+        findings.info(
+            "daemon",
+            "none runs; `code-index mcp` or `code-index query` start one on demand".into(),
+        )
+    };
+    let payload = match crate::running::lock_state(root) {
+        LockState::Absent => {
             findings.ok("lockfile", "none: no daemon runs for this root".into());
-            findings.info(
-                "daemon",
-                "none runs; `code-index mcp` or `code-index query` start one on demand".into(),
-            );
+            none_runs(findings);
             return None;
         }
-        Err(err) => {
-            findings.fail(
+        LockState::Unreadable { held: true, reason } => {
+            findings.warn(
                 "lockfile",
-                format!("{err}"),
+                format!("{shown} cannot be read ({reason}) while a process holds it"),
                 format!(
-                    "stop any daemon of this root (`code-index stop`), then delete it: rm {shown}"
+                    "a daemon that is starting writes it within moments: run doctor again; if \
+                     it persists, find the holder with `fuser {shown}` and stop it"
                 ),
             );
             return None;
         }
+        LockState::Unreadable {
+            held: false,
+            reason,
+        } => {
+            findings.warn(
+                "lockfile",
+                format!("{shown} cannot be read ({reason}), and no daemon holds it"),
+                format!("nothing breaks: the next daemon replaces it; to tidy up, rm {shown}"),
+            );
+            none_runs(findings);
+            return None;
+        }
+        LockState::ForeignRoot { payload, held } => {
+            let state_dir = root.join(code_index_protocol::lockfile::STATE_DIR);
+            let linked = std::fs::symlink_metadata(&state_dir).is_ok_and(|m| m.is_symlink());
+            let fix = if linked {
+                format!(
+                    "{} is a link into another project: remove the link itself (rm {}) and the \
+                     next daemon makes a directory of this project's own",
+                    state_dir.display(),
+                    state_dir.display()
+                )
+            } else if held {
+                format!(
+                    "pid {} holds it: stop that process, then rm {shown}",
+                    payload.pid
+                )
+            } else {
+                format!("clients refuse it and no daemon holds it: rm {shown}")
+            };
+            findings.fail(
+                "lockfile",
+                format!(
+                    "{shown} belongs to a daemon for {}, not for this root: the .code-index/ \
+                     directory was copied or linked from another project",
+                    payload.root
+                ),
+                fix,
+            );
+            return None;
+        }
+        LockState::Stale(payload) => {
+            findings.warn(
+                "lockfile",
+                format!(
+                    "{shown} is stale: its daemon (pid {}) is gone without cleaning up (killed?)",
+                    payload.pid
+                ),
+                format!(
+                    "nothing breaks: the next daemon takes it over; to tidy up, rm {shown} \
+                     (and see .code-index/daemon.out and daemon.log for why it died)"
+                ),
+            );
+            none_runs(findings);
+            return None;
+        }
+        LockState::Held(payload) => payload,
     };
-
-    let expected = root.display().to_string();
-    if payload.root != expected {
-        findings.fail(
-            "lockfile",
-            format!(
-                "{shown} belongs to a daemon for {}, not for this root: the .code-index/ \
-                 directory was copied or linked from another project",
-                payload.root
-            ),
-            format!(
-                "clients refuse that daemon; delete the file (rm {shown}), or if .code-index \
-                 is a link, replace it with a directory of this project's own"
-            ),
-        );
-        return None;
-    }
-    if !held {
-        findings.warn(
-            "lockfile",
-            format!(
-                "{shown} is stale: its daemon (pid {}) is gone without cleaning up (killed?)",
-                payload.pid
-            ),
-            format!(
-                "nothing breaks: the next daemon takes it over; to tidy up, rm {shown} \
-                 (and see .code-index/daemon.log for why it died)"
-            ),
-        );
-        findings.info(
-            "daemon",
-            "none runs; `code-index mcp` or `code-index query` start one on demand".into(),
-        );
-        return None;
-    }
     findings.ok("lockfile", format!("{shown}, held by pid {}", payload.pid));
     check_lockfile_permissions(findings, &path);
 
@@ -400,6 +422,7 @@ fn check_daemon(findings: &mut Findings, root: &Path) -> Option<StatusResult> {
         );
         return None;
     };
+    let expected = root.display().to_string();
     let kill = format!(
         "if it stays so, stop it with `kill {}`; the next client starts a fresh one",
         payload.pid
@@ -446,22 +469,24 @@ fn check_daemon(findings: &mut Findings, root: &Path) -> Option<StatusResult> {
         );
         return None;
     }
-    let progress = match &status.progress {
-        Some(p) if status.state != "ready" => {
-            format!(" ({} of {} files)", thousands(p.done), thousands(p.total))
-        }
-        _ => String::new(),
-    };
-    findings.ok(
-        "daemon",
-        format!(
-            "pid {} on 127.0.0.1:{port} serves this root: {}{progress}, {} files, {} definitions",
-            status.pid,
-            status.state,
-            thousands(status.files),
-            thousands(status.definitions)
-        ),
+    let described = format!(
+        "pid {} on 127.0.0.1:{port} serves this root: {}, {} files, {} definitions",
+        status.pid,
+        crate::human::daemon_state(&status),
+        thousands(status.files),
+        thousands(status.definitions)
     );
+    if status.state == "failed" {
+        findings.fail(
+            "daemon",
+            described,
+            "read .code-index/daemon.log, fix the cause, then `code-index stop`; the next \
+             client starts a new daemon"
+                .into(),
+        );
+    } else {
+        findings.ok("daemon", described);
+    }
 
     if status.protocol != PROTOCOL_VERSION {
         findings.fail(
@@ -540,9 +565,7 @@ fn check_watches(findings: &mut Findings, root: &Path, status: Option<&StatusRes
                     .as_deref()
                     .unwrap_or("no watches left")
             ),
-            "raise the limit (`sudo sysctl fs.inotify.max_user_watches=524288`, and in \
-             /etc/sysctl.d/ to keep it), then `code-index stop` so the next daemon watches"
-                .into(),
+            format!("{RAISE_WATCHES}, then `code-index stop` so the next daemon watches"),
         );
         return;
     }
@@ -556,7 +579,13 @@ fn check_watches(findings: &mut Findings, root: &Path, status: Option<&StatusRes
     let Ok(limit) = limit.trim().parse::<u64>() else {
         return;
     };
-    let options = code_index_core::discover::DiscoverOptions::default();
+    // The daemon watches what it indexes: the project's exclude globs apply.
+    let options = code_index_core::discover::DiscoverOptions {
+        exclude: code_index_protocol::ProjectConfig::load(root)
+            .map(|c| c.exclude)
+            .unwrap_or_default(),
+        ..Default::default()
+    };
     let dirs = match code_index_core::discover::discover(root, &options) {
         Ok(found) => found.dirs.len() as u64,
         Err(err) => {
@@ -568,24 +597,25 @@ fn check_watches(findings: &mut Findings, root: &Path, status: Option<&StatusRes
             return;
         }
     };
-    let raise = "raise it: `sudo sysctl fs.inotify.max_user_watches=524288` \
-                 (and in /etc/sysctl.d/ to keep it)";
     let counts = format!(
         "the project has {} directories to watch; fs.inotify.max_user_watches is {}",
         thousands(dirs),
         thousands(limit)
     );
     if dirs > limit {
-        findings.fail(
+        findings.warn(
             "watches",
-            format!("{counts}: the daemon will poll instead of watching"),
-            raise.into(),
+            format!(
+                "{counts}: the daemon will rescan periodically instead of watching, \
+                 so answers lag behind edits"
+            ),
+            RAISE_WATCHES.into(),
         );
     } else if dirs * 2 > limit {
         findings.warn(
             "watches",
             format!("{counts}: other programs' watches (editors, tools) may exhaust it"),
-            raise.into(),
+            RAISE_WATCHES.into(),
         );
     } else {
         findings.ok("watches", counts);

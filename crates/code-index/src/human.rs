@@ -41,6 +41,21 @@ pub fn duration(seconds: u64) -> String {
     }
 }
 
+/// A daemon's state for people: `ready`, `indexing (1,200 of 5,000 files)`,
+/// `failed: <why>`.
+pub fn daemon_state(status: &code_index_protocol::StatusResult) -> String {
+    match (&status.progress, &status.error) {
+        (_, Some(error)) => format!("{}: {error}", status.state),
+        (Some(p), None) if status.state != "ready" => format!(
+            "{} ({} of {} files)",
+            status.state,
+            thousands(p.done),
+            thousands(p.total)
+        ),
+        _ => status.state.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,7 +76,8 @@ enum Command {
         code-index status                  the project around the working directory\n  \
         code-index status --root ~/src/x   another project\n  \
         code-index status --json           as JSON\n\n\
-        Exits with 0 when a daemon runs, 3 when none does. It never starts one.")]
+        Exits with 0 when a daemon runs, 3 when none does, 1 when it cannot be reached \
+        or the lockfile belongs to another root. It never starts one.")]
     Status(status_cmd::StatusArgs),
     /// Ask the project's daemon to save its snapshot and exit.
     #[command(after_help = "Examples:\n  \
@@ -89,7 +90,7 @@ enum Command {
         code-index doctor                  check the project around the working directory\n  \
         code-index doctor --root ~/src/x   another project\n  \
         code-index doctor --json           findings as JSON\n\n\
-        Exits with 1 when a check fails. It starts no daemon.")]
+        Exits with 1 when a check fails (warnings alone exit with 0). It starts no daemon.")]
     Doctor(doctor_cmd::DoctorArgs),
 }
 

@@ -6,7 +6,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -16,7 +16,7 @@ use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
 use serde_json::{Map, Value, json};
 
-use crate::human::thousands;
+use crate::human::daemon_state;
 
 #[derive(Args)]
 pub struct QueryArgs {
@@ -40,6 +40,8 @@ pub struct QueryArgs {
 
 pub fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
     let root = crate::resolve_root(args.root.clone())?;
+    // A daemon refuses a bad code-index.toml: say so before starting one.
+    crate::project_config(&root)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -126,6 +128,10 @@ fn print_result(result: &CallToolResult, json: bool) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
+/// How long the index may show no progress before `query` stops waiting and
+/// answers from what is indexed (the answer then says it is incomplete).
+const STALL: Duration = Duration::from_secs(60);
+
 /// Attaches to the root's daemon (starting one if none runs) and waits until
 /// its index is complete, showing progress on a terminal.
 async fn wait_until_ready(root: &Path, spawn: SpawnOptions) -> anyhow::Result<()> {
@@ -134,22 +140,40 @@ async fn wait_until_ready(root: &Path, spawn: SpawnOptions) -> anyhow::Result<()
         .with_context(|| format!("cannot reach a daemon for {}", root.display()))?;
     let tty = std::io::stderr().is_terminal();
     let mut shown = false;
+    let mut last = (String::new(), None);
+    let mut last_change = Instant::now();
     loop {
         let status: StatusResult = index
             .call("status", json!({}))
             .await
             .context("asking the daemon for its status")?;
-        if status.state == "ready" {
+        match status.state.as_str() {
+            "ready" => break,
+            "failed" => bail!(
+                "the daemon cannot index {}: {}; see .code-index/daemon.log, fix the cause, \
+                 then `code-index stop`",
+                root.display(),
+                status.error.as_deref().unwrap_or("no reason given")
+            ),
+            _ => {}
+        }
+        let now = (
+            status.state.clone(),
+            status.progress.map(|p| (p.done, p.total)),
+        );
+        if now != last {
+            last = now;
+            last_change = Instant::now();
+        } else if last_change.elapsed() > STALL {
+            tracing::warn!(
+                "the index of {} made no progress for {}s; answering from what is indexed",
+                root.display(),
+                STALL.as_secs()
+            );
             break;
         }
         if tty {
-            let progress = status.progress.map_or(String::new(), |p| {
-                format!(": {} of {} files", thousands(p.done), thousands(p.total))
-            });
-            eprint!(
-                "\r\x1b[2Kwaiting for the index ({}{progress})",
-                status.state
-            );
+            eprint!("\r\x1b[2Kwaiting for the index: {}", daemon_state(&status));
             shown = true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -160,14 +184,29 @@ async fn wait_until_ready(root: &Path, spawn: SpawnOptions) -> anyhow::Result<()
     Ok(())
 }
 
-/// `KEY=VALUE` pairs as the tool's JSON arguments, typed by its schema.
-fn tool_arguments(tool: &Tool, pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
+/// A tool's argument schemas by name, and the names it requires.
+fn arguments_of(tool: &Tool) -> (Map<String, Value>, Vec<String>) {
     let properties = tool
         .input_schema
         .get("properties")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
+    let required = tool
+        .input_schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    (properties, required)
+}
+
+/// `KEY=VALUE` pairs as the tool's JSON arguments, typed by its schema.
+fn tool_arguments(tool: &Tool, pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
+    let (properties, required) = arguments_of(tool);
     let mut arguments = Map::new();
     for pair in pairs {
         let Some((key, value)) = pair.split_once('=') else {
@@ -184,14 +223,7 @@ fn tool_arguments(tool: &Tool, pairs: &[String]) -> anyhow::Result<Map<String, V
         })?;
         arguments.insert(key.to_string(), typed);
     }
-    let required = tool
-        .input_schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str);
-    for key in required {
+    for key in &required {
         if !arguments.contains_key(key) {
             bail!("`{}` needs `--arg {key}=...`\n\n{}", tool.name, usage(tool));
         }
@@ -237,23 +269,10 @@ fn typed_value(schema: &Value, value: &str) -> anyhow::Result<Value> {
 
 /// A tool's arguments, one per line, for error messages.
 fn usage(tool: &Tool) -> String {
-    let properties = tool
-        .input_schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let (properties, required) = arguments_of(tool);
     if properties.is_empty() {
         return format!("`{}` takes no arguments.", tool.name);
     }
-    let required: Vec<&str> = tool
-        .input_schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
     let mut out = format!("Arguments of `{}`:\n", tool.name);
     let width = properties.keys().map(String::len).max().unwrap_or(0);
     for (key, schema) in &properties {
@@ -262,7 +281,7 @@ fn usage(tool: &Tool) -> String {
             .and_then(Value::as_str)
             .unwrap_or("")
             .replace('\n', " ");
-        let needed = if required.contains(&key.as_str()) {
+        let needed = if required.contains(key) {
             ", required"
         } else {
             ""

@@ -8,7 +8,7 @@ use code_index_protocol::{LockPayload, StatsResult, StatusResult};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::human::{bytes, duration, thousands};
+use crate::human::{bytes, daemon_state, duration, thousands};
 use crate::running::{self, Found};
 
 /// The exit status when no daemon runs (as in LSB init scripts).
@@ -54,24 +54,23 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
         stats: None,
     };
     let text = match running::find(&root, "code-index status")? {
-        Found::Nothing => {
+        Found::Nothing(None) => {
             format!("No daemon is running for {shown}; clients start one on demand.\n")
         }
-        Found::Stale(payload) => {
+        Found::Nothing(Some(pid)) => {
             report.daemon = "stale";
-            report.pid = Some(payload.pid);
+            report.pid = Some(pid);
             format!(
                 "No daemon is running for {shown}; clients start one on demand.\n\
-                 (Its last daemon, pid {}, did not exit cleanly; its lockfile is taken over by the next one.)\n",
-                payload.pid
+                 (Its last daemon, pid {pid}, did not exit cleanly; its lockfile is taken over by the next one.)\n"
             )
         }
-        Found::Starting(payload) => {
+        Found::Starting(pid) => {
             report.running = true;
             report.daemon = "starting";
-            report.pid = payload.as_ref().map(|p| p.pid);
-            match payload {
-                Some(p) => format!("The daemon for {shown} (pid {}) is starting.\n", p.pid),
+            report.pid = pid;
+            match pid {
+                Some(pid) => format!("The daemon for {shown} (pid {pid}) is starting.\n"),
                 None => format!("A daemon for {shown} is starting.\n"),
             }
         }
@@ -112,16 +111,7 @@ fn describe(
         "  pid        {}, port {port}, version {} (protocol {})\n",
         status.pid, status.version, status.protocol
     );
-    let state = match &status.progress {
-        Some(p) if status.state != "ready" => format!(
-            "{} ({} of {} files)",
-            status.state,
-            thousands(p.done),
-            thousands(p.total)
-        ),
-        _ => status.state.clone(),
-    };
-    out += &format!("  state      {state}\n");
+    out += &format!("  state      {}\n", daemon_state(status));
     let idle = match status.idle_timeout_seconds {
         0 => "never exits on idle".to_string(),
         s => format!("exits after {} without clients", duration(s)),

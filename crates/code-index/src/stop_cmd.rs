@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use code_index_protocol::Lockfile;
 use serde_json::json;
 
 use crate::running::{self, Found};
@@ -26,15 +25,21 @@ pub fn run(args: StopArgs) -> anyhow::Result<()> {
     // A daemon that is starting publishes its port within moments.
     let mut live = loop {
         match running::find(&root, "code-index stop")? {
-            Found::Nothing | Found::Stale(_) => {
+            Found::Nothing(_) => {
                 return crate::write_stdout(&format!("No daemon is running for {shown}.\n"));
             }
             Found::Live(live) => break live,
-            Found::Starting(payload) => {
+            Found::Starting(pid) => {
                 if Instant::now() >= deadline {
-                    let pid = payload.map_or("its pid".to_string(), |p| p.pid.to_string());
+                    let advice = match pid {
+                        Some(pid) => format!("stop it with `kill {pid}`"),
+                        None => format!(
+                            "find it with `fuser {}` and stop it",
+                            code_index_protocol::lock_path(&root).display()
+                        ),
+                    };
                     anyhow::bail!(
-                        "the daemon for {shown} is still starting after {:?}; stop it with `kill {pid}`",
+                        "the daemon for {shown} is still starting after {:?}; {advice}",
                         args.timeout
                     );
                 }
@@ -45,8 +50,9 @@ pub fn run(args: StopArgs) -> anyhow::Result<()> {
     let pid = live.payload.pid;
     let _: serde_json::Value = running::call(&mut live.client, "shutdown", json!({}))?;
     drop(live);
-    // It saves its snapshot, then releases the lock as it exits.
-    while Lockfile::is_held(&root) {
+    // It saves its snapshot, removes its lockfile and exits. (A client may
+    // start a new daemon meanwhile: that one is not ours to wait for.)
+    while running::process_alive(pid) {
         if Instant::now() >= deadline {
             anyhow::bail!(
                 "the daemon for {shown} (pid {pid}) is still running {:?} after being asked to stop \

@@ -234,10 +234,22 @@ fn query_explains_bad_input() {
     );
     assert!(list.contains("  find_definition  "), "{list}");
     assert_eq!(
-        list.lines().count(),
-        20,
-        "a header and the 19 tools:\n{list}"
+        list.lines().filter(|l| l.starts_with("  ")).count(),
+        19,
+        "the 19 tools:\n{list}"
     );
+    let described = success(
+        code_index()
+            .args(["query", "find_references", "--describe", "--root"])
+            .arg(root)
+            .output_within(DEADLINE),
+    );
+    assert!(
+        described.starts_with("find_references\n\nWhere a name is used"),
+        "{described}"
+    );
+    assert!(described.contains("  name "), "{described}");
+    assert!(described.contains("(string, required)"), "{described}");
 
     let (_, err, ok) = query(root, "find_defintion", &[], &[]);
     assert!(!ok);

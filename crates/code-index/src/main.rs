@@ -63,6 +63,7 @@ enum Command {
     /// Call one of the MCP tools from the shell, with the answer an assistant gets.
     #[command(after_help = "Examples:\n  \
         code-index query                                      list the tools\n  \
+        code-index query find_references --describe           what it answers, its arguments\n  \
         code-index query repo_map                             the project's main files\n  \
         code-index query find_definition --arg name=Config    where Config is defined\n  \
         code-index query find_references -a name=parse -a limit=10\n  \

@@ -29,6 +29,9 @@ pub struct QueryArgs {
     /// Print the structured result as JSON instead of the text.
     #[arg(long)]
     json: bool,
+    /// Describe the tool and its arguments instead of calling it.
+    #[arg(long)]
+    describe: bool,
     /// Answer at once, even while the index is still being built (the answer
     /// then says so).
     #[arg(long)]
@@ -88,6 +91,17 @@ async fn query(root: PathBuf, args: QueryArgs) -> anyhow::Result<ExitCode> {
                 .join(", ")
         )
     })?;
+    if args.describe {
+        let description = tool.description.as_deref().unwrap_or("");
+        crate::write_stdout(&format!(
+            "{}\n\n{description}\n\n{}\n",
+            tool.name,
+            usage(tool)
+        ))?;
+        client.cancel().await.ok();
+        serving.await.ok();
+        return Ok(ExitCode::SUCCESS);
+    }
     let arguments = tool_arguments(tool, &args.args)?;
 
     if !args.no_wait {
@@ -305,5 +319,6 @@ fn list_tools(tools: &[Tool]) -> String {
             .unwrap_or("");
         out += &format!("  {:width$}  {summary}\n", tool.name);
     }
+    out += "\nA tool's arguments: `code-index query TOOL --describe`.\n";
     out
 }

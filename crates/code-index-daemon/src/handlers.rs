@@ -159,8 +159,7 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
         Op::RepoMap(p) => {
             let max_files = p.max_files.unwrap_or(50).clamp(1, 10_000) as usize;
             let per_file = p.symbols_per_file.unwrap_or(8).clamp(1, 200) as usize;
-            let map = repo_map(shared, &index, per_file);
-            to_value(map.into_iter().take(max_files).collect::<Vec<_>>())
+            to_value(repo_map(shared, &index, per_file, max_files))
         }
         Op::Stats => to_value(stats(shared, &index)),
         other => {
@@ -174,17 +173,20 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
 }
 
 /// The repo map, recomputed only when the index changed (it ranks every file).
+/// The first `max_files` files of the map; the whole map is cached by
+/// generation, and only what is asked for is copied out of it.
 fn repo_map(
     shared: &Shared,
     index: &code_index_core::Index,
     per_file: usize,
+    max_files: usize,
 ) -> Vec<wire::RepoMapFile> {
     let mut cache = shared.repo_map_cache.lock().unwrap();
     if let Some((generation, cached_per_file, map)) = cache.as_ref()
         && *generation == index.generation()
         && *cached_per_file == per_file
     {
-        return map.clone();
+        return map.iter().take(max_files).cloned().collect();
     }
     let map: Vec<wire::RepoMapFile> = index
         .repo_map(per_file)
@@ -202,8 +204,9 @@ fn repo_map(
                 .collect(),
         })
         .collect();
-    *cache = Some((index.generation(), per_file, map.clone()));
-    map
+    let first = map.iter().take(max_files).cloned().collect();
+    *cache = Some((index.generation(), per_file, map));
+    first
 }
 
 /// The index's stats, recomputed only when the index changed.

@@ -14,7 +14,7 @@ use crate::running::LockState;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::human::thousands;
+use crate::human::{count, thousands};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -470,11 +470,11 @@ fn check_daemon(findings: &mut Findings, root: &Path) -> Option<StatusResult> {
         return None;
     }
     let described = format!(
-        "pid {} on 127.0.0.1:{port} serves this root: {}, {} files, {} definitions",
+        "pid {} on 127.0.0.1:{port} serves this root: {}, {}, {}",
         status.pid,
         crate::human::daemon_state(&status),
-        thousands(status.files),
-        thousands(status.definitions)
+        count(status.files, "file", "files"),
+        count(status.definitions, "definition", "definitions")
     );
     if status.state == "failed" {
         findings.fail(
@@ -598,8 +598,8 @@ fn check_watches(findings: &mut Findings, root: &Path, status: Option<&StatusRes
         }
     };
     let counts = format!(
-        "the project has {} directories to watch; fs.inotify.max_user_watches is {}",
-        thousands(dirs),
+        "the project has {} to watch; fs.inotify.max_user_watches is {}",
+        count(dirs, "directory", "directories"),
         thousands(limit)
     );
     if dirs > limit {

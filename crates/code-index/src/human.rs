@@ -13,6 +13,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `1 file`, `2,028 files`: a count and its noun.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 /// `512 B`, `21.1 MiB`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
@@ -32,8 +37,12 @@ pub fn bytes(n: u64) -> String {
 /// `45s`, `3m 12s`, `1h 02m`.
 pub fn duration(seconds: u64) -> String {
     let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
-    if h > 0 {
+    if h > 0 && m == 0 {
+        format!("{h}h")
+    } else if h > 0 {
         format!("{h}h {m:02}m")
+    } else if m > 0 && s == 0 {
+        format!("{m}m")
     } else if m > 0 {
         format!("{m}m {s:02}s")
     } else {
@@ -71,5 +80,12 @@ mod tests {
         assert_eq!(duration(45), "45s");
         assert_eq!(duration(192), "3m 12s");
         assert_eq!(duration(3720), "1h 02m");
+        assert_eq!(duration(1800), "30m");
+        assert_eq!(duration(7200), "2h");
+        assert_eq!(count(1, "file", "files"), "1 file");
+        assert_eq!(
+            count(2028, "definition", "definitions"),
+            "2,028 definitions"
+        );
     }
 }

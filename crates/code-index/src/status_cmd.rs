@@ -8,7 +8,7 @@ use code_index_protocol::{LockPayload, StatsResult, StatusResult};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::human::{bytes, daemon_state, duration, thousands};
+use crate::human::{bytes, count, daemon_state, duration, thousands};
 use crate::running::{self, Found};
 
 /// The exit status when no daemon runs (as in LSB init scripts).
@@ -118,10 +118,9 @@ fn describe(
     };
     let connections = status.connections.saturating_sub(1);
     out += &format!(
-        "  up         {}, {} other connection{}, {idle}\n",
+        "  up         {}, {}, {idle}\n",
         duration(status.uptime_seconds),
-        connections,
-        if connections == 1 { "" } else { "s" }
+        count(connections, "other connection", "other connections"),
     );
     out += &format!(
         "  files      {} ({} parsed)\n",
@@ -129,14 +128,17 @@ fn describe(
         thousands(stats.parsed_files)
     );
     out += &format!(
-        "  symbols    {} definitions, {} references\n",
-        thousands(stats.definitions),
-        thousands(stats.references)
+        "  symbols    {}, {}\n",
+        count(stats.definitions, "definition", "definitions"),
+        count(stats.references, "reference", "references")
     );
     out += &format!("  memory     {} of index\n", bytes(stats.memory_bytes));
     let mut watcher = status.watcher.clone();
     if let Some(batches) = status.watcher_batches {
-        watcher += &format!(", {} change batches applied", thousands(batches));
+        watcher += &format!(
+            ", {} applied",
+            count(batches, "change batch", "change batches")
+        );
     }
     if let Some(detail) = &status.watcher_detail {
         watcher += &format!(" ({detail})");

@@ -2,7 +2,7 @@
 //! a log file under `<root>/.code-index/`, filtered by `RUST_LOG`.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -11,9 +11,62 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-/// An appending log file shared by every logging thread.
+/// A log file grows to this size, then becomes `<name>.1` (replacing the
+/// previous one) and a new file starts: a long-lived daemon keeps at most
+/// twice this much log.
+const MAX_LOG_BYTES: u64 = 8 << 20;
+
+/// An appending log file shared by every logging thread, rotated by size.
 #[derive(Clone)]
-struct LogFile(Arc<Mutex<std::fs::File>>);
+struct LogFile(Arc<Mutex<RotatingFile>>);
+
+struct RotatingFile {
+    path: PathBuf,
+    file: std::fs::File,
+    /// Bytes in the file as far as this process knows (others may append).
+    len: u64,
+    max_len: u64,
+}
+
+impl RotatingFile {
+    fn open(path: &Path, max_len: u64) -> std::io::Result<RotatingFile> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        let len = file.metadata()?.len();
+        Ok(RotatingFile {
+            path: path.to_path_buf(),
+            file,
+            len,
+            max_len,
+        })
+    }
+
+    fn rotate(&mut self) -> std::io::Result<()> {
+        let mut old = self.path.clone().into_os_string();
+        old.push(".1");
+        std::fs::rename(&self.path, &old)?;
+        *self = RotatingFile::open(&self.path, self.max_len)?;
+        Ok(())
+    }
+}
+
+impl Write for RotatingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.len > 0 && self.len + buf.len() as u64 > self.max_len {
+            // Logging on in the old file beats losing the line.
+            let _ = self.rotate();
+        }
+        let n = self.file.write(buf)?;
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
 
 impl Write for LogFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -45,10 +98,7 @@ impl<'a> MakeWriter<'a> for LogFile {
 pub fn init(file: Option<&Path>, to_stderr: bool, default_level: &str) -> anyhow::Result<()> {
     let file = match file {
         Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
+            RotatingFile::open(path, MAX_LOG_BYTES)
                 .with_context(|| format!("opening the log file {}", path.display()))?,
         ),
         None => None,
@@ -73,4 +123,31 @@ pub fn init(file: Option<&Path>, to_stderr: bool, default_level: &str) -> anyhow
         .try_init()
         .ok();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_log_file_moves_aside_and_a_new_one_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("daemon.log");
+        std::fs::write(&path, "earlier run\n").unwrap();
+        let mut log = RotatingFile::open(&path, 64).unwrap();
+        for i in 0..10 {
+            // tracing writes each event with one call, as here.
+            log.write_all(format!("line {i} of the log\n").as_bytes())
+                .unwrap();
+        }
+        let current = std::fs::read_to_string(&path).unwrap();
+        let previous = std::fs::read_to_string(dir.path().join("daemon.log.1")).unwrap();
+        assert!(current.len() <= 64, "{current:?}");
+        assert!(previous.len() <= 64, "{previous:?}");
+        assert!(current.ends_with("line 9 of the log\n"), "{current:?}");
+        assert!(!previous.contains("earlier run"), "older files are dropped");
+        // No line is split across the two files.
+        assert!(current.starts_with("line "), "{current:?}");
+        assert!(previous.starts_with("line "), "{previous:?}");
+    }
 }

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use smallvec::SmallVec;
 
@@ -44,8 +44,11 @@ pub struct Index {
     definition_count: usize,
     reference_count: usize,
     generation: u64,
+    /// Changes when the set of distinct definition names does: most edits
+    /// leave it alone, and the name table with it.
+    names_generation: u64,
     /// Definition names laid out for fast case-insensitive scans, built on
-    /// the first search after a change.
+    /// the first search after the set of names changed.
     pub(crate) name_table: std::sync::Mutex<Option<std::sync::Arc<NameTable>>>,
 }
 
@@ -65,7 +68,7 @@ pub(crate) struct NameTable {
 impl NameTable {
     fn build(index: &Index) -> NameTable {
         let mut table = NameTable {
-            generation: index.generation,
+            generation: index.names_generation,
             ..NameTable::default()
         };
         for name in index.defs.keys() {
@@ -148,6 +151,7 @@ impl Index {
             definition_count: 0,
             reference_count: 0,
             generation: 0,
+            names_generation: 0,
             name_table: std::sync::Mutex::new(None),
         }
     }
@@ -209,7 +213,7 @@ impl Index {
     pub(crate) fn names(&self) -> std::sync::Arc<NameTable> {
         let mut cached = self.name_table.lock().unwrap_or_else(|e| e.into_inner());
         match cached.as_ref() {
-            Some(table) if table.generation == self.generation => table.clone(),
+            Some(table) if table.generation == self.names_generation => table.clone(),
             _ => {
                 let table = std::sync::Arc::new(NameTable::build(self));
                 *cached = Some(table.clone());
@@ -221,9 +225,11 @@ impl Index {
     /// Adds a file, replacing any file at the same path.
     pub fn upsert(&mut self, file: FileSymbols) -> FileId {
         self.generation += 1;
-        if let Some(old) = self.by_path.get(&file.path).copied() {
-            self.remove_id(old);
-        }
+        let old = match self.by_path.get(&file.path).copied() {
+            Some(old) => self.detach(old),
+            None => None,
+        };
+        let mut created = Vec::new();
         let id = match self.free.pop() {
             Some(id) => id,
             None => {
@@ -235,9 +241,26 @@ impl Index {
             let text = file.str(name);
             let postings = match self.defs.get_mut(text) {
                 Some(p) => p,
-                None => self.defs.entry(text.into()).or_default(),
+                None => {
+                    created.push(name);
+                    self.defs.entry(text.into()).or_default()
+                }
             };
             postings.extend(items.iter().map(|&item| Posting { file: id, item }));
+        }
+        // The set of names changed unless the file's old names are all still
+        // there and its new ones are all among the old.
+        let names_changed = match &old {
+            None => !created.is_empty(),
+            Some(old) => {
+                let old_names: FxHashSet<&str> =
+                    old.definitions.iter().map(|d| old.str(d.name)).collect();
+                old_names.iter().any(|n| !self.defs.contains_key(*n))
+                    || created.iter().any(|&n| !old_names.contains(file.str(n)))
+            }
+        };
+        if names_changed {
+            self.names_generation += 1;
         }
         for (name, items) in grouped(file.references.iter().map(|r| r.name)) {
             let text = file.str(name);
@@ -261,10 +284,20 @@ impl Index {
     /// Removes a file; returns it if it was indexed.
     pub fn remove(&mut self, path: &str) -> Option<FileSymbols> {
         let id = self.by_path.get(path).copied()?;
-        self.remove_id(id)
+        let file = self.detach(id)?;
+        if file
+            .definitions
+            .iter()
+            .any(|d| !self.defs.contains_key(file.str(d.name)))
+        {
+            self.names_generation += 1;
+        }
+        Some(file)
     }
 
-    fn remove_id(&mut self, id: FileId) -> Option<FileSymbols> {
+    /// Takes a file out of every map; the caller accounts for the names that
+    /// went with it.
+    fn detach(&mut self, id: FileId) -> Option<FileSymbols> {
         let file = self.files.get_mut(id as usize)?.take()?;
         self.generation += 1;
         for (name, _) in grouped(file.definitions.iter().map(|d| d.name)) {
@@ -396,4 +429,54 @@ fn grouped(names: impl Iterator<Item = StrRef>) -> Vec<(StrRef, Vec<u32>)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::extract_source;
+    use crate::query::{PageRequest, SymbolFilter};
+
+    fn rust(path: &str, source: &str) -> FileSymbols {
+        extract_source(path, Language::Rust, source).unwrap()
+    }
+
+    fn found(index: &Index, query: &str) -> Vec<String> {
+        index
+            .search_symbols(query, &SymbolFilter::default(), PageRequest::new(0, 100))
+            .items
+            .iter()
+            .map(|m| format!("{}:{}", m.symbol.path, m.symbol.name))
+            .collect()
+    }
+
+    #[test]
+    fn the_name_table_is_rebuilt_only_when_the_set_of_names_changes() {
+        let mut index = Index::new(Path::new("/project"));
+        index.upsert(rust("a.rs", "fn alpha() {}\nfn shared() {}\n"));
+        index.upsert(rust("b.rs", "fn shared() {}\n"));
+        assert_eq!(found(&index, "alpha"), ["a.rs:alpha"]);
+        let table = index.names();
+
+        // An edit that keeps the file's names keeps the table.
+        index.upsert(rust("a.rs", "fn alpha() { body(); }\n\nfn shared() {}\n"));
+        assert!(std::sync::Arc::ptr_eq(&table, &index.names()));
+        assert_eq!(found(&index, "alpha"), ["a.rs:alpha"]);
+        // So does removing one of two files defining a name.
+        index.remove("b.rs");
+        assert!(std::sync::Arc::ptr_eq(&table, &index.names()));
+        assert_eq!(found(&index, "shared"), ["a.rs:shared"]);
+
+        // A new name, a renamed one, a removed one: a new table.
+        index.upsert(rust("c.rs", "fn gamma() {}\n"));
+        assert_eq!(found(&index, "gamma"), ["c.rs:gamma"]);
+        let table = index.names();
+        index.upsert(rust("a.rs", "fn alpha2() {}\nfn shared() {}\n"));
+        assert!(!std::sync::Arc::ptr_eq(&table, &index.names()));
+        assert_eq!(found(&index, "alpha"), ["a.rs:alpha2"]);
+        let table = index.names();
+        index.remove("c.rs");
+        assert!(!std::sync::Arc::ptr_eq(&table, &index.names()));
+        assert!(found(&index, "gamma").is_empty());
+    }
 }

@@ -262,6 +262,9 @@ impl Watched {
             } else {
                 self.apply_batch(paths);
             }
+            // If the changes brought or took names, rebuild the search table
+            // now rather than in the next search.
+            self.shared.index.read().unwrap().prepare_search();
         }
     }
 

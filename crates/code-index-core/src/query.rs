@@ -477,9 +477,15 @@ impl Index {
         let typos = allowed_typos(lower.chars().count());
         let mut buf = Vec::new();
 
-        // (match kind, score (lower is better), name, postings)
+        // What a name contributes to the rank of each of its definitions,
+        // most significant first: match kind, case mismatch, score (lower is
+        // better), length.
+        type NameKey = (MatchKind, bool, i64, usize);
+        let name_key = |kind: MatchKind, score: i64, text: &str| -> NameKey {
+            (kind, text != name, score, text.len())
+        };
         let table = self.names();
-        let mut names: Vec<(MatchKind, i64, &str, &Postings)> = Vec::new();
+        let mut names: Vec<(NameKey, &str, &Postings)> = Vec::new();
         // Exact, prefix and substring matches first: one SIMD scan of all
         // names, lower-cased, laid end to end.
         let mut matched = vec![false; table.len()];
@@ -499,7 +505,7 @@ impl Index {
             };
             let text = table.name(i);
             if let Some((key, postings)) = self.defs.get_key_value(text) {
-                names.push((kind, 0, key, postings));
+                names.push((name_key(kind, 0, key), key, postings));
                 found += postings.len();
             }
         }
@@ -522,7 +528,7 @@ impl Index {
                     None => continue,
                 };
                 if let Some((key, postings)) = self.defs.get_key_value(text) {
-                    names.push((MatchKind::Fuzzy, score, key, postings));
+                    names.push((name_key(MatchKind::Fuzzy, score, key), key, postings));
                 }
             }
         }
@@ -532,8 +538,31 @@ impl Index {
             posting: Posting,
         }
         let mut hits: Vec<Hit> = Vec::new();
-        for (kind, score, text, postings) in names {
-            let case_mismatch = text != name;
+        let wanted = page.offset.saturating_add(page.limit);
+        let unfiltered = filter.kinds.is_empty()
+            && filter.language.is_none()
+            && filter.glob.is_none()
+            && qualifier.is_empty();
+        let mut total = None;
+        if unfiltered {
+            // Every definition counts: the total needs no look at them, and
+            // the page only the best names' definitions. Names are ranked
+            // before their definitions, so whole tiers of equal name keys are
+            // taken until the page is covered.
+            total = Some(names.iter().map(|n| n.2.len()).sum::<usize>());
+            names.sort_unstable_by_key(|n| n.0);
+            let mut covered = 0;
+            let mut end = 0;
+            while end < names.len() && covered < wanted {
+                let tier = names[end].0;
+                while end < names.len() && names[end].0 == tier {
+                    covered += names[end].2.len();
+                    end += 1;
+                }
+            }
+            names.truncate(end);
+        }
+        for ((kind, case_mismatch, score, len), _, postings) in names {
             for &p in postings {
                 let Some((file, def)) = self.def(p) else {
                     continue;
@@ -548,7 +577,7 @@ impl Index {
                         kind,
                         case_mismatch,
                         score,
-                        text.len(),
+                        len,
                         kind_rank(def.kind),
                         &file.path,
                         def.span.start_line,
@@ -558,8 +587,8 @@ impl Index {
             }
         }
         // Only the requested page needs ordering: select it, then sort it.
-        let total = hits.len();
-        let wanted = (page.offset + page.limit).min(total);
+        let total = total.unwrap_or(hits.len());
+        let wanted = wanted.min(hits.len());
         if wanted > 0 && wanted < total {
             hits.select_nth_unstable_by(wanted - 1, |a, b| a.key.cmp(&b.key));
             hits.truncate(wanted);

@@ -165,6 +165,15 @@ fn pages_partition_the_results() {
         offset += 4;
     }
     assert_eq!(paged, full.items);
+    // A filter that keeps everything takes the path that looks at every
+    // definition: same answer.
+    let everything = SymbolFilter {
+        glob: Some(PathGlob::new("**").unwrap()),
+        ..SymbolFilter::default()
+    };
+    let filtered = index.search_symbols("a", &everything, all());
+    assert_eq!(filtered.total, full.total);
+    assert_eq!(filtered.items, full.items);
 }
 
 #[test]

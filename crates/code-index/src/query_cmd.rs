@@ -75,10 +75,22 @@ async fn query(root: PathBuf, args: QueryArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("listing the MCP tools")?;
 
+    let outcome = call(&client, &tools, &root, spawn, &args).await;
+    client.cancel().await.ok();
+    serving.await.ok();
+    outcome
+}
+
+/// Lists the tools, describes one, or calls one, as `args` ask.
+async fn call(
+    client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    tools: &[Tool],
+    root: &Path,
+    spawn: SpawnOptions,
+    args: &QueryArgs,
+) -> anyhow::Result<ExitCode> {
     let Some(name) = args.tool.as_deref() else {
-        crate::write_stdout(&list_tools(&tools))?;
-        client.cancel().await.ok();
-        serving.await.ok();
+        crate::write_stdout(&list_tools(tools))?;
         return Ok(ExitCode::SUCCESS);
     };
     let tool = tools.iter().find(|t| t.name == name).with_context(|| {
@@ -98,21 +110,16 @@ async fn query(root: PathBuf, args: QueryArgs) -> anyhow::Result<ExitCode> {
             tool.name,
             usage(tool)
         ))?;
-        client.cancel().await.ok();
-        serving.await.ok();
         return Ok(ExitCode::SUCCESS);
     }
     let arguments = tool_arguments(tool, &args.args)?;
-
     if !args.no_wait {
-        wait_until_ready(&root, spawn).await?;
+        wait_until_ready(root, spawn).await?;
     }
     let result = client
         .call_tool(CallToolRequestParams::new(tool.name.clone()).with_arguments(arguments))
         .await
         .with_context(|| format!("calling `{name}`"))?;
-    client.cancel().await.ok();
-    serving.await.ok();
     print_result(&result, args.json)
 }
 

@@ -87,7 +87,7 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
         )
     })?;
 
-    let lock = match Lockfile::acquire(&root, &config.version) {
+    let lock = match acquire(&root, &config.version) {
         Ok(lock) => lock,
         Err(LockError::Held(payload)) => {
             let payload = payload
@@ -118,6 +118,22 @@ pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
         tracing::error!(root = %root.display(), "daemon failed: {err:#}");
     }
     result
+}
+
+/// Takes the lock, trying again for a few milliseconds when it is held: a
+/// diagnostic probe (`Lockfile::is_held`, used by `status` and `doctor`)
+/// holds it for an instant, and must not make a starting daemon give up.
+fn acquire(root: &std::path::Path, version: &str) -> Result<Lockfile, LockError> {
+    let mut attempts = 0;
+    loop {
+        match Lockfile::acquire(root, version) {
+            Err(LockError::Held(_)) if attempts < 5 => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn wait_for_port(root: &std::path::Path) -> Option<code_index_protocol::LockPayload> {

@@ -62,6 +62,24 @@ impl Project {
     }
 }
 
+impl Project {
+    /// A small Rust project with a trait, an implementation, a function that
+    /// calls the trait method, and `main` calling that function.
+    pub fn shapes() -> Project {
+        let project = Project::new();
+        project
+            .write(
+                "src/shapes.rs",
+                "/// Anything with an area.\npub trait Shape {\n    fn area(&self) -> f64;\n}\n\npub struct Square(f64);\n\nimpl Shape for Square {\n    fn area(&self) -> f64 {\n        self.0 * self.0\n    }\n}\n\npub fn total(shapes: &[Square]) -> f64 {\n    shapes.iter().map(|s| s.area()).sum()\n}\n",
+            )
+            .write(
+                "src/main.rs",
+                "mod shapes;\nuse crate::shapes::total;\n\nfn main() {\n    let t = total(&[]);\n    report(t);\n}\n\nfn report(t: f64) {\n    println!(\"{t}\");\n}\n",
+            );
+        project
+    }
+}
+
 impl Default for Project {
     fn default() -> Self {
         Self::new()

@@ -12,20 +12,6 @@ use code_index_tests::{
 };
 use serde_json::{Value, json};
 
-fn project() -> Project {
-    let project = Project::new();
-    project
-        .write(
-            "src/shapes.rs",
-            "/// Anything with an area.\npub trait Shape {\n    fn area(&self) -> f64;\n}\n\npub struct Square(f64);\n\nimpl Shape for Square {\n    fn area(&self) -> f64 {\n        self.0 * self.0\n    }\n}\n\npub fn total(shapes: &[Square]) -> f64 {\n    shapes.iter().map(|s| s.area()).sum()\n}\n",
-        )
-        .write(
-            "src/main.rs",
-            "mod shapes;\nuse crate::shapes::total;\n\nfn main() {\n    let t = total(&[]);\n    report(t);\n}\n\nfn report(t: f64) {\n    println!(\"{t}\");\n}\n",
-        );
-    project
-}
-
 fn run(root: &Path, args: &[&str]) -> Output {
     code_index()
         .args(args)
@@ -49,7 +35,7 @@ fn json_of(output: &Output) -> Value {
 
 #[test]
 fn status_says_when_no_daemon_runs_and_describes_the_one_that_does() {
-    let project = project();
+    let project = Project::shapes();
     let before = run(project.root(), &["status"]);
     assert_eq!(before.status.code(), Some(3), "{}", stderr(&before));
     assert!(
@@ -98,7 +84,7 @@ fn status_says_when_no_daemon_runs_and_describes_the_one_that_does() {
 
 #[test]
 fn stop_saves_and_shuts_the_daemon_down() {
-    let project = project();
+    let project = Project::shapes();
     let mut daemon = Daemon::start(project.root(), &[]);
     let mut client = daemon.wait_ready();
     // A change after the first pass's save must reach the snapshot on stop.
@@ -155,7 +141,7 @@ fn query(root: &Path, tool: &str, args: &[(&str, &str)], extra: &[&str]) -> (Str
 
 #[test]
 fn query_starts_the_daemon_and_answers_what_mcp_answers() {
-    let project = project();
+    let project = Project::shapes();
     let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
     let root = std::fs::canonicalize(project.root()).unwrap();
 
@@ -221,7 +207,7 @@ fn query_starts_the_daemon_and_answers_what_mcp_answers() {
 
 #[test]
 fn query_explains_bad_input() {
-    let project = project();
+    let project = Project::shapes();
     let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
     let root = project.root();
 
@@ -303,7 +289,7 @@ fn doctor(root: &Path) -> (Value, i32) {
 
 #[test]
 fn doctor_passes_a_healthy_root() {
-    let project = project();
+    let project = Project::shapes();
     let daemon = Daemon::start(project.root(), &[]);
     daemon.wait_ready();
     let (report, code) = doctor(project.root());
@@ -342,7 +328,7 @@ fn doctor_passes_a_healthy_root() {
 
 #[test]
 fn doctor_without_a_daemon_starts_none() {
-    let project = project();
+    let project = Project::shapes();
     let (report, code) = doctor(project.root());
     assert_eq!(code, 0, "{report:#}");
     let (level, message, _) = finding(&report, "daemon");
@@ -358,7 +344,7 @@ fn doctor_without_a_daemon_starts_none() {
 
 #[test]
 fn doctor_reports_a_stale_lockfile() {
-    let project = project();
+    let project = Project::shapes();
     let mut daemon = Daemon::start(project.root(), &[]);
     let pid = daemon.pid();
     daemon.signal(libc::SIGKILL);
@@ -381,8 +367,8 @@ fn doctor_reports_a_stale_lockfile() {
 /// A root whose `.code-index/` was copied from a project with a live daemon.
 #[test]
 fn doctor_reports_a_lockfile_copied_from_another_root() {
-    let original = project();
-    let copy = project();
+    let original = Project::shapes();
+    let copy = Project::shapes();
     let daemon = Daemon::start(original.root(), &[]);
     daemon.wait_ready();
     let copy_root: PathBuf = std::fs::canonicalize(copy.root()).unwrap();
@@ -418,8 +404,8 @@ fn doctor_reports_a_lockfile_copied_from_another_root() {
 /// A held lockfile naming this root whose port answers for another root.
 #[test]
 fn doctor_reports_a_daemon_serving_another_root() {
-    let other = project();
-    let this = project();
+    let other = Project::shapes();
+    let this = Project::shapes();
     let daemon = Daemon::start(other.root(), &[]);
     daemon.wait_ready();
     let this_root: PathBuf = std::fs::canonicalize(this.root()).unwrap();
@@ -451,7 +437,7 @@ fn doctor_reports_a_daemon_serving_another_root() {
 
 #[test]
 fn doctor_reports_a_lockfile_others_can_read() {
-    let project = project();
+    let project = Project::shapes();
     let daemon = Daemon::start(project.root(), &[]);
     let path = lock_path(&daemon.root);
     let mut perms = std::fs::metadata(&path).unwrap().permissions();

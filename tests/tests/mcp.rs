@@ -8,23 +8,9 @@ use code_index_tests::mcp::McpSession;
 use code_index_tests::{DEADLINE, Project, StopDaemonOnDrop, code_index, wait_until};
 use serde_json::json;
 
-fn project() -> Project {
-    let project = Project::new();
-    project
-        .write(
-            "src/shapes.rs",
-            "/// Anything with an area.\npub trait Shape {\n    fn area(&self) -> f64;\n}\n\npub struct Square(f64);\n\nimpl Shape for Square {\n    fn area(&self) -> f64 {\n        self.0 * self.0\n    }\n}\n\npub fn total(shapes: &[Square]) -> f64 {\n    shapes.iter().map(|s| s.area()).sum()\n}\n",
-        )
-        .write(
-            "src/main.rs",
-            "mod shapes;\nuse crate::shapes::total;\n\nfn main() {\n    let t = total(&[]);\n    report(t);\n}\n\nfn report(t: f64) {\n    println!(\"{t}\");\n}\n",
-        );
-    project
-}
-
 #[test]
 fn an_assistant_session_lists_and_calls_the_tools() {
-    let project = project();
+    let project = Project::shapes();
     let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
     let mut mcp = McpSession::start(project.root());
     let tools = mcp.request("tools/list", json!({}));
@@ -226,7 +212,7 @@ fn an_assistant_session_lists_and_calls_the_tools() {
 
 #[test]
 fn a_tool_call_survives_the_daemon_being_killed() {
-    let project = project();
+    let project = Project::shapes();
     let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
     let mut mcp = McpSession::start(project.root());
     mcp.tool_when_ready("find_definition", json!({"name": "report"}));
@@ -247,7 +233,7 @@ fn a_tool_call_survives_the_daemon_being_killed() {
 
 #[test]
 fn two_mcp_servers_on_one_root_share_one_daemon() {
-    let project = project();
+    let project = Project::shapes();
     let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
     let mut a = McpSession::start(project.root());
     let mut b = McpSession::start(project.root());
@@ -270,7 +256,7 @@ fn two_mcp_servers_on_one_root_share_one_daemon() {
 
 #[test]
 fn reading_files_is_confined_to_the_project() {
-    let project = project();
+    let project = Project::shapes();
     let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("secret.txt"), "top secret\n").unwrap();
@@ -339,7 +325,7 @@ fn git(root: &std::path::Path, args: &[&str]) {
 
 #[test]
 fn diff_symbols_maps_uncommitted_changes_to_definitions_and_callers() {
-    let project = project();
+    let project = Project::shapes();
     let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
     git(project.root(), &["init", "-q"]);
     git(project.root(), &["add", "-A"]);
@@ -378,7 +364,7 @@ fn diff_symbols_maps_uncommitted_changes_to_definitions_and_callers() {
 
 #[test]
 fn without_root_the_clients_mcp_root_is_used() {
-    let project = project();
+    let project = Project::shapes();
     let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
     let elsewhere = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(project.root()).unwrap();
@@ -396,7 +382,7 @@ fn without_root_the_clients_mcp_root_is_used() {
 
 #[test]
 fn reindex_reports_progress_to_a_client_that_asks() {
-    let project = project();
+    let project = Project::shapes();
     let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
     let mut mcp = McpSession::start(project.root());
     mcp.tool_when_ready("find_definition", json!({"name": "total"}));
@@ -490,7 +476,7 @@ fn linked_projects_are_searched_together_and_name_their_hits() {
 
 #[test]
 fn with_no_spawn_the_server_uses_a_running_daemon_and_starts_none() {
-    let project = project();
+    let project = Project::shapes();
     let root = std::fs::canonicalize(project.root()).unwrap();
     let mut cmd = code_index();
     cmd.args(["mcp", "--no-spawn", "--root"]).arg(&root);

@@ -22,6 +22,23 @@ use crate::rpc::{RpcIndex, RpcIndexError, SpawnOptions};
 /// Default number of results a listing tool returns.
 const DEFAULT_LIMIT: u64 = 50;
 
+/// The paging arguments every listing tool takes.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct PageArgs {
+    /// Results per page (default 50).
+    pub limit: Option<u64>,
+    /// Results to skip.
+    pub offset: Option<u64>,
+    /// Only count the results.
+    pub count_only: Option<bool>,
+}
+
+impl PageArgs {
+    fn count_only(&self) -> bool {
+        self.count_only.unwrap_or(false)
+    }
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchSymbolsArgs {
     /// Name or part of a name; `Foo::bar` or `Foo.bar` also filters by container.
@@ -32,12 +49,8 @@ pub struct SearchSymbolsArgs {
     pub language: Option<String>,
     /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
     pub glob: Option<String>,
-    /// Results per page (default 50).
-    pub limit: Option<u64>,
-    /// Results to skip.
-    pub offset: Option<u64>,
-    /// Only count the results.
-    pub count_only: Option<bool>,
+    #[serde(flatten)]
+    pub page: PageArgs,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
 }
@@ -54,12 +67,8 @@ pub struct FindDefinitionArgs {
     pub language: Option<String>,
     /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
     pub glob: Option<String>,
-    /// Results per page (default 50).
-    pub limit: Option<u64>,
-    /// Results to skip.
-    pub offset: Option<u64>,
-    /// Only count the results.
-    pub count_only: Option<bool>,
+    #[serde(flatten)]
+    pub page: PageArgs,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
 }
@@ -72,12 +81,8 @@ pub struct FindReferencesArgs {
     pub kind: Option<Vec<String>>,
     /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
     pub glob: Option<String>,
-    /// Results per page (default 50).
-    pub limit: Option<u64>,
-    /// Results to skip.
-    pub offset: Option<u64>,
-    /// Only count the results.
-    pub count_only: Option<bool>,
+    #[serde(flatten)]
+    pub page: PageArgs,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
 }
@@ -108,12 +113,8 @@ pub struct CallGraphArgs {
     pub name: String,
     /// Levels to follow, 1 to 3 (default 1).
     pub depth: Option<u8>,
-    /// Results per page (default 50).
-    pub limit: Option<u64>,
-    /// Results to skip.
-    pub offset: Option<u64>,
-    /// Only count the results.
-    pub count_only: Option<bool>,
+    #[serde(flatten)]
+    pub page: PageArgs,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
 }
@@ -153,12 +154,8 @@ pub struct SearchTextArgs {
     pub glob: Option<String>,
     /// Lines of context around each hit (default 0, at most 20).
     pub context: Option<u32>,
-    /// Results per page (default 50).
-    pub limit: Option<u64>,
-    /// Results to skip.
-    pub offset: Option<u64>,
-    /// Only count the results.
-    pub count_only: Option<bool>,
+    #[serde(flatten)]
+    pub page: PageArgs,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
 }
@@ -208,12 +205,8 @@ pub struct SymbolSourceArgs {
 pub struct FindFilesArgs {
     /// A glob (`src/**/*.rs`, `*.h`) or a part of a path (`parser`).
     pub pattern: String,
-    /// Results per page (default 50).
-    pub limit: Option<u64>,
-    /// Results to skip.
-    pub offset: Option<u64>,
-    /// Only count the results.
-    pub count_only: Option<bool>,
+    #[serde(flatten)]
+    pub page: PageArgs,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
     pub project: Option<String>,
 }
@@ -292,20 +285,15 @@ fn filter_params(
     params
 }
 
-fn paging(
-    params: &mut Map<String, Value>,
-    limit: Option<u64>,
-    offset: Option<u64>,
-    count_only: bool,
-) {
+fn paging(params: &mut Map<String, Value>, page: &PageArgs) {
     // Counting needs one result at most: the total comes with any page.
-    let limit = if count_only {
+    let limit = if page.count_only() {
         1
     } else {
-        limit.unwrap_or(DEFAULT_LIMIT)
+        page.limit.unwrap_or(DEFAULT_LIMIT)
     };
     params.insert("limit".into(), json!(limit));
-    params.insert("offset".into(), json!(offset.unwrap_or(0)));
+    params.insert("offset".into(), json!(page.offset.unwrap_or(0)));
 }
 
 #[tool_router(router = tool_router)]
@@ -706,10 +694,10 @@ impl CodeIndexServer {
     /// Find definitions by name: exact, prefix, substring, or fuzzy (typos forgiven), ranked in that order, case-insensitive. Filters: kind, language, glob.
     #[tool(annotations(read_only_hint = true))]
     async fn search_symbols(&self, Parameters(a): Parameters<SearchSymbolsArgs>) -> CallToolResult {
-        let count_only = a.count_only.unwrap_or(false);
+        let count_only = a.page.count_only();
         let mut params = filter_params(a.kind, a.language, a.glob);
         params.insert("query".into(), json!(a.query));
-        paging(&mut params, a.limit, a.offset, count_only);
+        paging(&mut params, &a.page);
         self.run_across(
             "search_symbols",
             "search_symbols",
@@ -726,13 +714,13 @@ impl CodeIndexServer {
         &self,
         Parameters(a): Parameters<FindDefinitionArgs>,
     ) -> CallToolResult {
-        let count_only = a.count_only.unwrap_or(false);
+        let count_only = a.page.count_only();
         let mut params = filter_params(a.kind, a.language, a.glob);
         params.insert("name".into(), json!(a.name));
         if let Some(context) = a.context {
             params.insert("context".into(), json!(context));
         }
-        paging(&mut params, a.limit, a.offset, count_only);
+        paging(&mut params, &a.page);
         self.run_across(
             "find_definition",
             "definitions",
@@ -758,7 +746,7 @@ impl CodeIndexServer {
         &self,
         Parameters(a): Parameters<FindReferencesArgs>,
     ) -> CallToolResult {
-        let count_only = a.count_only.unwrap_or(false);
+        let count_only = a.page.count_only();
         let mut params = Map::new();
         params.insert("name".into(), json!(a.name));
         if let Some(kind) = a.kind {
@@ -767,7 +755,7 @@ impl CodeIndexServer {
         if let Some(glob) = a.glob {
             params.insert("glob".into(), json!(glob));
         }
-        paging(&mut params, a.limit, a.offset, count_only);
+        paging(&mut params, &a.page);
         self.run_across(
             "find_references",
             "references",
@@ -910,11 +898,11 @@ impl CodeIndexServer {
     }
 
     async fn call_graph(&self, tool: &str, op: &str, a: CallGraphArgs) -> CallToolResult {
-        let count_only = a.count_only.unwrap_or(false);
+        let count_only = a.page.count_only();
         let mut params = Map::new();
         params.insert("name".into(), json!(a.name));
         params.insert("depth".into(), json!(a.depth.unwrap_or(1).clamp(1, 3)));
-        paging(&mut params, a.limit, a.offset, count_only);
+        paging(&mut params, &a.page);
         self.run_across(tool, op, Value::Object(params), a.project, |r, text| {
             let total = r["total"].as_u64().unwrap_or(0);
             if count_only || total == 0 {
@@ -1165,7 +1153,7 @@ impl CodeIndexServer {
     /// Search the text of the project's files, literally or by regular expression; each hit names the definition it is in.
     #[tool(annotations(read_only_hint = true))]
     async fn search_text(&self, Parameters(a): Parameters<SearchTextArgs>) -> CallToolResult {
-        let count_only = a.count_only.unwrap_or(false);
+        let count_only = a.page.count_only();
         let mut params = Map::new();
         params.insert("pattern".into(), json!(a.pattern));
         params.insert("regex".into(), json!(a.regex.unwrap_or(false)));
@@ -1177,7 +1165,7 @@ impl CodeIndexServer {
             params.insert("glob".into(), json!(glob));
         }
         params.insert("context".into(), json!(a.context.unwrap_or(0)));
-        paging(&mut params, a.limit, a.offset, count_only);
+        paging(&mut params, &a.page);
         self.run_across(
             "search_text",
             "search_text",
@@ -1433,7 +1421,7 @@ impl CodeIndexServer {
     /// Files of the project whose path matches a glob (`**/*.proto`) or contains a text (`parser`).
     #[tool(annotations(read_only_hint = true))]
     async fn find_files(&self, Parameters(a): Parameters<FindFilesArgs>) -> CallToolResult {
-        let count_only = a.count_only.unwrap_or(false);
+        let count_only = a.page.count_only();
         let glob = if a.pattern.contains(['*', '?', '[', '{']) {
             a.pattern.clone()
         } else {
@@ -1441,7 +1429,7 @@ impl CodeIndexServer {
         };
         let mut params = Map::new();
         params.insert("glob".into(), json!(glob));
-        paging(&mut params, a.limit, a.offset, count_only);
+        paging(&mut params, &a.page);
         self.run_across(
             "find_files",
             "files",

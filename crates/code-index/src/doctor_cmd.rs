@@ -90,9 +90,9 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let root = check_root(&mut findings, args.root);
     if let Some(root) = &root {
         check_state_dir(&mut findings, root);
-        check_config(&mut findings, root);
+        let exclude = check_config(&mut findings, root);
         let status = check_daemon(&mut findings, root);
-        check_watches(&mut findings, root, status.as_ref());
+        check_watches(&mut findings, root, exclude, status.as_ref());
         check_mcp(&mut findings, root);
     }
     let healthy = findings.0.iter().all(|f| f.level != Level::Fail);
@@ -274,7 +274,8 @@ fn check_state_dir(findings: &mut Findings, root: &Path) {
 }
 
 /// `code-index.toml` parses, and its exclude globs and links are usable.
-fn check_config(findings: &mut Findings, root: &Path) {
+/// Returns the exclude globs the daemon would use.
+fn check_config(findings: &mut Findings, root: &Path) -> Vec<String> {
     let path = code_index_protocol::config::config_path(root);
     if !path.exists() {
         findings.info(
@@ -284,7 +285,7 @@ fn check_config(findings: &mut Findings, root: &Path) {
                 code_index_protocol::config::CONFIG_FILE
             ),
         );
-        return;
+        return Vec::new();
     }
     let fix = format!(
         "edit {} (the README's Configuration section lists its keys), then `code-index stop` \
@@ -295,17 +296,17 @@ fn check_config(findings: &mut Findings, root: &Path) {
         Ok(config) => config,
         Err(err) => {
             findings.fail("config", err.to_string(), fix);
-            return;
+            return Vec::new();
         }
     };
     if let Err(err) = code_index_core::discover::check_exclude(root, &config.exclude) {
         findings.fail("config", format!("{}: {err:#}", path.display()), fix);
-        return;
+        return Vec::new();
     }
     let (_, warnings) = code_index_mcp::projects::resolve(root);
     if !warnings.is_empty() {
         findings.warn("config", warnings.join("; "), fix);
-        return;
+        return config.exclude;
     }
     let mut parts = vec![
         format!("{} link(s)", config.links.len()),
@@ -324,6 +325,7 @@ fn check_config(findings: &mut Findings, root: &Path) {
         "config",
         format!("{}: {}", path.display(), parts.join(", ")),
     );
+    config.exclude
 }
 
 /// The lockfile, its permissions, and the daemon it names: alive, serving this
@@ -461,14 +463,6 @@ fn check_daemon(findings: &mut Findings, root: &Path) -> Option<StatusResult> {
             return None;
         }
     };
-    if status.root != expected {
-        findings.fail(
-            "daemon",
-            format!("port {port} serves {}, not this root", status.root),
-            format!("clients refuse it; {kill}"),
-        );
-        return None;
-    }
     let described = format!(
         "pid {} on 127.0.0.1:{port} serves this root: {}, {}, {}",
         status.pid,
@@ -552,7 +546,12 @@ fn check_lockfile_permissions(findings: &mut Findings, path: &Path) {
 fn check_lockfile_permissions(_: &mut Findings, _: &Path) {}
 
 /// Enough inotify watches for one per directory of the project.
-fn check_watches(findings: &mut Findings, root: &Path, status: Option<&StatusResult>) {
+fn check_watches(
+    findings: &mut Findings,
+    root: &Path,
+    exclude: Vec<String>,
+    status: Option<&StatusResult>,
+) {
     if let Some(status) = status
         && status.watcher == "polling"
     {
@@ -581,9 +580,7 @@ fn check_watches(findings: &mut Findings, root: &Path, status: Option<&StatusRes
     };
     // The daemon watches what it indexes: the project's exclude globs apply.
     let options = code_index_core::discover::DiscoverOptions {
-        exclude: code_index_protocol::ProjectConfig::load(root)
-            .map(|c| c.exclude)
-            .unwrap_or_default(),
+        exclude,
         ..Default::default()
     };
     let dirs = match code_index_core::discover::discover(root, &options) {

@@ -301,6 +301,27 @@ fn reading_files_is_confined_to_the_project() {
         json!({"path": inside.display().to_string(), "end_line": 1}),
     );
     assert!(!error && text.starts_with("1│ mod shapes;"), "{text}");
+
+    // The daemon's state (its token) and git's internals are never read,
+    // however the path is spelled.
+    std::fs::create_dir_all(project.root().join(".git")).unwrap();
+    std::fs::write(project.root().join(".git/config"), "[core]\n").unwrap();
+    let token =
+        code_index_protocol::Lockfile::read(&std::fs::canonicalize(project.root()).unwrap())
+            .unwrap()
+            .token;
+    for path in [
+        ".code-index/daemon.lock",
+        "src/../.code-index/daemon.lock",
+        ".git/config",
+    ] {
+        let (text, _, error) = mcp.tool("read_file", json!({ "path": path }));
+        assert!(error, "{path} must be refused");
+        assert!(
+            !text.contains(&token) && text.contains("never reads"),
+            "{text}"
+        );
+    }
 }
 
 fn git(root: &std::path::Path, args: &[&str]) {

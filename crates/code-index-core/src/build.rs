@@ -213,17 +213,78 @@ pub struct RefreshPlan {
     pub report: BuildReport,
 }
 
+/// Where a pass puts its results: the index itself ([`Index::refresh`]), or
+/// an index behind a lock that is taken only to apply one finished file (the
+/// daemon). Planning, removing, parsing and applying are [`run_pass`]'s, the
+/// same for both.
+pub trait PassTarget {
+    /// Takes the files that are gone out of the index.
+    fn remove(&mut self, paths: &[String]);
+    /// Applies one processed file, with the progress of the pass so far.
+    fn apply(&mut self, processed: Processed, progress: Progress);
+}
+
+/// The one pipeline of every update: the plan's vanished files are removed,
+/// its work is read and parsed on every core (outside any lock the target
+/// holds), and each finished file is applied as it comes.
+pub fn run_pass(
+    root: &Path,
+    plan: RefreshPlan,
+    options: &IndexOptions,
+    target: &mut dyn PassTarget,
+) -> BuildReport {
+    let started = Instant::now();
+    let mut report = plan.report;
+    report.removed = plan.gone.len();
+    if !plan.gone.is_empty() {
+        target.remove(&plan.gone);
+    }
+    process_in_parallel(root, &plan.work, options, &mut |processed, progress| {
+        tally(&mut report, &processed);
+        target.apply(processed, progress);
+    });
+    report.elapsed += started.elapsed();
+    report
+}
+
+/// What a path names for an update, as the walk's rules see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathPlan {
+    /// A file the walk lists: read it (and parse it unless unchanged).
+    File(DiscoveredFile),
+    /// A directory the walk enters: reconcile everything below it.
+    Dir,
+    /// Not in the tree, or left out by the rules (`ignored_at` names the
+    /// part of the path they leave out): drop what the index holds at or
+    /// below it.
+    Drop { ignored_at: Option<String> },
+}
+
 impl Index {
     /// Walks the tree and compares it with the index. With `force`, every
     /// file is re-read and re-parsed.
     pub fn plan_refresh(&self, options: &IndexOptions, force: bool) -> anyhow::Result<RefreshPlan> {
-        let discovery = discover::discover(
-            self.root(),
-            &DiscoverOptions {
-                exclude: options.exclude.clone(),
-                ..DiscoverOptions::default()
-            },
-        )?;
+        self.plan_refresh_under("", options, force)
+    }
+
+    /// Like [`Index::plan_refresh`] for the subtree at `dir` (relative to the
+    /// root, `""` for the whole tree, which the caller knows the walk enters):
+    /// only files below it are compared, and only they can be gone.
+    pub fn plan_refresh_under(
+        &self,
+        dir: &str,
+        options: &IndexOptions,
+        force: bool,
+    ) -> anyhow::Result<RefreshPlan> {
+        let walk = DiscoverOptions {
+            exclude: options.exclude.clone(),
+            ..DiscoverOptions::default()
+        };
+        let discovery = if dir.is_empty() {
+            discover::discover(self.root(), &walk)?
+        } else {
+            discover::discover_from(self.root(), &self.root().join(dir), &walk)?
+        };
         let mut report = BuildReport {
             files_seen: discovery.files.len(),
             symlinks_outside_root: discovery.symlinks_outside_root,
@@ -234,8 +295,7 @@ impl Index {
         let seen: rustc_hash::FxHashSet<&str> =
             discovery.files.iter().map(|f| f.path.as_str()).collect();
         let gone: Vec<String> = self
-            .files()
-            .map(|(_, f)| f.path.as_str())
+            .files_under(dir)
             .filter(|p| !seen.contains(p))
             .map(str::to_string)
             .collect();
@@ -257,6 +317,68 @@ impl Index {
             gone,
             dirs: discovery.dirs,
             report,
+        })
+    }
+
+    /// The plan for one path (normalised, relative to the root): what the
+    /// walk's rules make of it ([`discover::admission`]) decides whether it
+    /// is read, reconciled as a directory, or dropped.
+    pub fn plan_path(
+        &self,
+        rel: &str,
+        options: &IndexOptions,
+        force: bool,
+    ) -> anyhow::Result<(PathPlan, RefreshPlan)> {
+        let walk = DiscoverOptions {
+            exclude: options.exclude.clone(),
+            ..DiscoverOptions::default()
+        };
+        Ok(match discover::admission(self.root(), rel, &walk)? {
+            discover::Admission::Dir => {
+                (PathPlan::Dir, self.plan_refresh_under(rel, options, force)?)
+            }
+            discover::Admission::File(found) => {
+                let mut plan = RefreshPlan::default();
+                plan.report.files_seen = 1;
+                let hash = if force {
+                    Some(None)
+                } else {
+                    self.needs_work(&found, options)
+                };
+                match hash {
+                    Some(hash) => plan.work.push((found.clone(), hash)),
+                    None => plan.report.unchanged = 1,
+                }
+                (PathPlan::File(found), plan)
+            }
+            admission @ (discover::Admission::Ignored { .. } | discover::Admission::Absent) => {
+                let ignored_at = match admission {
+                    discover::Admission::Ignored { at } => Some(at),
+                    _ => None,
+                };
+                let gone = self
+                    .file_by_path(rel)
+                    .map(|f| f.path.clone())
+                    .into_iter()
+                    .chain(self.files_under(rel).map(str::to_string))
+                    .collect();
+                (
+                    PathPlan::Drop { ignored_at },
+                    RefreshPlan {
+                        gone,
+                        ..RefreshPlan::default()
+                    },
+                )
+            }
+        })
+    }
+
+    /// Indexed paths strictly below the directory `dir` (`""`: every path).
+    pub fn files_under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.files().map(|(_, f)| f.path.as_str()).filter(move |p| {
+            dir.is_empty()
+                || p.strip_prefix(dir)
+                    .is_some_and(|rest| rest.starts_with('/'))
         })
     }
 
@@ -298,38 +420,56 @@ impl Index {
     ) -> anyhow::Result<BuildReport> {
         let started = Instant::now();
         let plan = self.plan_refresh(options, false)?;
-        for path in &plan.gone {
-            self.remove(path);
-        }
-        let mut report = plan.report;
-        report.removed = plan.gone.len();
         let root = self.root().to_path_buf();
-        process_in_parallel(&root, &plan.work, options, &mut |processed, p| {
-            tally(&mut report, &processed);
-            self.apply(processed);
-            progress(p);
-        });
+        let mut report = run_pass(
+            &root,
+            plan,
+            options,
+            &mut InPlace {
+                index: self,
+                progress,
+            },
+        );
         report.elapsed = started.elapsed();
         Ok(report)
     }
 
-    /// Re-reads one file (given relative to the root) and applies what changed:
-    /// added, modified or deleted. Returns whether the index changed.
-    pub fn update_file(&mut self, path: &str, options: &IndexOptions) -> bool {
-        let abs = self.root().join(path);
-        let meta = match std::fs::symlink_metadata(&abs) {
-            Ok(meta) if meta.is_file() => meta,
-            _ => return self.remove(path).is_some(),
-        };
-        let found = DiscoveredFile {
-            path: path.to_string(),
-            size: meta.len(),
-            mtime_ns: discover::mtime_ns(&meta),
-        };
-        match self.needs_work(&found, options) {
-            None => false,
-            Some(previous) => self.apply(process_file(self.root(), &found, options, previous)),
+    /// Re-reads one path (normalised, relative to the root) and applies what
+    /// changed: added, modified, deleted, now ignored, or (for a directory)
+    /// everything below it. Returns whether the index changed.
+    pub fn update_file(&mut self, path: &str, options: &IndexOptions) -> anyhow::Result<bool> {
+        let (_, plan) = self.plan_path(path, options, false)?;
+        let root = self.root().to_path_buf();
+        let generation = self.generation();
+        run_pass(
+            &root,
+            plan,
+            options,
+            &mut InPlace {
+                index: self,
+                progress: &mut |_| {},
+            },
+        );
+        Ok(self.generation() != generation)
+    }
+}
+
+/// An index updated in place, as a [`PassTarget`].
+struct InPlace<'a> {
+    index: &'a mut Index,
+    progress: &'a mut dyn FnMut(Progress),
+}
+
+impl PassTarget for InPlace<'_> {
+    fn remove(&mut self, paths: &[String]) {
+        for path in paths {
+            self.index.remove(path);
         }
+    }
+
+    fn apply(&mut self, processed: Processed, progress: Progress) {
+        self.index.apply(processed);
+        (self.progress)(progress);
     }
 }
 

@@ -253,3 +253,75 @@ pub fn find_project_root(start: &Path) -> PathBuf {
         .unwrap_or(start)
         .to_path_buf()
 }
+
+/// Whether the walk would take a path (relative to `root`, normalised).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// A file the walk lists, as it lists it.
+    File(DiscoveredFile),
+    /// A directory the walk enters (`""` is the root).
+    Dir,
+    /// Left out by an ignore file or an exclude glob, here or in a parent.
+    Ignored {
+        /// The part of the path the rules leave out (the path or a parent).
+        at: String,
+    },
+    /// Nothing the walk would list: absent, a symbolic link, a socket.
+    Absent,
+}
+
+/// Decides whether `rel` belongs to the walk of `root` with `options`' exclude
+/// globs, by the walk's own rules: each directory on the way is listed as the
+/// walk lists it, so an ignored parent leaves out everything below it.
+pub fn admission(root: &Path, rel: &str, options: &DiscoverOptions) -> anyhow::Result<Admission> {
+    if rel.is_empty() {
+        return Ok(if root.is_dir() {
+            Admission::Dir
+        } else {
+            Admission::Absent
+        });
+    }
+    if is_always_skipped(rel) {
+        return Ok(Admission::Ignored {
+            at: rel.to_string(),
+        });
+    }
+    let parts: Vec<&str> = rel.split('/').collect();
+    let listing = DiscoverOptions {
+        max_depth: Some(1),
+        threads: 1,
+        ..options.clone()
+    };
+    let mut parent = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let here = if parent.is_empty() {
+            (*part).to_string()
+        } else {
+            format!("{parent}/{part}")
+        };
+        let last = i + 1 == parts.len();
+        let abs = root.join(&here);
+        let Ok(meta) = std::fs::symlink_metadata(&abs) else {
+            return Ok(Admission::Absent);
+        };
+        if !(meta.is_dir() || (last && meta.is_file())) {
+            return Ok(Admission::Absent);
+        }
+        let found = discover_from(root, &root.join(&parent), &listing)?;
+        if meta.is_dir() {
+            if !found.dirs.contains(&here) {
+                return Ok(Admission::Ignored { at: here });
+            }
+            if last {
+                return Ok(Admission::Dir);
+            }
+        } else {
+            return Ok(match found.files.into_iter().find(|f| f.path == here) {
+                Some(file) => Admission::File(file),
+                None => Admission::Ignored { at: here },
+            });
+        }
+        parent = here;
+    }
+    Ok(Admission::Absent)
+}

@@ -66,12 +66,14 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
             })
         }
         Op::FileOutline(p) => {
-            let outline = index.file_outline(&p.path).map_err(query_error)?;
+            let path = indexed_path(shared, &index, &p.path)?;
+            let outline = index.file_outline(&path).map_err(query_error)?;
             to_value(outline.into_iter().map(outline_node).collect::<Vec<_>>())
         }
         Op::SymbolAt(p) => {
+            let path = indexed_path(shared, &index, &p.path)?;
             let at = index
-                .symbol_at(&p.path, p.line, p.column)
+                .symbol_at(&path, p.line, p.column)
                 .map_err(query_error)?;
             to_value(wire::SymbolAtResult {
                 path: at.path,
@@ -102,7 +104,8 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
             })
         }
         Op::Imports(p) => {
-            let imports = index.imports(&p.path).map_err(query_error)?;
+            let path = indexed_path(shared, &index, &p.path)?;
+            let imports = index.imports(&path).map_err(query_error)?;
             to_value(
                 imports
                     .into_iter()
@@ -114,20 +117,28 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
                     .collect::<Vec<_>>(),
             )
         }
-        Op::Dependents(p) => to_value(page(index.dependents(&p.target, paging(p.paging)), |d| {
-            wire::DependentHit {
-                path: d.path,
-                line: d.line,
-                module: d.module,
-            }
-        })),
+        Op::Dependents(p) => {
+            // A path names a file however it is spelled; anything else is a
+            // module name as imports write it.
+            let target = code_index_protocol::paths::resolve(&shared.root, &p.target)
+                .ok()
+                .filter(|r| index.file_id(&r.rel).is_some())
+                .map_or(p.target, |r| r.rel);
+            to_value(page(index.dependents(&target, paging(p.paging)), |d| {
+                wire::DependentHit {
+                    path: d.path,
+                    line: d.line,
+                    module: d.module,
+                }
+            }))
+        }
         Op::Files(p) => {
             let glob = glob(p.glob.as_deref())?;
-            let files = index.list_files(
-                p.prefix.as_deref().unwrap_or(""),
-                glob.as_ref(),
-                paging(p.paging),
-            );
+            let prefix = match p.prefix.as_deref().filter(|p| !p.trim().is_empty()) {
+                Some(prefix) => resolve_path(shared, prefix)?.rel,
+                None => String::new(),
+            };
+            let files = index.list_files(&prefix, glob.as_ref(), paging(p.paging));
             to_value(page(files, |f| wire::FileEntry {
                 path: f.path,
                 language: f.language.map(|l| l.name().to_string()),
@@ -170,6 +181,72 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
         }
     };
     value.map_err(|e| RpcError::new(ErrorCode::Internal, format!("encoding the answer: {e}")))
+}
+
+/// A path argument as a path of the project (see
+/// `code_index_protocol::paths`), or an error that says what is wrong with it.
+pub fn resolve_path(
+    shared: &Shared,
+    given: &str,
+) -> Result<code_index_protocol::paths::ProjectPath, RpcError> {
+    code_index_protocol::paths::resolve(&shared.root, given)
+        .map_err(|e| RpcError::new(ErrorCode::InvalidParams, e.to_string()))
+}
+
+/// The error for a path the ignore rules leave out.
+pub fn ignored_error(given: &str, at: &str) -> RpcError {
+    let what = if given.trim_matches('/') == at {
+        String::new()
+    } else {
+        format!(" ({at} is)")
+    };
+    RpcError::new(
+        ErrorCode::InvalidParams,
+        format!(
+            "{given:?} is not indexed: it is ignored{what} by a .gitignore or .ignore file, \
+             or by an exclude glob in code-index.toml"
+        ),
+    )
+}
+
+/// A path argument as the path of an indexed file; an error says why not.
+fn indexed_path(
+    shared: &Shared,
+    index: &code_index_core::Index,
+    given: &str,
+) -> Result<String, RpcError> {
+    let resolved = resolve_path(shared, given)?;
+    if index.file_id(&resolved.rel).is_some() {
+        return Ok(resolved.rel);
+    }
+    let not_found = |message: String| RpcError::new(ErrorCode::NotFound, message);
+    if resolved.is_dir {
+        return Err(RpcError::new(
+            ErrorCode::InvalidParams,
+            format!("{given:?} is a directory: give a file (list_dir shows what is in it)"),
+        ));
+    }
+    if !resolved.exists {
+        return Err(not_found(format!(
+            "{given:?} does not exist in the project {} (paths are relative to it)",
+            shared.root.display()
+        )));
+    }
+    let walk = code_index_core::discover::DiscoverOptions {
+        exclude: shared.options.exclude.clone(),
+        ..Default::default()
+    };
+    match code_index_core::discover::admission(&shared.root, &resolved.rel, &walk) {
+        Ok(code_index_core::discover::Admission::Ignored { at }) => Err(ignored_error(given, &at)),
+        Ok(code_index_core::discover::Admission::Absent) => Err(not_found(format!(
+            "{given:?} is not a regular file (a symbolic link is indexed at its target's path)"
+        ))),
+        _ => Err(not_found(format!(
+            "{:?} is not indexed yet (it is new, or the index is still being built); \
+             reindex it with its path",
+            resolved.rel
+        ))),
+    }
 }
 
 /// The repo map, recomputed only when the index changed (it ranks every file).

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use code_index_core::build::{self, Processed, process_file, process_in_parallel};
+use code_index_core::build::{
+    self, PassTarget, PathPlan, Processed, process_file, process_in_parallel,
+};
 use code_index_core::discover::DiscoveredFile;
 use code_index_core::snapshot::{self, SnapshotError};
 use code_index_core::{BuildReport, Index};
@@ -78,43 +80,94 @@ pub fn full_pass(
 ) -> anyhow::Result<BuildReport> {
     let _one_at_a_time = shared.pass.lock().unwrap();
     let started = Instant::now();
-    let plan = shared
+    let mut plan = shared
         .index
         .read()
         .unwrap()
         .plan_refresh(&shared.options, force)?;
-    on_walked(plan.dirs);
-    let mut report = plan.report;
-    report.removed = plan.gone.len();
-    if !plan.gone.is_empty() {
-        let mut index = shared.index.write().unwrap();
-        for path in &plan.gone {
-            index.remove(path);
-        }
-        shared.dirty.store(true, Ordering::SeqCst);
-    }
+    on_walked(std::mem::take(&mut plan.dirs));
+    let mut report = run(shared, plan);
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// What `reindex` of one path did.
+pub struct PathReport {
+    pub report: BuildReport,
+    pub plan: PathPlan,
+    /// Why the file (when it is one) is listed but not parsed.
+    pub skipped: Option<String>,
+}
+
+/// Re-reads one path (normalised, relative to the root) through the same
+/// pipeline as a full pass: planned by the walk's rules, parsed outside the
+/// index lock, applied one file at a time. A directory is reconciled whole;
+/// a path that is gone or ignored is dropped from the index.
+pub fn reindex_path(shared: &Shared, rel: &str, force: bool) -> anyhow::Result<PathReport> {
+    let _one_at_a_time = shared.pass.lock().unwrap();
+    let started = Instant::now();
+    let (what, mut plan) = shared
+        .index
+        .read()
+        .unwrap()
+        .plan_path(rel, &shared.options, force)?;
+    plan.dirs.clear();
+    let mut report = run(shared, plan);
+    report.elapsed = started.elapsed();
+    let skipped = match &what {
+        PathPlan::File(found) => shared
+            .index
+            .read()
+            .unwrap()
+            .skip_reason(&found.path)
+            .map(|r| r.as_str().to_string()),
+        _ => None,
+    };
+    Ok(PathReport {
+        report,
+        plan: what,
+        skipped,
+    })
+}
+
+/// Runs a plan with the shared index as the target: the lock is taken to
+/// remove the vanished files and to apply each finished file, never while
+/// parsing.
+fn run(shared: &Shared, plan: build::RefreshPlan) -> BuildReport {
     let (phase, _) = shared.phase();
     let total = plan.work.len() as u64;
     shared.set_phase(phase, Some(Progress { done: 0, total }));
-    process_in_parallel(
-        &shared.root,
-        &plan.work,
-        &shared.options,
-        &mut |processed, progress| {
-            build::tally(&mut report, &processed);
-            apply(shared, processed);
-            shared.set_phase(
-                phase,
-                Some(Progress {
-                    done: progress.done as u64,
-                    total: progress.total as u64,
-                }),
-            );
-        },
-    );
+    let mut target = Locked { shared, phase };
+    let report = build::run_pass(&shared.root, plan, &shared.options, &mut target);
     shared.set_phase(phase, None);
-    report.elapsed = started.elapsed();
-    Ok(report)
+    report
+}
+
+/// The daemon's index as a pass target.
+struct Locked<'a> {
+    shared: &'a Shared,
+    phase: Phase,
+}
+
+impl PassTarget for Locked<'_> {
+    fn remove(&mut self, paths: &[String]) {
+        let mut index = self.shared.index.write().unwrap();
+        for path in paths {
+            index.remove(path);
+        }
+        self.shared.dirty.store(true, Ordering::SeqCst);
+    }
+
+    fn apply(&mut self, processed: Processed, progress: build::Progress) {
+        apply(self.shared, processed);
+        self.shared.set_phase(
+            self.phase,
+            Some(Progress {
+                done: progress.done as u64,
+                total: progress.total as u64,
+            }),
+        );
+    }
 }
 
 /// Processes changed files in parallel and applies each as it finishes.

@@ -14,6 +14,8 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
+use code_index_core::build::PathPlan;
+
 use crate::state::{Phase, Shared};
 use crate::{DaemonConfig, handlers, indexer, watcher};
 
@@ -371,43 +373,45 @@ fn status(shared: &Shared) -> wire::StatusResult {
 }
 
 fn reindex(shared: &Shared, path: Option<String>) -> Result<wire::ReindexResult, RpcError> {
-    let started = std::time::Instant::now();
     let internal = |e: anyhow::Error| RpcError::new(ErrorCode::Internal, format!("{e:#}"));
-    let report = match path {
-        None => indexer::full_pass(shared, false, |_| {}).map_err(internal)?,
-        Some(path) => {
-            let rel = path
-                .trim_start_matches("./")
-                .trim_end_matches('/')
-                .to_string();
-            let abs = shared.root.join(&rel);
-            let inside = code_index_core::discover::relative_path(&shared.root, &abs).is_some()
-                && !rel.split('/').any(|p| p == "..");
-            if !inside || rel.is_empty() {
-                return Err(RpcError::new(
-                    ErrorCode::InvalidParams,
-                    format!("{path:?} is not a path inside {}", shared.root.display()),
-                ));
-            }
-            let changed = shared
-                .index
-                .write()
-                .unwrap()
-                .update_file(&rel, &shared.options);
-            shared
-                .dirty
-                .store(true, std::sync::atomic::Ordering::SeqCst);
-            code_index_core::BuildReport {
-                parsed: usize::from(changed),
-                unchanged: usize::from(!changed),
-                ..Default::default()
-            }
-        }
+    let Some(given) = path else {
+        let report = indexer::full_pass(shared, false, |_| {}).map_err(internal)?;
+        return Ok(reindex_result(&report, None, None));
     };
-    Ok(wire::ReindexResult {
+    let resolved = handlers::resolve_path(shared, &given)?;
+    let done = indexer::reindex_path(shared, &resolved.rel, false).map_err(internal)?;
+    if let PathPlan::Drop { ignored_at } = &done.plan
+        && done.report.removed == 0
+    {
+        return Err(match ignored_at {
+            Some(at) => handlers::ignored_error(&given, at),
+            None => RpcError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "{given:?} does not exist in the project {} (paths are relative to it)",
+                    shared.root.display()
+                ),
+            ),
+        });
+    }
+    Ok(reindex_result(
+        &done.report,
+        Some(resolved.rel),
+        done.skipped,
+    ))
+}
+
+fn reindex_result(
+    report: &code_index_core::BuildReport,
+    path: Option<String>,
+    skipped: Option<String>,
+) -> wire::ReindexResult {
+    wire::ReindexResult {
         parsed: report.parsed as u64,
         unchanged: report.unchanged as u64,
         removed: report.removed as u64,
-        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-    })
+        elapsed_ms: report.elapsed.as_secs_f64() * 1000.0,
+        path,
+        skipped,
+    }
 }

@@ -1443,12 +1443,19 @@ impl CodeIndexServer {
     /// The files and directories under a directory of the project, with file counts, as the index sees them (ignored files left out).
     #[tool(annotations(read_only_hint = true))]
     async fn list_dir(&self, Parameters(a): Parameters<ListDirArgs>) -> CallToolResult {
-        let prefix = a
-            .path
-            .clone()
-            .unwrap_or_default()
-            .trim_matches('/')
-            .to_string();
+        let prefix = match a.path.as_deref().filter(|p| !p.trim().is_empty()) {
+            None => String::new(),
+            Some(path) => {
+                let root = match self.project_root(a.project.as_deref()).await {
+                    Ok(root) => root,
+                    Err(message) => return tool_error("list_dir", &self.root(), message),
+                };
+                match code_index_protocol::paths::resolve(&root, path) {
+                    Ok(resolved) => resolved.rel,
+                    Err(err) => return tool_error("list_dir", &self.root(), err.to_string()),
+                }
+            }
+        };
         let depth = a.depth.unwrap_or(1).clamp(1, 4) as usize;
         let params = json!({"prefix": prefix, "limit": 100_000});
         self.run_in(a.project.clone(), "list_dir", "files", params, |r, text| {
@@ -1588,6 +1595,9 @@ impl CodeIndexServer {
                         r["removed"],
                         r["elapsed_ms"].as_f64().unwrap_or(0.0)
                     ));
+                    if let (Some(path), Some(why)) = (r["path"].as_str(), r["skipped"].as_str()) {
+                        text.line(format!("{path} is listed but not parsed: {why}"));
+                    }
                     String::new()
                 },
             )
@@ -1663,29 +1673,19 @@ fn tool_error(tool: &str, root: &str, message: String) -> CallToolResult {
 /// Most lines `read_file` shows when no end is given.
 const DEFAULT_READ_LINES: u32 = 400;
 
-/// Resolves `path` inside `root` (canonical): relative paths are taken from
-/// the root; nothing that leads out of it (`..`, an absolute path elsewhere, a
-/// symbolic link pointing out) is accepted.
+/// Resolves `path` inside `root` (canonical) by the rules every op and tool
+/// shares (`code_index_protocol::paths`): relative to the root, normalised,
+/// symbolic links resolved before the check, nothing outside the root and
+/// nothing of `.code-index/` or `.git/`. Returns the file and its relative path.
 pub fn confine(root: &std::path::Path, path: &str) -> Result<(PathBuf, String), String> {
-    let given = std::path::Path::new(path);
-    let joined = if given.is_absolute() {
-        given.to_path_buf()
-    } else {
-        root.join(given)
-    };
-    let canonical = std::fs::canonicalize(&joined).map_err(|_| {
-        format!(
+    let resolved = code_index_protocol::paths::resolve(root, path).map_err(|e| e.to_string())?;
+    if !resolved.exists {
+        return Err(format!(
             "{path:?} does not exist in the project (paths are relative to {})",
             root.display()
-        )
-    })?;
-    let Ok(rel) = canonical.strip_prefix(root) else {
-        return Err(format!(
-            "{path:?} is outside the project {}; only files inside it can be read",
-            root.display()
         ));
-    };
-    Ok((canonical.clone(), rel.to_string_lossy().into_owned()))
+    }
+    Ok((resolved.abs, resolved.rel))
 }
 
 /// Numbered lines `start..=end` of a file inside the root.

@@ -28,6 +28,7 @@
 pub mod client;
 pub mod config;
 pub mod lockfile;
+pub mod paths;
 mod types;
 
 pub use config::{ConfigError, ProjectConfig};

@@ -697,6 +697,12 @@ pub struct ReindexResult {
     pub unchanged: u64,
     pub removed: u64,
     pub elapsed_ms: f64,
+    /// The path re-read, normalised (absent for the whole tree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Why that file is listed but not parsed (`binary`, `too_large`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 #[cfg(test)]

@@ -203,7 +203,7 @@ fn an_assistant_session_lists_and_calls_the_tools() {
     // Bad arguments are tool errors the model can read, not protocol errors.
     let (text, _, error) = mcp.tool("file_outline", json!({"path": "no/such/file.rs"}));
     assert!(error);
-    assert!(text.contains("not in the index"), "{text}");
+    assert!(text.contains("does not exist in the project"), "{text}");
     let (text, _, error) = mcp.tool("search_symbols", json!({"query": "x", "glob": "src/["}));
     assert!(error && text.contains("invalid path glob"), "{text}");
 

@@ -222,13 +222,30 @@ fn exclude_overrides(
     exclude: &[String],
 ) -> anyhow::Result<ignore::overrides::Override> {
     use anyhow::Context;
-    let mut overrides = OverrideBuilder::new(root);
     for glob in exclude {
-        overrides
-            .add(&format!("!{glob}"))
-            .with_context(|| format!("invalid exclude glob {glob:?}"))?;
+        anyhow::ensure!(
+            glob.len() <= crate::query::MAX_GLOB_BYTES,
+            "exclude glob {:?}... is {} bytes long; at most {} are accepted",
+            glob.chars().take(40).collect::<String>(),
+            glob.len(),
+            crate::query::MAX_GLOB_BYTES
+        );
     }
-    overrides.build().context("building the exclude globs")
+    // globset can panic on a glob whose regex outgrows its limits.
+    std::panic::catch_unwind(|| {
+        let mut overrides = OverrideBuilder::new(root);
+        for glob in exclude {
+            overrides
+                .add(&format!("!{glob}"))
+                .with_context(|| format!("invalid exclude glob {glob:?}"))?;
+        }
+        overrides.build().context("building the exclude globs")
+    })
+    .unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "the exclude globs are too complex to compile"
+        ))
+    })
 }
 
 /// Canonicalizes a root directory, with an error that says what to do.

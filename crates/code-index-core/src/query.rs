@@ -106,22 +106,42 @@ pub struct PathGlob {
     matcher: GlobMatcher,
 }
 
+/// Longest path glob accepted, in bytes: far beyond any real one, and short
+/// enough that compiling it stays cheap.
+pub const MAX_GLOB_BYTES: usize = 1024;
+
 impl PathGlob {
     pub fn new(glob: &str) -> Result<PathGlob, QueryError> {
-        let compiled = globset::GlobBuilder::new(glob)
-            .literal_separator(false)
-            .build()
-            .map_err(|e| QueryError::InvalidGlob {
-                glob: glob.to_string(),
-                reason: e.kind().to_string(),
-            })?;
-        // A glob without a slash matches a file name anywhere (`*.rs`).
-        let matcher = if glob.contains('/') {
-            compiled.compile_matcher()
-        } else {
-            Glob::new(&format!("**/{glob}"))
-                .map(|g| g.compile_matcher())
-                .unwrap_or_else(|_| compiled.compile_matcher())
+        let invalid = |reason: String| QueryError::InvalidGlob {
+            glob: glob.chars().take(80).collect(),
+            reason,
+        };
+        if glob.len() > MAX_GLOB_BYTES {
+            return Err(invalid(format!(
+                "it is {} bytes long; at most {MAX_GLOB_BYTES} are accepted",
+                glob.len()
+            )));
+        }
+        // globset can panic on a pattern whose regex outgrows its limits:
+        // such a glob is refused, never allowed to take a request down.
+        let compiled = std::panic::catch_unwind(|| -> Result<GlobMatcher, String> {
+            let compiled = globset::GlobBuilder::new(glob)
+                .literal_separator(false)
+                .build()
+                .map_err(|e| e.kind().to_string())?;
+            // A glob without a slash matches a file name anywhere (`*.rs`).
+            Ok(if glob.contains('/') {
+                compiled.compile_matcher()
+            } else {
+                Glob::new(&format!("**/{glob}"))
+                    .map(|g| g.compile_matcher())
+                    .unwrap_or_else(|_| compiled.compile_matcher())
+            })
+        });
+        let matcher = match compiled {
+            Ok(Ok(matcher)) => matcher,
+            Ok(Err(reason)) => return Err(invalid(reason)),
+            Err(_) => return Err(invalid("it is too complex to compile".to_string())),
         };
         Ok(PathGlob {
             text: glob.to_string(),

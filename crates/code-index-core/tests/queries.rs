@@ -546,7 +546,8 @@ fn text_search_finds_lines_with_their_enclosing_definition() {
     };
     let page = index
         .search_text(&query("self.radius", false, true), all())
-        .unwrap();
+        .unwrap()
+        .page;
     let hits: Vec<(String, u32, Option<String>)> = page
         .items
         .iter()
@@ -577,6 +578,7 @@ fn text_search_finds_lines_with_their_enclosing_definition() {
         index
             .search_text(&query("self_radius", false, true), all())
             .unwrap()
+            .page
             .total,
         0
     );
@@ -584,6 +586,7 @@ fn text_search_finds_lines_with_their_enclosing_definition() {
         index
             .search_text(&query(r"self.radius \*", true, true), all())
             .unwrap()
+            .page
             .total,
         2
     );
@@ -592,6 +595,7 @@ fn text_search_finds_lines_with_their_enclosing_definition() {
         index
             .search_text(&query("CIRCLE_LIMIT", false, true), all())
             .unwrap()
+            .page
             .total,
         1
     );
@@ -599,6 +603,7 @@ fn text_search_finds_lines_with_their_enclosing_definition() {
         index
             .search_text(&query("circle_limit", false, true), all())
             .unwrap()
+            .page
             .total,
         0
     );
@@ -606,6 +611,7 @@ fn text_search_finds_lines_with_their_enclosing_definition() {
         index
             .search_text(&query("circle_limit", false, false), all())
             .unwrap()
+            .page
             .total,
         1
     );
@@ -613,13 +619,16 @@ fn text_search_finds_lines_with_their_enclosing_definition() {
     let mut q = query("area", false, true);
     q.glob = Some(PathGlob::new("*.rs").unwrap());
     q.context = 1;
-    let first = index.search_text(&q, PageRequest::new(0, 2)).unwrap();
+    let first = index.search_text(&q, PageRequest::new(0, 2)).unwrap().page;
     assert!(first.total > 2);
     assert_eq!(first.items.len(), 2);
     assert!(first.items.iter().all(|h| h.path.ends_with(".rs")));
     assert_eq!(first.items[0].path, "src/main.rs");
     assert!(!first.items[0].before.is_empty() || !first.items[0].after.is_empty());
-    let rest = index.search_text(&q, PageRequest::new(2, 100)).unwrap();
+    let rest = index
+        .search_text(&q, PageRequest::new(2, 100))
+        .unwrap()
+        .page;
     assert_eq!(rest.items.len() + 2, first.total);
     // A bad regex is a clear error.
     let err = index
@@ -681,4 +690,81 @@ fn the_repo_map_credits_a_common_name_once_per_definition() {
     assert_eq!(names, ["Engine", "new"], "{:?}", a.symbols);
     assert_eq!(a.symbols[0].references, 3.0);
     assert_eq!(a.symbols[1].references, 0.75);
+}
+
+#[test]
+fn search_text_stops_at_the_page_and_counts_to_a_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    // 300 files of 20 matching lines each: 6,000 hits in all.
+    for f in 0..300 {
+        let text: String = (1..=20).map(|l| format!("needle {f} {l}\nhay\n")).collect();
+        std::fs::write(root.join(format!("f{f:03}.txt")), text).unwrap();
+    }
+    let mut index = code_index_core::Index::new(&root);
+    index
+        .refresh(&code_index_core::IndexOptions::default(), &mut |_| {})
+        .unwrap();
+    use code_index_core::text_search::TextQuery;
+    let query = TextQuery {
+        pattern: "needle".into(),
+        regex: false,
+        case_sensitive: true,
+        glob: None,
+        context: 1,
+    };
+    let first = index.search_text(&query, PageRequest::new(0, 1)).unwrap();
+    assert_eq!(first.page.items.len(), 1);
+    assert_eq!(first.page.items[0].text, "needle 0 1");
+    assert_eq!(first.page.items[0].after, ["hay"]);
+    assert_eq!(first.page.total, code_index_core::text_search::COUNT_UP_TO);
+    assert!(first.total_is_lower_bound);
+
+    // Paging walks the hits in order across files, context attached to the
+    // right hit, and the page past the count bound extends the count.
+    let page = index
+        .search_text(&query, PageRequest::new(1995, 10))
+        .unwrap();
+    let texts: Vec<&str> = page.page.items.iter().map(|h| h.text.as_str()).collect();
+    assert_eq!(texts[0], "needle 99 16");
+    assert_eq!(texts[9], "needle 100 5");
+    assert!(page.page.items.iter().all(|h| h.after == ["hay"]));
+    assert!(page.page.total > 2005 && page.total_is_lower_bound);
+
+    // A rare pattern is counted exactly.
+    let rare = TextQuery {
+        pattern: "needle 7 1".into(),
+        ..query.clone()
+    };
+    let found = index.search_text(&rare, PageRequest::new(0, 50)).unwrap();
+    assert_eq!(found.page.total, 11, "needle 7 1, 10..19");
+    assert!(!found.total_is_lower_bound);
+
+    // Long lines are cut, and a huge pattern is refused.
+    std::fs::write(
+        root.join("long.txt"),
+        format!("needle {}\n", "x".repeat(100_000)),
+    )
+    .unwrap();
+    index
+        .refresh(&code_index_core::IndexOptions::default(), &mut |_| {})
+        .unwrap();
+    let long = TextQuery {
+        pattern: "needle x".into(),
+        ..query.clone()
+    };
+    let hit = &index
+        .search_text(&long, PageRequest::new(0, 1))
+        .unwrap()
+        .page
+        .items[0];
+    assert!(hit.text.chars().count() <= 301, "{}", hit.text.len());
+    let huge = TextQuery {
+        pattern: "a".repeat(100_000),
+        ..query
+    };
+    let err = index
+        .search_text(&huge, PageRequest::new(0, 1))
+        .unwrap_err();
+    assert!(err.to_string().contains("at most"), "{err}");
 }

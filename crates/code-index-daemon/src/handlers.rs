@@ -16,7 +16,7 @@ const MAX_LIMIT: u64 = 10_000;
 /// Runs a query op. `hello`, `status`, `reindex` and `shutdown` are handled by
 /// the server.
 pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
-    let index = shared.index.read().unwrap();
+    let index = shared.read_index();
     let value = match op {
         Op::SearchSymbols(p) => {
             let filter = symbol_filter(&p.filter)?;
@@ -158,14 +158,17 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
             let found = index
                 .search_text(&query, paging(p.paging))
                 .map_err(query_error)?;
-            to_value(page(found, |h| wire::TextHit {
+            let lower_bound = found.total_is_lower_bound;
+            let mut found = page(found.page, |h| wire::TextHit {
                 path: h.path,
                 line: h.line,
                 text: h.text,
                 before: h.before,
                 after: h.after,
                 enclosing: h.enclosing,
-            }))
+            });
+            found.total_is_lower_bound = lower_bound.then_some(true);
+            to_value(found)
         }
         Op::RepoMap(p) => {
             let max_files = p.max_files.unwrap_or(50).clamp(1, 10_000) as usize;
@@ -347,6 +350,7 @@ fn page<T, U>(p: q::Page<T>, f: impl FnMut(T) -> U) -> wire::Page<U> {
         offset: p.offset as u64,
         limit: p.limit as u64,
         items: p.items.into_iter().map(f).collect(),
+        total_is_lower_bound: None,
     }
 }
 

@@ -38,7 +38,7 @@ pub fn initial_pass(
                 "snapshot loaded in {:.0} ms",
                 started.elapsed().as_secs_f64() * 1000.0
             );
-            *shared.index.write().unwrap() = index;
+            *shared.write_index() = index;
         }
         Err(SnapshotError::Missing(_)) => {
             tracing::info!(root = %shared.root.display(), "no snapshot: indexing from scratch");
@@ -55,7 +55,7 @@ pub fn initial_pass(
     shared.set_phase(Phase::Indexing, Some(Progress::default()));
     let report = full_pass(shared, false, on_walked)?;
     shared.set_phase(Phase::Ready, None);
-    shared.index.read().unwrap().prepare_search();
+    shared.read_index().prepare_search();
     tracing::info!(
         root = %shared.root.display(),
         parsed = report.parsed,
@@ -151,7 +151,7 @@ struct Locked<'a> {
 
 impl PassTarget for Locked<'_> {
     fn remove(&mut self, paths: &[String]) {
-        let mut index = self.shared.index.write().unwrap();
+        let mut index = self.shared.write_index();
         for path in paths {
             index.remove(path);
         }
@@ -192,7 +192,7 @@ pub fn update_files(shared: &Shared, work: &[(DiscoveredFile, Option<u64>)]) -> 
 }
 
 fn apply(shared: &Shared, processed: Processed) -> bool {
-    let changed = shared.index.write().unwrap().apply(processed);
+    let changed = shared.write_index().apply(processed);
     shared.dirty.store(true, Ordering::SeqCst);
     changed
 }
@@ -204,7 +204,7 @@ pub fn save(shared: &Shared) {
     }
     let path = snapshot::snapshot_path(&shared.root);
     let started = Instant::now();
-    let result = shared.index.read().unwrap().save(&path);
+    let result = shared.read_index().save(&path);
     match result {
         Ok(bytes) => tracing::info!(
             root = %shared.root.display(),

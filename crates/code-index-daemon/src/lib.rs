@@ -79,6 +79,7 @@ pub const LOG_FILE: &str = "daemon.log";
 /// Runs a daemon in the foreground until it is told to stop. Logging is the
 /// caller's to set up (to stderr and [`LOG_FILE`], by convention).
 pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
+    install_panic_hook();
     let root = code_index_core::discover::canonical_root(&config.root)?;
     code_index_core::snapshot::ensure_state_dir(&root).with_context(|| {
         format!(
@@ -147,4 +148,25 @@ fn wait_for_port(root: &std::path::Path) -> Option<code_index_protocol::LockPayl
         std::thread::sleep(Duration::from_millis(25));
     }
     Lockfile::read(root).ok()
+}
+
+/// Panics (caught per request, so the daemon goes on) are logged to the log
+/// file as one line with their location, and to stderr as one line, never as
+/// a backtrace: stderr of a started daemon is a file nobody rotates.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("unnamed");
+        let mut message = info.to_string();
+        if let Some((cut, _)) = message.char_indices().nth(2000) {
+            message.truncate(cut);
+            message.push('…');
+        }
+        tracing::error!(thread = name, "panic: {message}");
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "code-index daemon: panic in {name}: {message}"
+        );
+    }));
 }

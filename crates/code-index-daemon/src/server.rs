@@ -288,6 +288,19 @@ async fn handle_line(
     (response, next)
 }
 
+/// The answer to a request whose handler panicked (the panic hook has
+/// logged where).
+fn panicked(op: &str) -> RpcError {
+    tracing::error!("the {op} handler panicked; the daemon goes on serving");
+    RpcError::new(
+        ErrorCode::Internal,
+        format!(
+            "the daemon failed on this {op} request (a bug; daemon.log says where); \
+             it goes on serving other requests"
+        ),
+    )
+}
+
 fn unauthorized(id: Value) -> Response {
     Response::err(
         id,
@@ -326,16 +339,21 @@ async fn dispatch(shared: &Arc<Shared>, id: Value, op: Op) -> Result<Response, R
             let shared = shared.clone();
             let result = tokio::task::spawn_blocking(move || reindex(&shared, params.path))
                 .await
-                .map_err(|e| {
-                    RpcError::new(ErrorCode::Internal, format!("reindex failed: {e}"))
-                })??;
+                .map_err(|_| panicked("reindex"))??;
             Ok(ok(id, &result))
         }
         // Queries block (on the index lock, on a long scan): the worker hands
         // its other tasks to the rest of the pool while this one runs, which
-        // is cheaper than moving the query to another thread.
+        // is cheaper than moving the query to another thread. A panic is
+        // caught here and answered: the connection and the daemon live on.
         query => {
-            let value = tokio::task::block_in_place(|| handlers::query(shared, query))?;
+            let name = query.name();
+            let value = tokio::task::block_in_place(|| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    handlers::query(shared, query)
+                }))
+            })
+            .map_err(|_| panicked(name))??;
             Ok(Response::ok(id, value))
         }
     }
@@ -344,7 +362,7 @@ async fn dispatch(shared: &Arc<Shared>, id: Value, op: Op) -> Result<Response, R
 fn status(shared: &Shared) -> wire::StatusResult {
     let (phase, progress) = shared.phase();
     let (files, definitions) = {
-        let index = shared.index.read().unwrap();
+        let index = shared.read_index();
         (index.len() as u64, index.definition_count() as u64)
     };
     let health = shared.watcher_health();

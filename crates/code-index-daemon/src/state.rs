@@ -134,6 +134,19 @@ impl Shared {
         }
     }
 
+    /// The index for reading. A panic that poisoned the lock (caught and
+    /// answered as an internal error) does not make it unusable: a panic
+    /// while applying one file leaves the index as it was or with that file
+    /// applied, both of them consistent.
+    pub fn read_index(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The index for writing; see [`Shared::read_index`] about poisoning.
+    pub fn write_index(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn phase(&self) -> (Phase, Option<Progress>) {
         *self.phase.lock().unwrap()
     }

@@ -333,6 +333,27 @@ fn last_lines(path: &Path, n: usize) -> String {
     }
 }
 
+/// `daemon.out` is moved aside to `daemon.out.1` past this size when a
+/// daemon is started.
+const MAX_DAEMON_OUT_BYTES: u64 = 1 << 20;
+
+/// Opens a file of the state directory for appending, readable by its owner
+/// only whatever the umask.
+fn private_append(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
 /// Starts `code-index daemon --root ROOT` detached in a session of its own.
 /// It logs to its log file; what it prints (a panic) goes to `daemon.out`.
 fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<Started, RpcIndexError> {
@@ -343,10 +364,12 @@ fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<Started, RpcIndexEr
     let state = root.join(code_index_protocol::lockfile::STATE_DIR);
     std::fs::create_dir_all(&state)
         .map_err(|e| no_daemon(format!("cannot create {}: {e}", state.display())))?;
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(state.join("daemon.out"))
+    let out = state.join("daemon.out");
+    // What daemons print is kept, but only the latest megabyte or two.
+    if std::fs::metadata(&out).is_ok_and(|m| m.len() > MAX_DAEMON_OUT_BYTES) {
+        let _ = std::fs::rename(&out, state.join("daemon.out.1"));
+    }
+    let log = private_append(&out)
         .map_err(|e| no_daemon(format!("cannot open the daemon's output file: {e}")))?;
     let mut cmd = std::process::Command::new(&spawn.program);
     cmd.arg("daemon")

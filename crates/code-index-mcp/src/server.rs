@@ -473,6 +473,7 @@ impl CodeIndexServer {
         each["offset"] = json!(0);
         each["limit"] = json!(offset + limit);
         let (mut total, mut complete, mut progress) = (0u64, true, None);
+        let mut lower_bound = false;
         let mut items: Vec<Value> = Vec::new();
         let mut hits: Vec<(String, String, Value)> = Vec::new();
         let mut relations: Vec<(&str, Value)> = Vec::new();
@@ -493,6 +494,7 @@ impl CodeIndexServer {
                 Err(err) => return self.failure(tool, &RpcIndexError::Daemon(err)),
             };
             total += result["total"].as_u64().unwrap_or(0);
+            lower_bound |= result["total_is_lower_bound"] == json!(true);
             for key in ["items", "edges"] {
                 for mut item in result[key].as_array().cloned().unwrap_or_default() {
                     item["project"] = json!(p.spec.name);
@@ -543,7 +545,12 @@ impl CodeIndexServer {
             json!({"total": total, "offset": offset, "limit": limit, "files": files})
         } else {
             let items: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
-            json!({"total": total, "offset": offset, "limit": limit, "items": items})
+            let mut page =
+                json!({"total": total, "offset": offset, "limit": limit, "items": items});
+            if lower_bound {
+                page["total_is_lower_bound"] = json!(true);
+            }
+            page
         };
         self.answer(merged, complete, progress, render)
     }
@@ -1778,6 +1785,11 @@ fn page_lines(
     }
     if let Some(line) = render::paging_line(total, offset, shown) {
         text.line(line);
+    }
+    if r["total_is_lower_bound"] == json!(true) {
+        text.line(format!(
+            "counting stopped at {total}: there are at least that many; narrow with glob or a more specific pattern"
+        ));
     }
     format!("call again with offset={}", offset + shown as u64)
 }

@@ -489,6 +489,9 @@ pub struct Page<T> {
     pub offset: u64,
     pub limit: u64,
     pub items: Vec<T>,
+    /// The daemon stopped counting at `total`: there are at least that many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_is_lower_bound: Option<bool>,
 }
 
 /// A range: 1-based lines and byte columns, end exclusive.
@@ -810,6 +813,7 @@ mod tests {
                 path: "src/a.rs".into(),
                 ..Default::default()
             }],
+            total_is_lower_bound: None,
         };
         let mut resp = Response::ok(json!("a"), serde_json::to_value(&page).unwrap());
         resp.complete = Some(false);

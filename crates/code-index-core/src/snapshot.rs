@@ -71,14 +71,49 @@ pub fn extraction_fingerprint() -> u64 {
 }
 
 /// Creates `<root>/.code-index/` with a `.gitignore` that ignores everything in it.
+///
+/// The directory is private (0700) whatever the umask: it holds the daemon's
+/// token and the snapshot the daemon trusts. An existing one is made private
+/// too when it is ours.
 pub fn ensure_state_dir(root: &Path) -> std::io::Result<PathBuf> {
     let dir = root.join(STATE_DIR);
-    std::fs::create_dir_all(&dir)?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(&dir)?;
+        let meta = std::fs::metadata(&dir)?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    #[cfg(not(unix))]
+    builder.create(&dir)?;
     let gitignore = dir.join(".gitignore");
     if !gitignore.exists() {
-        std::fs::write(&gitignore, "*\n")?;
+        use std::io::Write;
+        create_private(&gitignore)?.write_all(b"*\n")?;
     }
     Ok(dir)
+}
+
+/// Creates (or truncates) a file readable and writable by its owner only,
+/// whatever the umask.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }
 
 /// Largest frame accepted: far above any file the index keeps.
@@ -134,7 +169,7 @@ impl Index {
         remove_abandoned_temporaries(path);
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
         let write = || -> Result<u64, SnapshotError> {
-            let file = std::fs::File::create(&tmp)?;
+            let file = create_private(&tmp)?;
             let mut out = HashingWriter {
                 inner: std::io::BufWriter::with_capacity(1 << 20, file),
                 hasher: xxhash_rust::xxh3::Xxh3::new(),

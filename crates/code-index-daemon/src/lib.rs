@@ -80,6 +80,7 @@ pub const LOG_FILE: &str = "daemon.log";
 /// caller's to set up (to stderr and [`LOG_FILE`], by convention).
 pub fn run(config: DaemonConfig) -> anyhow::Result<()> {
     install_panic_hook();
+    raise_open_file_limit();
     let root = code_index_core::discover::canonical_root(&config.root)?;
     code_index_core::snapshot::ensure_state_dir(&root).with_context(|| {
         format!(
@@ -169,4 +170,35 @@ fn install_panic_hook() {
             "code-index daemon: panic in {name}: {message}"
         );
     }));
+}
+
+/// Raises the soft limit on open files to the hard one: a daemon holds a
+/// socket per client and a watch descriptor, and reads files in parallel.
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write `limit`.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                return;
+            }
+            if limit.rlim_cur < limit.rlim_max {
+                let wanted = libc::rlimit {
+                    rlim_cur: limit.rlim_max,
+                    rlim_max: limit.rlim_max,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) == 0 {
+                    tracing::debug!(
+                        "raised the open-file limit from {} to {}",
+                        limit.rlim_cur,
+                        limit.rlim_max
+                    );
+                }
+            }
+        }
+    }
 }

@@ -73,20 +73,72 @@ pub async fn serve(root: PathBuf, config: DaemonConfig, mut lock: Lockfile) -> a
     tokio::pin!(signals);
     let idle = watch_idle(shared.clone());
     tokio::pin!(idle);
+    let gate = Arc::new(Gate::default());
+    let mut lock_check = tokio::time::interval(LOCK_CHECK_INTERVAL);
+    lock_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut accept_failures: u32 = 0;
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    if accept_failures > 0 {
+                        tracing::info!("accepting connections again after {accept_failures} failed attempts");
+                        accept_failures = 0;
+                    }
+                    if shared.connections() >= MAX_CONNECTIONS {
+                        refuse(stream, peer);
+                        continue;
+                    }
                     let shared = shared.clone();
+                    let gate = gate.clone();
+                    let ticket = gate.admit();
                     shared.connection_opened();
                     tokio::spawn(async move {
-                        if let Err(err) = connection(&shared, stream).await {
+                        let id = ticket.0;
+                        if let Err(err) = connection(&shared, &gate, ticket, stream).await {
                             tracing::debug!(%peer, "connection ended: {err:#}");
                         }
+                        gate.leave(id);
                         shared.connection_closed();
                     });
                 }
-                Err(err) => tracing::warn!("accept failed: {err}"),
+                Err(err) => {
+                    // Out of file descriptors (or another transient failure):
+                    // say so once, free what the least useful connection
+                    // holds, and back off rather than spin.
+                    accept_failures += 1;
+                    if accept_failures == 1 {
+                        tracing::warn!(
+                            "cannot accept connections: {err}; backing off until it works again \
+                             (waiting clients: {}, connections: {})",
+                            gate.waiting(),
+                            shared.connections()
+                        );
+                    }
+                    gate.evict_oldest();
+                    let pause = Duration::from_millis(10u64 << accept_failures.min(7));
+                    tokio::time::sleep(pause.min(Duration::from_secs(1))).await;
+                }
+            },
+            _ = lock_check.tick() => match lock.check() {
+                Ok(code_index_protocol::LockCheck::Intact) => {}
+                Ok(code_index_protocol::LockCheck::Restored) => {
+                    tracing::warn!(
+                        path = %lock.path().display(),
+                        "the lockfile was removed or replaced; restored it"
+                    );
+                }
+                Ok(code_index_protocol::LockCheck::Replaced(other)) => {
+                    let pid = other.map_or_else(|| "?".to_string(), |p| p.pid.to_string());
+                    tracing::warn!(
+                        path = %lock.path().display(),
+                        "another daemon (pid {pid}) now holds this root's lockfile; exiting"
+                    );
+                    break;
+                }
+                Err(err) => {
+                    tracing::warn!(path = %lock.path().display(), "cannot check the lockfile: {err}");
+                }
             },
             () = &mut signals => break,
             () = &mut idle => break,
@@ -152,15 +204,110 @@ enum Next {
     Close,
 }
 
-async fn connection(shared: &Arc<Shared>, stream: TcpStream) -> anyhow::Result<()> {
+/// How often the daemon makes sure its lockfile is still its own.
+const LOCK_CHECK_INTERVAL: Duration = Duration::from_secs(2);
+/// A connection must say `hello` within this long.
+const HELLO_DEADLINE: Duration = Duration::from_secs(10);
+/// Connections that have not said `hello` yet, at most; a new one pushes
+/// out the oldest, so idle ones cannot crowd out a real client.
+const MAX_WAITING: usize = 64;
+/// Connections at most; more are refused with an error line.
+const MAX_CONNECTIONS: usize = 1024;
+
+/// The connections that have not said `hello` yet, oldest first, each with
+/// the means to close it.
+#[derive(Default)]
+struct Gate {
+    next: std::sync::atomic::AtomicU64,
+    waiting: std::sync::Mutex<std::collections::VecDeque<(u64, Arc<tokio::sync::Notify>)>>,
+}
+
+/// A connection's place in the [`Gate`].
+#[derive(Clone)]
+struct Ticket(u64, Arc<tokio::sync::Notify>);
+
+impl Gate {
+    fn admit(&self) -> Ticket {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let close = Arc::new(tokio::sync::Notify::new());
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        if waiting.len() >= MAX_WAITING
+            && let Some((_, oldest)) = waiting.pop_front()
+        {
+            oldest.notify_one();
+        }
+        waiting.push_back((id, close.clone()));
+        Ticket(id, close)
+    }
+
+    /// The connection said hello, or ended.
+    fn leave(&self, id: u64) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        waiting.retain(|(i, _)| *i != id);
+    }
+
+    fn evict_oldest(&self) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, oldest)) = waiting.pop_front() {
+            oldest.notify_one();
+        }
+    }
+
+    fn waiting(&self) -> usize {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// Answers a connection over the limit with an error line, then closes it.
+fn refuse(stream: TcpStream, peer: std::net::SocketAddr) {
+    tokio::spawn(async move {
+        let mut stream = stream;
+        let response = Response::err(
+            Value::Null,
+            RpcError::new(
+                ErrorCode::Internal,
+                format!("the daemon has {MAX_CONNECTIONS} connections already; try again later"),
+            ),
+        );
+        if let Ok(mut text) = serde_json::to_vec(&response) {
+            text.push(b'\n');
+            let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&text)).await;
+        }
+        tracing::debug!(%peer, "refused a connection over the limit");
+    });
+}
+
+async fn connection(
+    shared: &Arc<Shared>,
+    gate: &Gate,
+    ticket: Ticket,
+    stream: TcpStream,
+) -> anyhow::Result<()> {
     stream.set_nodelay(true)?;
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut line = Vec::new();
     let mut authenticated = false;
+    let hello_by = tokio::time::Instant::now() + HELLO_DEADLINE;
     loop {
         line.clear();
-        let outcome = read_line(&mut reader, &mut line).await?;
+        let outcome = if authenticated {
+            read_line(&mut reader, &mut line).await?
+        } else {
+            tokio::select! {
+                read = tokio::time::timeout_at(hello_by, read_line(&mut reader, &mut line)) => match read {
+                    Ok(read) => read?,
+                    Err(_) => {
+                        tracing::debug!("closing a connection that did not say hello in time");
+                        return Ok(());
+                    }
+                },
+                () = ticket.1.notified() => {
+                    tracing::debug!("closing a waiting connection to make room");
+                    return Ok(());
+                }
+            }
+        };
         let (response, next) = match outcome {
             Line::Eof => return Ok(()),
             Line::TooLong => (
@@ -173,7 +320,14 @@ async fn connection(shared: &Arc<Shared>, stream: TcpStream) -> anyhow::Result<(
                 ),
                 Next::Close,
             ),
-            Line::Complete => handle_line(shared, &line, &mut authenticated).await,
+            Line::Complete => {
+                let was = authenticated;
+                let answer = handle_line(shared, &line, &mut authenticated).await;
+                if authenticated && !was {
+                    gate.leave(ticket.0);
+                }
+                answer
+            }
         };
         let mut text = serde_json::to_vec(&response)?;
         text.push(b'\n');
@@ -254,7 +408,10 @@ async fn handle_line(
     let op = match Op::parse(&request.op, request.params) {
         Ok(op) => op,
         Err(err) if *authenticated => return (Response::err(id, err), Next::Continue),
-        Err(_) => return (unauthorized(id), Next::Close),
+        Err(_) => {
+            shared.note_auth_failure("the first request was not hello");
+            return (unauthorized(id), Next::Close);
+        }
     };
     if !*authenticated {
         return match op {
@@ -272,7 +429,14 @@ async fn handle_line(
                 };
                 (ok(id, &hello), Next::Continue)
             }
-            _ => (unauthorized(id), Next::Close),
+            Op::Hello(_) => {
+                shared.note_auth_failure("wrong token");
+                (unauthorized(id), Next::Close)
+            }
+            _ => {
+                shared.note_auth_failure("the first request was not hello");
+                (unauthorized(id), Next::Close)
+            }
         };
     }
     let response = dispatch(shared, id.clone(), op).await;

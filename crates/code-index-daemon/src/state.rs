@@ -96,6 +96,8 @@ pub struct Shared {
     pub pass: Mutex<()>,
     /// `stats` of the index at a generation: computing them walks everything.
     pub stats_cache: Mutex<Option<(u64, code_index_protocol::StatsResult)>>,
+    /// Failed authentications not yet logged, and when the last log line was.
+    auth_failures: Mutex<(u64, Option<Instant>)>,
     /// `repo_map` at a generation, for a number of symbols per file.
     #[allow(clippy::type_complexity)]
     pub repo_map_cache: Mutex<Option<(u64, usize, Vec<code_index_protocol::RepoMapFile>)>>,
@@ -130,6 +132,7 @@ impl Shared {
             stopping: AtomicBool::new(false),
             pass: Mutex::new(()),
             stats_cache: Mutex::new(None),
+            auth_failures: Mutex::new((0, None)),
             repo_map_cache: Mutex::new(None),
         }
     }
@@ -194,6 +197,24 @@ impl Shared {
             Duration::ZERO
         } else {
             self.idle_since.lock().unwrap().elapsed()
+        }
+    }
+
+    /// Logs a refused client, at most once per ten seconds with the count
+    /// since the last line: a client hammering the port cannot flood the log.
+    pub fn note_auth_failure(&self, why: &str) {
+        let mut failures = self.auth_failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.0 += 1;
+        if failures
+            .1
+            .is_none_or(|at| at.elapsed() >= Duration::from_secs(10))
+        {
+            tracing::warn!(
+                root = %self.root.display(),
+                refused = failures.0,
+                "refused a client ({why}); clients must say hello with the token from the lockfile"
+            );
+            *failures = (0, Some(Instant::now()));
         }
     }
 

@@ -32,7 +32,7 @@ pub mod paths;
 mod types;
 
 pub use config::{ConfigError, ProjectConfig};
-pub use lockfile::{LockError, LockPayload, Lockfile, lock_path};
+pub use lockfile::{LockCheck, LockError, LockPayload, Lockfile, lock_path};
 pub use types::*;
 
 /// The protocol version this crate speaks.

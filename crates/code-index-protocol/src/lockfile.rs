@@ -104,7 +104,7 @@ impl Lockfile {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(path.parent().expect("a lock path has a parent")).map_err(io)?;
+        create_state_dir(path.parent().expect("a lock path has a parent")).map_err(io)?;
         // A daemon that exits removes the file before unlocking it; if we
         // locked a file that was unlinked meanwhile, try again on the new one.
         for _ in 0..16 {
@@ -207,15 +207,80 @@ impl Lockfile {
     }
 }
 
+/// What [`Lockfile::check`] found at the lockfile's path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LockCheck {
+    /// Our file, as we left it.
+    Intact,
+    /// Our file was gone (removed, or its directory with it) or replaced by
+    /// one nobody holds; ours is back, with the same payload.
+    Restored,
+    /// Another live process holds the lock of the file now at the path:
+    /// another daemon serves this root, and this one should exit without
+    /// touching that file.
+    Replaced(Option<LockPayload>),
+}
+
+impl Lockfile {
+    /// Makes sure the file at the path is still the one this daemon holds,
+    /// restoring it when it was removed (`rm`, `git clean -fdx`) or replaced
+    /// by a file nobody holds. Meant to be called periodically.
+    pub fn check(&mut self) -> std::io::Result<LockCheck> {
+        let ours = self.file.as_ref().expect("a held lockfile has its file");
+        if same_file(ours, &self.path) {
+            return Ok(LockCheck::Intact);
+        }
+        create_state_dir(self.path.parent().expect("a lock path has a parent"))?;
+        for _ in 0..16 {
+            let file = open_private(&self.path)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Ok(LockCheck::Replaced(read_payload(&self.path).ok()));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+            if !same_file(&file, &self.path) {
+                continue;
+            }
+            set_private(&file)?;
+            // The old file's lock goes with it; it is no longer at the path.
+            self.file = Some(file);
+            self.write_payload()?;
+            return Ok(LockCheck::Restored);
+        }
+        Err(std::io::Error::other("the lockfile keeps being replaced"))
+    }
+
+    /// Whether the file at the path is still ours.
+    pub fn is_intact(&self) -> bool {
+        self.file
+            .as_ref()
+            .is_some_and(|file| same_file(file, &self.path))
+    }
+}
+
 impl Drop for Lockfile {
     fn drop(&mut self) {
         // Remove first, then unlock by closing: a daemon waiting for the lock
-        // then opens a fresh file rather than the one being removed.
-        if self.file.is_some() {
+        // then opens a fresh file rather than the one being removed. A file
+        // that is no longer ours (another daemon's) is left alone.
+        if let Some(file) = &self.file
+            && same_file(file, &self.path)
+        {
             let _ = std::fs::remove_file(&self.path);
         }
         drop(self.file.take());
     }
+}
+
+/// Creates the state directory, private (0700) whatever the umask.
+fn create_state_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 fn read_payload(path: &Path) -> Result<LockPayload, LockError> {
@@ -361,6 +426,43 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert_eq!(lock.payload().root, root.display().to_string());
+    }
+
+    #[test]
+    fn a_removed_lockfile_is_restored_and_a_replaced_one_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let mut lock = Lockfile::acquire(&root, "1.0.0").unwrap();
+        lock.publish(4242).unwrap();
+        assert_eq!(lock.check().unwrap(), LockCheck::Intact);
+
+        std::fs::remove_file(lock_path(&root)).unwrap();
+        assert!(!lock.is_intact());
+        assert_eq!(lock.check().unwrap(), LockCheck::Restored);
+        assert_eq!(&Lockfile::read(&root).unwrap(), lock.payload());
+        assert!(Lockfile::is_held(&root));
+
+        // The whole state directory, as `git clean -fdx` removes it.
+        std::fs::remove_dir_all(root.join(STATE_DIR)).unwrap();
+        assert_eq!(lock.check().unwrap(), LockCheck::Restored);
+        assert_eq!(Lockfile::read(&root).unwrap().port, Some(4242));
+
+        // Garbage nobody holds is taken back.
+        std::fs::remove_file(lock_path(&root)).unwrap();
+        std::fs::write(lock_path(&root), "{}").unwrap();
+        assert_eq!(lock.check().unwrap(), LockCheck::Restored);
+
+        // Another holder's file is left alone, on check and on drop.
+        std::fs::remove_file(lock_path(&root)).unwrap();
+        let other = Lockfile::acquire(&root, "2.0.0").unwrap();
+        match lock.check().unwrap() {
+            LockCheck::Replaced(Some(payload)) => assert_eq!(payload.version, "2.0.0"),
+            found => panic!("expected Replaced, got {found:?}"),
+        }
+        drop(lock);
+        assert_eq!(Lockfile::read(&root).unwrap().version, "2.0.0");
+        drop(other);
+        assert!(!lock_path(&root).exists());
     }
 
     #[test]

@@ -30,10 +30,18 @@ struct RotatingFile {
 
 impl RotatingFile {
     fn open(path: &Path, max_len: u64) -> std::io::Result<RotatingFile> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path)?;
+        // Logs name paths of the project: private, like the rest of the
+        // state directory, whatever the umask.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+        }
         let len = file.metadata()?.len();
         Ok(RotatingFile {
             path: path.to_path_buf(),
@@ -54,7 +62,13 @@ impl RotatingFile {
 
 impl Write for RotatingFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.len > 0 && self.len + buf.len() as u64 > self.max_len {
+        if !self.path.exists() {
+            // Removed under us (`git clean -fdx`): log on in a new file
+            // once the directory is back, in the old one until then.
+            if let Ok(fresh) = RotatingFile::open(&self.path, self.max_len) {
+                *self = fresh;
+            }
+        } else if self.len > 0 && self.len + buf.len() as u64 > self.max_len {
             // Logging on in the old file beats losing the line.
             let _ = self.rotate();
         }

@@ -201,3 +201,121 @@ fn the_state_directory_and_its_files_are_private_whatever_the_umask() {
         assert_eq!(mode(&state.join(name)), 0o600, "{name}");
     }
 }
+
+/// A command that runs as the unprivileged user `nobody`, when this process
+/// can switch to it and `nobody` can run the binary; `None` (after saying
+/// why) otherwise.
+#[cfg(unix)]
+fn as_nobody() -> Option<std::process::Command> {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: only root can run a command as another user here");
+        return None;
+    }
+    let mut probe = std::process::Command::new(code_index_bin());
+    probe.arg("--version").uid(65534).gid(65534);
+    if !probe.output().is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "skipped: the user nobody cannot run {}",
+            code_index_bin().display()
+        );
+        return None;
+    }
+    let mut cmd = std::process::Command::new(code_index_bin());
+    cmd.uid(65534).gid(65534).env_remove("RUST_LOG");
+    Some(cmd)
+}
+
+#[cfg(unix)]
+#[test]
+fn mcp_serves_and_explains_when_the_state_directory_cannot_be_created() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(mut cmd) = as_nobody() else { return };
+    // Another user's read-only checkout.
+    let project = Project::shapes();
+    for dir in ["", "src"] {
+        let path = project.root().join(dir);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    cmd.args(["mcp", "--root"]).arg(project.root());
+    let mut mcp = code_index_tests::mcp::McpSession::start_with(cmd, None);
+    let tools = mcp.request("tools/list", json!({}));
+    assert!(tools["tools"].as_array().unwrap().len() > 10, "{tools}");
+    let (text, _, error) = mcp.tool("find_definition", json!({"name": "total"}));
+    assert!(error, "{text}");
+    assert!(
+        text.contains("cannot create") && text.contains("writable"),
+        "{text}"
+    );
+    // What needs no daemon still works.
+    let (text, _, error) = mcp.tool("read_file", json!({"path": "src/main.rs", "end_line": 1}));
+    assert!(!error && text.contains("mod shapes"), "{text}");
+    assert!(!project.root().join(".code-index").exists());
+    assert!(mcp.close().success());
+}
+
+/// A tmpfs of `kib` KiB mounted at `dir`, unmounted when dropped; `None`
+/// (after saying why) when this process may not mount.
+#[cfg(target_os = "linux")]
+struct Tmpfs(std::path::PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Tmpfs {
+    fn mount(dir: &std::path::Path, kib: u32) -> Option<Tmpfs> {
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+            return None;
+        }
+        Some(Tmpfs(dir.to_path_buf()))
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_is_named_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(_mount) = Tmpfs::mount(dir.path(), 256) else {
+        return;
+    };
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/lib.rs"), "pub fn full() {}\n").unwrap();
+    std::fs::create_dir_all(root.join(".code-index")).unwrap();
+    // Fill it up.
+    let mut filler = std::fs::File::create(root.join("filler")).unwrap();
+    let block = vec![b'x'; 4096];
+    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+    drop(filler);
+
+    // A daemon started by hand fails with a message and exit 1, not 101.
+    let output = code_index_tests::code_index()
+        .args(["daemon", "--root"])
+        .arg(&root)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+
+    // An assistant's tool says the disk is full.
+    let _stop = code_index_tests::StopDaemonOnDrop(root.clone());
+    let mut mcp = code_index_tests::mcp::McpSession::start(&root);
+    let (text, _, error) = mcp.tool("find_definition", json!({"name": "full"}));
+    assert!(error, "{text}");
+    assert!(text.contains("full"), "{text}");
+}

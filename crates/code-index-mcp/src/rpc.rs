@@ -282,12 +282,18 @@ async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connecti
             && !Lockfile::is_held(root)
         {
             let out = root.join(".code-index/daemon.out");
+            let mut said = last_lines(&out, 3);
+            if disk_is_full(root) {
+                said.push_str(&format!(
+                    "; the file system holding {} is full: free some space",
+                    root.display()
+                ));
+            }
             return Err(RpcIndexError::NoDaemon {
                 root: root.display().to_string(),
                 reason: format!(
-                    "the daemon it started (pid {pid}) exited at once ({status}): {}; \
+                    "the daemon it started (pid {pid}) exited at once ({status}): {said}; \
                      its output is in {}",
-                    last_lines(&out, 3),
                     out.display()
                 ),
             });
@@ -333,6 +339,37 @@ fn last_lines(path: &Path, n: usize) -> String {
     }
 }
 
+/// Creates the state directory, private (0700) whatever the umask.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Whether the file system holding `path` has no space left for us.
+fn disk_is_full(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: statvfs writes only into `stats`, and `c_path` is a valid C string.
+        let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::statvfs(c_path.as_ptr(), &mut stats) } != 0 {
+            return false;
+        }
+        (stats.f_bavail as u128) * (stats.f_frsize as u128) < 4096
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// `daemon.out` is moved aside to `daemon.out.1` past this size when a
 /// daemon is started.
 const MAX_DAEMON_OUT_BYTES: u64 = 1 << 20;
@@ -362,8 +399,24 @@ fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<Started, RpcIndexEr
         reason,
     };
     let state = root.join(code_index_protocol::lockfile::STATE_DIR);
-    std::fs::create_dir_all(&state)
-        .map_err(|e| no_daemon(format!("cannot create {}: {e}", state.display())))?;
+    if let Err(e) = create_private_dir(&state) {
+        let fix = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            format!(
+                "code-index keeps the index and the daemon's lockfile there: make {} writable \
+                 for this user, or have its owner run `code-index daemon --root {}`",
+                root.display(),
+                root.display()
+            )
+        } else if disk_is_full(root) {
+            "the file system is full: free some space".to_string()
+        } else {
+            "check that the project directory is writable".to_string()
+        };
+        return Err(no_daemon(format!(
+            "cannot create {}: {e}; {fix}",
+            state.display()
+        )));
+    }
     let out = state.join("daemon.out");
     // What daemons print is kept, but only the latest megabyte or two.
     if std::fs::metadata(&out).is_ok_and(|m| m.len() > MAX_DAEMON_OUT_BYTES) {

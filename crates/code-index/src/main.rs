@@ -127,7 +127,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            write_stderr(&format!("error: {err:#}\n"));
             ExitCode::FAILURE
         }
     }
@@ -145,6 +145,15 @@ pub fn resolve_root(root: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         }
     };
     code_index_core::discover::canonical_root(&start)
+}
+
+/// Writes to stderr, ignoring failure: a full disk or a closed stderr must
+/// not turn an error into a panic (`eprintln!` panics when it cannot write).
+pub fn write_stderr(text: &str) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.

@@ -19,8 +19,21 @@ pub struct McpArgs {
 pub fn run(args: McpArgs) -> anyhow::Result<()> {
     let explicit_root = args.root.is_some();
     let root = crate::resolve_root(args.root)?;
-    let state = crate::state_dir(&root)?;
-    crate::logging::init(Some(&state.join("mcp.log")), true, "info")?;
+    // The server always serves: without a writable state directory it logs
+    // to stderr only, and every tool that needs the daemon says why it
+    // cannot have one and what to do.
+    let log = match crate::state_dir(&root) {
+        Ok(state) => Some(state.join("mcp.log")),
+        Err(err) => {
+            crate::write_stderr(&format!(
+                "code-index mcp: {err:#}; serving without a daemon until that is fixed\n"
+            ));
+            None
+        }
+    };
+    if crate::logging::init(log.as_deref(), true, "info").is_err() {
+        crate::logging::init(None, true, "info")?;
+    }
     let spawn = if args.no_spawn {
         None
     } else {

@@ -131,7 +131,7 @@ fn print_result(result: &CallToolResult, json: bool) -> anyhow::Result<ExitCode>
         .collect::<Vec<_>>()
         .join("\n");
     if result.is_error == Some(true) {
-        eprintln!("error: {}", text.trim_end());
+        crate::write_stderr(&format!("error: {}\n", text.trim_end()));
         return Ok(ExitCode::FAILURE);
     }
     let out = if json {

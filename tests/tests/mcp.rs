@@ -437,6 +437,9 @@ fn linked_projects_are_searched_together_and_name_their_hits() {
     let lib = base.path().join("lib");
     std::fs::create_dir_all(app.join("src/sub")).unwrap();
     std::fs::create_dir_all(lib.join("src")).unwrap();
+    // A link must be a project of its own.
+    std::fs::write(lib.join("code-index.toml"), "").unwrap();
+    std::fs::write(app.join("src/sub/code-index.toml"), "").unwrap();
     std::fs::write(
         app.join("src/main.rs"),
         "fn main() {\n    shared_helper();\n}\n",

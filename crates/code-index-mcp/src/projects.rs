@@ -55,6 +55,13 @@ pub fn resolve(primary: &Path) -> (Vec<ProjectSpec>, Vec<String>) {
             ));
             continue;
         };
+        if let Err(why) = acceptable_link(primary, &root) {
+            warnings.push(format!(
+                "link {link:?} ({}) is refused: {why}",
+                root.display()
+            ));
+            continue;
+        }
         if let Some(other) = projects.iter().find(|p| p.root == root) {
             warnings.push(format!(
                 "link {link:?} is listed twice (as {}); left out",
@@ -90,6 +97,31 @@ pub fn resolve(primary: &Path) -> (Vec<ProjectSpec>, Vec<String>) {
     (projects, warnings)
 }
 
+/// A repository's own `code-index.toml` can name any directory: a link is
+/// taken only when it is a project of its own (its own `.git` or
+/// `code-index.toml`), and never the file system's root, the home directory
+/// or a directory holding the project, whose daemon would index (and write
+/// `.code-index/` into) everything there.
+fn acceptable_link(primary: &Path, link: &Path) -> Result<(), String> {
+    if link.parent().is_none() {
+        return Err("it is the file system's root".into());
+    }
+    let home = std::env::var_os("HOME").and_then(|h| std::fs::canonicalize(h).ok());
+    if home.as_deref() == Some(link) {
+        return Err("it is the home directory".into());
+    }
+    if primary.starts_with(link) {
+        return Err("it holds this project".into());
+    }
+    if !(link.join(".git").exists() || link.join(CONFIG_FILE).exists()) {
+        return Err(format!(
+            "it is not a project (it has neither .git nor {CONFIG_FILE}); \
+             add a {CONFIG_FILE} there to link it"
+        ));
+    }
+    Ok(())
+}
+
 fn dir_name(root: &Path) -> String {
     root.file_name().map_or_else(
         || root.display().to_string(),
@@ -105,7 +137,7 @@ mod tests {
     fn links_resolve_with_warnings_for_bad_ones() {
         let dir = tempfile::tempdir().unwrap();
         let base = std::fs::canonicalize(dir.path()).unwrap();
-        for d in ["app/sub", "lib-a", "other/lib-a"] {
+        for d in ["app/sub/.git", "lib-a/.git", "other/lib-a/.git", "plain"] {
             std::fs::create_dir_all(base.join(d)).unwrap();
         }
         std::fs::write(
@@ -138,6 +170,30 @@ mod tests {
                 .count()
                 == 2
         );
+    }
+
+    #[test]
+    fn links_that_are_not_projects_or_hold_too_much_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(dir.path()).unwrap();
+        for d in ["app/.git", "plain"] {
+            std::fs::create_dir_all(base.join(d)).unwrap();
+        }
+        let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+        std::fs::write(
+            base.join("app").join(CONFIG_FILE),
+            format!("links = [\"/\", \"..\", \"../plain\", {home:?}]\n"),
+        )
+        .unwrap();
+        let (projects, warnings) = resolve(&base.join("app"));
+        assert_eq!(projects.len(), 1, "{projects:#?}");
+        let refused = |needle: &str| warnings.iter().any(|w| w.contains(needle));
+        assert!(refused("the file system's root"), "{warnings:#?}");
+        assert!(refused("it holds this project"), "{warnings:#?}");
+        assert!(refused("it is not a project"), "{warnings:#?}");
+        if std::fs::canonicalize(&home).is_ok_and(|h| !base.starts_with(&h)) {
+            assert!(refused("the home directory"), "{warnings:#?}");
+        }
     }
 
     #[test]

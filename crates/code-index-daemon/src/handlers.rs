@@ -517,3 +517,14 @@ fn relation(r: q::TypeRelation) -> wire::TypeRelation {
         line: r.line,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_walk_and_the_path_rules_refuse_the_same_directories() {
+        assert_eq!(
+            code_index_core::discover::ALWAYS_SKIPPED_DIRS,
+            code_index_protocol::paths::INTERNAL_DIRS
+        );
+    }
+}

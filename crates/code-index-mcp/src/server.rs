@@ -223,7 +223,7 @@ pub struct ListDirArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ReindexArgs {
-    /// One file to re-read (relative path); the whole project when absent.
+    /// A file or directory to re-read (relative to the project root); the whole project when absent. Ignored files are refused with the reason.
     pub path: Option<String>,
     /// The project (see list_projects); the primary one when absent.
     pub project: Option<String>,

@@ -477,7 +477,7 @@ pub struct FileEntry {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReindexParams {
-    /// One root-relative path to re-read; the whole tree when absent.
+    /// One root-relative path (file or directory) to re-read; the whole tree when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }

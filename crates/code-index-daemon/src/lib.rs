@@ -52,6 +52,12 @@ pub struct DaemonConfig {
     pub max_watches: Option<usize>,
     /// How often to rescan when the tree cannot be watched.
     pub poll_interval: Duration,
+    /// How often to check every watched directory against the index, to
+    /// repair what the events missed.
+    pub verify_interval: Duration,
+    /// Drop the events under this root-relative directory (for tests: it
+    /// stands for events the OS lost).
+    pub drop_events_under: Option<String>,
 }
 
 impl DaemonConfig {
@@ -65,6 +71,8 @@ impl DaemonConfig {
             exclude: Vec::new(),
             max_watches: None,
             poll_interval: watcher::DEFAULT_POLL_INTERVAL,
+            verify_interval: watcher::DEFAULT_VERIFY_INTERVAL,
+            drop_events_under: None,
         }
     }
 }

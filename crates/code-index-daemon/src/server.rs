@@ -548,6 +548,16 @@ fn status(shared: &Shared) -> wire::StatusResult {
                 .watcher_batches
                 .load(std::sync::atomic::Ordering::SeqCst),
         ),
+        watcher_repairs: Some(
+            shared
+                .watcher_repairs
+                .load(std::sync::atomic::Ordering::SeqCst),
+        ),
+        watcher_checked_seconds_ago: shared
+            .watcher_checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map(|at| at.elapsed().as_secs()),
         connections: shared.connections() as u64,
         // A sub-second timeout must not read as 0, "never".
         idle_timeout_seconds: shared.idle_timeout.map_or(0, |t| t.as_secs().max(1)),

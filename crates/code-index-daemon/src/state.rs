@@ -85,6 +85,15 @@ pub struct Shared {
     pub watcher: Mutex<WatcherHealth>,
     /// Batches of file events the watcher has applied.
     pub watcher_batches: AtomicU64,
+    /// Periodic checks that found and repaired changes the events missed.
+    pub watcher_repairs: AtomicU64,
+    /// When the periodic check last ran.
+    pub watcher_checked: Mutex<Option<Instant>>,
+    /// How often the watcher checks watched directories against the index.
+    pub verify_interval: Duration,
+    /// Events under this root-relative directory are dropped (tests use it
+    /// to stand for events the OS lost).
+    pub drop_events_under: Option<String>,
     connections: AtomicUsize,
     idle_since: Mutex<Instant>,
     /// Set when the index changed since the last snapshot.
@@ -125,6 +134,10 @@ impl Shared {
             failure: Mutex::new(None),
             watcher: Mutex::new(WatcherHealth::Starting),
             watcher_batches: AtomicU64::new(0),
+            watcher_repairs: AtomicU64::new(0),
+            watcher_checked: Mutex::new(None),
+            verify_interval: config.verify_interval,
+            drop_events_under: config.drop_events_under.clone(),
             connections: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             dirty: AtomicBool::new(false),

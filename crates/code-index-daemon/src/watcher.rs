@@ -8,8 +8,16 @@
 //! misses files written right after a `mkdir`). A batch too large to go path
 //! by path (a `git checkout`) becomes one full pass. When the OS has no watches
 //! left, the daemon says so in `status` and rescans periodically instead.
+//!
+//! The watcher cannot drift silently. Each watched directory is remembered
+//! with its inode and modification time as last listed: a directory named by
+//! an event whose inode changed was removed and made again (its old watch died
+//! with the old inode), so it is watched afresh and reconciled whole. Every
+//! `--verify-interval` the watcher stats each watched directory and re-lists
+//! those that changed without its knowing, which repairs whatever the events
+//! missed; `status` counts those repairs.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -32,6 +40,31 @@ const MAX_BATCH_WAIT: Duration = Duration::from_millis(400);
 const FULL_PASS_THRESHOLD: usize = 2000;
 /// How often to rescan, by default, when the tree cannot be watched.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
+/// How often, by default, watched directories are checked against the index.
+pub const DEFAULT_VERIFY_INTERVAL: Duration = Duration::from_secs(30);
+
+/// A directory as it was when last listed: a new inode means it was removed
+/// and made again, a new modification time that entries changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DirStamp {
+    ino: u64,
+    mtime_ns: i64,
+}
+
+fn stamp(abs: &Path) -> Option<DirStamp> {
+    let meta = std::fs::symlink_metadata(abs).ok()?;
+    if !meta.is_dir() {
+        return None;
+    }
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some(DirStamp {
+        ino,
+        mtime_ns: discover::mtime_ns(&meta),
+    })
+}
 
 /// Runs until the daemon stops. `dirs` are the directories of the tree,
 /// relative to the root.
@@ -59,7 +92,7 @@ pub fn run(shared: Arc<Shared>, dirs: Vec<String>) {
     let mut tree = Watched {
         shared: shared.clone(),
         watcher,
-        dirs: HashSet::new(),
+        dirs: HashMap::new(),
         exhausted: None,
     };
     for dir in dirs {
@@ -80,15 +113,15 @@ pub fn run(shared: Arc<Shared>, dirs: Vec<String>) {
 struct Watched {
     shared: Arc<Shared>,
     watcher: RecommendedWatcher,
-    /// Directories watched, relative to the root.
-    dirs: HashSet<String>,
+    /// Directories watched, relative to the root, as last listed.
+    dirs: HashMap<String, DirStamp>,
     /// Why watching stopped working, when the OS ran out of watches.
     exhausted: Option<String>,
 }
 
 impl Watched {
     fn watch(&mut self, dir: &str) {
-        if self.exhausted.is_some() || self.dirs.contains(dir) {
+        if self.exhausted.is_some() || self.dirs.contains_key(dir) {
             return;
         }
         if self
@@ -107,9 +140,13 @@ impl Watched {
             return;
         }
         let abs = self.shared.root.join(dir);
+        // Stamped before it is watched and listed: a change after this shows.
+        let Some(seen) = stamp(&abs) else {
+            return;
+        };
         match self.watcher.watch(&abs, RecursiveMode::NonRecursive) {
             Ok(()) => {
-                self.dirs.insert(dir.to_string());
+                self.dirs.insert(dir.to_string(), seen);
             }
             Err(err) if is_exhaustion(&err) => {
                 let detail = format!(
@@ -130,7 +167,7 @@ impl Watched {
         let prefix = format!("{dir}/");
         let gone: Vec<String> = self
             .dirs
-            .iter()
+            .keys()
             .filter(|d| *d == dir || d.starts_with(&prefix))
             .cloned()
             .collect();
@@ -155,13 +192,13 @@ impl Watched {
             else {
                 continue;
             };
-            let index = self.shared.index.read().unwrap();
+            let index = self.shared.read_index();
             for file in files {
                 if let Some(hash) = index.needs_work(&file, &self.shared.options) {
                     work.push((file, hash));
                 }
             }
-            queue.extend(subdirs.into_iter().filter(|d| !self.dirs.contains(d)));
+            queue.extend(subdirs.into_iter().filter(|d| !self.dirs.contains_key(d)));
         }
         work
     }
@@ -175,7 +212,7 @@ impl Watched {
         }
         let mut work = Vec::new();
         for dir in walked {
-            if self.exhausted.is_none() && !self.dirs.contains(&dir) {
+            if self.exhausted.is_none() && !self.dirs.contains_key(&dir) {
                 work.extend(self.watch_new_tree(&dir));
             }
         }
@@ -183,6 +220,23 @@ impl Watched {
         if !work.is_empty() {
             indexer::update_files(&self.shared, &work);
         }
+        // Directories made again during the burst (a checkout removes and
+        // makes them) have dead watches, and what changed in them after
+        // the pass's walk sent no event: watch and reconcile them now.
+        let changed = self.changed_dirs();
+        if !changed.is_empty() {
+            self.reconcile(changed);
+        }
+    }
+
+    /// Watched directories that are not as they were when last listed.
+    fn changed_dirs(&self) -> Vec<String> {
+        let root = &self.shared.root;
+        self.dirs
+            .iter()
+            .filter(|(dir, seen)| stamp(&root.join(dir.as_str())) != Some(**seen))
+            .map(|(dir, _)| dir.clone())
+            .collect()
     }
 
     fn report_health(&self) {
@@ -195,11 +249,18 @@ impl Watched {
 
     fn run(&mut self, rx: Receiver<notify::Result<notify::Event>>) {
         let mut last_poll = Instant::now();
+        let mut last_verify = Instant::now();
+        let dropped = self
+            .shared
+            .drop_events_under
+            .as_ref()
+            .map(|d| self.shared.root.join(d));
+        let tick = self.shared.verify_interval.min(Duration::from_millis(250));
         loop {
             if self.shared.is_stopping() {
                 return;
             }
-            let first = match rx.recv_timeout(Duration::from_millis(250)) {
+            let first = match rx.recv_timeout(tick) {
                 Ok(event) => event,
                 Err(RecvTimeoutError::Timeout) => {
                     if self.exhausted.is_some() && last_poll.elapsed() >= self.shared.poll_interval
@@ -207,11 +268,19 @@ impl Watched {
                         rescan(&self.shared);
                         last_poll = Instant::now();
                     }
+                    if last_verify.elapsed() >= self.shared.verify_interval {
+                        self.verify();
+                        last_verify = Instant::now();
+                    }
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => return,
             };
             let mut paths: BTreeSet<PathBuf> = BTreeSet::new();
+            // Paths created, removed or renamed: a directory among them that
+            // exists now is a new one, whatever its inode number (a removed
+            // directory's number is often given to the next one made).
+            let mut fresh: HashSet<PathBuf> = HashSet::new();
             let mut rescan_all = false;
             let started = Instant::now();
             let mut next = Some(first);
@@ -225,7 +294,23 @@ impl Watched {
                         if event.need_rescan() {
                             rescan_all = true;
                         }
-                        paths.extend(event.paths);
+                        let kept = event
+                            .paths
+                            .into_iter()
+                            .filter(|p| dropped.as_ref().is_none_or(|d| !p.starts_with(d)));
+                        if matches!(
+                            event.kind,
+                            EventKind::Create(_)
+                                | EventKind::Remove(_)
+                                | EventKind::Modify(notify::event::ModifyKind::Name(_))
+                        ) {
+                            for path in kept {
+                                fresh.insert(path.clone());
+                                paths.insert(path);
+                            }
+                        } else {
+                            paths.extend(kept);
+                        }
                     }
                     Err(err) => {
                         tracing::warn!(root = %self.shared.root.display(), "watch error: {err}");
@@ -260,16 +345,106 @@ impl Watched {
                 tracing::info!(paths = paths.len(), "large change: rescanning the tree");
                 self.rescan();
             } else {
-                self.apply_batch(paths);
+                self.apply_batch(paths, &fresh);
             }
             // If the changes brought or took names, rebuild the search table
             // now rather than in the next search.
-            self.shared.index.read().unwrap().prepare_search();
+            self.shared.read_index().prepare_search();
         }
     }
 
-    /// Resolves the named paths against the tree as it is now.
-    fn apply_batch(&mut self, paths: BTreeSet<PathBuf>) {
+    /// Checks every watched directory against what was seen when it was last
+    /// listed, and re-lists those that changed unseen (or vanished): the
+    /// repair for events the OS lost or never sent.
+    fn verify(&mut self) {
+        if self.exhausted.is_some() {
+            return;
+        }
+        let changed = self.changed_dirs();
+        *self
+            .shared
+            .watcher_checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        if changed.is_empty() {
+            return;
+        }
+        let dirs = changed.len();
+        let fixed = self.reconcile(changed);
+        if fixed > 0 {
+            self.shared
+                .watcher_repairs
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tracing::info!(
+                root = %self.shared.root.display(),
+                dirs,
+                files = fixed,
+                "the periodic check found changes the file events missed, and applied them"
+            );
+            self.shared.read_index().prepare_search();
+        }
+    }
+
+    /// Re-lists directories that changed without events, watches each afresh
+    /// (it may have been made again under the same inode number, its watch
+    /// dead) and applies what differs; returns how many files changed.
+    fn reconcile(&mut self, mut changed: Vec<String>) -> usize {
+        let root = self.shared.root.clone();
+        changed.sort();
+        // A directory made again is reconciled whole: what is below it need
+        // not be named again.
+        let mut top: Vec<String> = Vec::new();
+        for dir in changed {
+            let under_another = top
+                .iter()
+                .any(|t| !t.is_empty() && dir.starts_with(&format!("{t}/")));
+            if !under_another {
+                top.push(dir);
+            }
+        }
+        let mut paths: BTreeSet<PathBuf> = BTreeSet::new();
+        for dir in &top {
+            let abs = root.join(dir);
+            if !dir.is_empty() {
+                paths.insert(abs.clone());
+            }
+            // Its entries now, what the index holds directly in it, and the
+            // directories watched directly in it.
+            if let Some((files, subdirs)) = list_children(&root, &abs, &self.shared.options.exclude)
+            {
+                paths.extend(files.into_iter().map(|f| root.join(f.path)));
+                paths.extend(subdirs.into_iter().map(|d| root.join(d)));
+            }
+            let direct = |p: &str| {
+                let rest = if dir.is_empty() {
+                    Some(p)
+                } else {
+                    p.strip_prefix(dir.as_str())
+                        .and_then(|r| r.strip_prefix('/'))
+                };
+                rest.is_some_and(|r| !r.is_empty() && !r.contains('/'))
+            };
+            paths.extend(
+                self.shared
+                    .read_index()
+                    .files_under(dir)
+                    .filter(|p| direct(p))
+                    .map(|p| root.join(p)),
+            );
+            paths.extend(self.dirs.keys().filter(|d| direct(d)).map(|d| root.join(d)));
+        }
+        let fresh: HashSet<PathBuf> = top
+            .iter()
+            .filter(|d| !d.is_empty())
+            .map(|d| root.join(d))
+            .collect();
+        self.apply_batch(paths, &fresh)
+    }
+
+    /// Resolves the named paths against the tree as it is now; returns how
+    /// many files of the index changed.
+    /// `fresh` are the paths that were created, removed or renamed.
+    fn apply_batch(&mut self, paths: BTreeSet<PathBuf>, fresh: &HashSet<PathBuf>) -> usize {
         let root = self.shared.root.clone();
         let mut by_dir: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
         for path in paths {
@@ -285,13 +460,22 @@ impl Watched {
         let mut work: Vec<(DiscoveredFile, Option<u64>)> = Vec::new();
         let mut removed: Vec<String> = Vec::new();
         let mut new_dirs: Vec<String> = Vec::new();
+        let mut remade: Vec<String> = Vec::new();
         for (dir, named) in by_dir {
-            // Entries of `dir` that are not ignored, as the walk sees them.
-            let listing = if dir.is_dir() {
+            // Entries of `dir` that are not ignored, as the walk sees them,
+            // listed after the directory is stamped.
+            let seen = stamp(&dir);
+            let listing = if seen.is_some() {
                 list_children(&root, &dir, &self.shared.options.exclude)
             } else {
                 None
             };
+            let this = relative_path(&root, &dir).unwrap_or_default();
+            if let (Some(seen), Some(known)) = (seen, self.dirs.get_mut(&this))
+                && known.ino == seen.ino
+            {
+                *known = seen;
+            }
             let (files, dirs) = listing.unwrap_or_default();
             for rel in named {
                 if let Some(found) = files.iter().find(|f| f.path == rel) {
@@ -305,8 +489,17 @@ impl Watched {
                         work.push((found.clone(), hash));
                     }
                 } else if dirs.contains(&rel) {
-                    if !self.dirs.contains(&rel) {
-                        new_dirs.push(rel);
+                    match self.dirs.get(&rel) {
+                        None => new_dirs.push(rel),
+                        // Removed and made again: the old watch died with
+                        // the old directory.
+                        Some(known)
+                            if fresh.contains(&root.join(&rel))
+                                || stamp(&root.join(&rel)).is_none_or(|s| s.ino != known.ino) =>
+                        {
+                            remade.push(rel)
+                        }
+                        Some(_) => {}
                     }
                 } else {
                     removed.push(rel);
@@ -315,7 +508,7 @@ impl Watched {
         }
         let mut changed = 0;
         if !removed.is_empty() {
-            let mut index = self.shared.index.write().unwrap();
+            let mut index = self.shared.write_index();
             for rel in &removed {
                 // A file, or a directory with everything under it.
                 if index.remove(rel).is_some() {
@@ -343,6 +536,20 @@ impl Watched {
         for rel in new_dirs {
             work.extend(self.watch_new_tree(&rel));
         }
+        for rel in remade {
+            tracing::debug!(dir = rel, "a directory was made again: watching it afresh");
+            self.forget_under(&rel);
+            // Watched before it is reconciled, each directory below it too.
+            drop(self.watch_new_tree(&rel));
+            match indexer::reindex_path(&self.shared, &rel, false) {
+                Ok(done) => {
+                    changed += done.report.parsed + done.report.removed + done.report.touched
+                }
+                Err(err) => {
+                    tracing::warn!(dir = rel, "cannot re-read a re-created directory: {err:#}")
+                }
+            }
+        }
         self.report_health();
         if !work.is_empty() {
             changed += indexer::update_files(&self.shared, &work);
@@ -350,6 +557,7 @@ impl Watched {
         if changed > 0 {
             tracing::debug!(changed, "applied file changes");
         }
+        changed
     }
 }
 

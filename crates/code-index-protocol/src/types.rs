@@ -686,6 +686,13 @@ pub struct StatusResult {
     /// Batches of file changes the watcher has applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watcher_batches: Option<u64>,
+    /// Times the watcher's periodic check found the index behind the tree
+    /// (changes the events missed) and repaired it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watcher_repairs: Option<u64>,
+    /// Seconds since that check last ran; absent before the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watcher_checked_seconds_ago: Option<u64>,
     /// Open client connections, this one included.
     pub connections: u64,
     /// Seconds without any connection before the daemon exits (0: never).

@@ -28,6 +28,14 @@ pub struct DaemonArgs {
     /// How often to rescan when the tree cannot be watched (`10s`, `1m`).
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     poll_interval: Duration,
+    /// How often to check every watched directory against the index, repairing
+    /// what the file events missed (`30s`, `2m`).
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    verify_interval: Duration,
+    /// Drop the file events under this directory (relative to the root), as
+    /// if the OS had lost them: for testing the periodic check.
+    #[arg(long, hide = true)]
+    drop_events_under: Option<String>,
     /// Log only to <root>/.code-index/daemon.log, not to stderr (for daemons
     /// started by clients).
     #[arg(long)]
@@ -61,5 +69,7 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
     config.exclude = project.exclude;
     config.max_watches = args.max_watches;
     config.poll_interval = args.poll_interval.max(Duration::from_millis(100));
+    config.verify_interval = args.verify_interval.max(Duration::from_millis(100));
+    config.drop_events_under = args.drop_events_under;
     code_index_daemon::run(config)
 }

@@ -140,6 +140,12 @@ fn describe(
             count(batches, "change batch", "change batches")
         );
     }
+    if let Some(repairs) = status.watcher_repairs.filter(|&r| r > 0) {
+        watcher += &format!(
+            ", {} of what events missed",
+            count(repairs, "repair", "repairs")
+        );
+    }
     if let Some(detail) = &status.watcher_detail {
         watcher += &format!(" ({detail})");
     }

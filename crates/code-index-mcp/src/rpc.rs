@@ -339,15 +339,6 @@ fn last_lines(path: &Path, n: usize) -> String {
     }
 }
 
-/// Creates the state directory, private (0700) whatever the umask.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
 /// Whether the file system holding `path` has no space left for us.
 fn disk_is_full(path: &Path) -> bool {
     #[cfg(unix)]
@@ -374,23 +365,6 @@ fn disk_is_full(path: &Path) -> bool {
 /// daemon is started.
 const MAX_DAEMON_OUT_BYTES: u64 = 1 << 20;
 
-/// Opens a file of the state directory for appending, readable by its owner
-/// only whatever the umask.
-fn private_append(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let file = options.open(path)?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(file)
-    }
-    #[cfg(not(unix))]
-    options.open(path)
-}
-
 /// Starts `code-index daemon --root ROOT` detached in a session of its own.
 /// It logs to its log file; what it prints (a panic) goes to `daemon.out`.
 fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<Started, RpcIndexError> {
@@ -399,7 +373,7 @@ fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<Started, RpcIndexEr
         reason,
     };
     let state = root.join(code_index_protocol::lockfile::STATE_DIR);
-    if let Err(e) = create_private_dir(&state) {
+    if let Err(e) = code_index_protocol::lockfile::create_state_dir(&state) {
         let fix = if e.kind() == std::io::ErrorKind::PermissionDenied {
             format!(
                 "code-index keeps the index and the daemon's lockfile there: make {} writable \
@@ -422,7 +396,7 @@ fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<Started, RpcIndexEr
     if std::fs::metadata(&out).is_ok_and(|m| m.len() > MAX_DAEMON_OUT_BYTES) {
         let _ = std::fs::rename(&out, state.join("daemon.out.1"));
     }
-    let log = private_append(&out)
+    let log = code_index_protocol::lockfile::open_private_file(&out, true)
         .map_err(|e| no_daemon(format!("cannot open the daemon's output file: {e}")))?;
     let mut cmd = std::process::Command::new(&spawn.program);
     cmd.arg("daemon")

@@ -274,8 +274,26 @@ impl Drop for Lockfile {
     }
 }
 
+/// Opens a file of the state directory (appending, or truncating), readable
+/// and writable by its owner only whatever the umask; an existing file is
+/// made private too.
+pub fn open_private_file(path: &Path, append: bool) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true).truncate(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    set_private(&file)?;
+    Ok(file)
+}
+
 /// Creates the state directory, private (0700) whatever the umask.
-fn create_state_dir(dir: &Path) -> std::io::Result<()> {
+pub fn create_state_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

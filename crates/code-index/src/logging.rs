@@ -30,18 +30,9 @@ struct RotatingFile {
 
 impl RotatingFile {
     fn open(path: &Path, max_len: u64) -> std::io::Result<RotatingFile> {
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(path)?;
         // Logs name paths of the project: private, like the rest of the
         // state directory, whatever the umask.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
-        }
+        let file = code_index_protocol::lockfile::open_private_file(path, true)?;
         let len = file.metadata()?.len();
         Ok(RotatingFile {
             path: path.to_path_buf(),

@@ -319,3 +319,70 @@ fn a_full_disk_is_named_not_a_panic() {
     assert!(error, "{text}");
     assert!(text.contains("full"), "{text}");
 }
+
+#[test]
+fn a_connection_that_never_says_hello_is_closed_and_a_client_that_did_stays() {
+    let project = Project::shapes();
+    let daemon = Daemon::start(project.root(), &[]);
+    let mut client = daemon.wait_ready();
+    let mut silent = TcpStream::connect(("127.0.0.1", daemon.port())).unwrap();
+    silent
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    // The daemon ends the silent connection: a read sees its end, not
+    // only the timeout.
+    wait_until(DEADLINE, "the daemon to close a silent connection", || {
+        let mut byte = [0u8; 1];
+        match std::io::Read::read(&mut silent, &mut byte) {
+            Ok(0) => Some(()),
+            Ok(_) => panic!("the daemon wrote to a connection that sent nothing"),
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                None
+            }
+            Err(_) => Some(()),
+        }
+    });
+    // The client that said hello before is past the deadline too, and served.
+    assert_eq!(
+        client.ok("stats", Value::Null)["root"],
+        daemon.root.display().to_string()
+    );
+}
+
+#[test]
+fn a_panicking_handler_is_answered_and_the_daemon_serves_on() {
+    let project = Project::shapes();
+    let mut daemon = Daemon::start(project.root(), &["--fail-on", "definitions"]);
+    let mut client = daemon.wait_ready();
+    for _ in 0..3 {
+        let response = client.call("definitions", json!({"name": "Square"}));
+        let error = response.error.expect("an error answer");
+        assert!(
+            error.message.contains("failed on this definitions request"),
+            "{error:?}"
+        );
+    }
+    // The same connection goes on: other queries answer.
+    let found = client.ok("search_symbols", json!({"query": "Square"}));
+    assert!(found.to_string().contains("Square"), "{found}");
+    assert!(daemon.is_running());
+    // One line per panic in the log, no backtrace in it or on stderr.
+    let log = std::fs::read_to_string(daemon.root.join(".code-index/daemon.log")).unwrap();
+    assert_eq!(
+        log.matches("the definitions handler panicked").count(),
+        3,
+        "{log}"
+    );
+    client.ok("shutdown", Value::Null);
+    let (_, _, stderr) = daemon.wait_exit();
+    for text in [&log, &stderr] {
+        assert!(!text.contains("stack backtrace"), "{text}");
+        assert!(!text.contains("RUST_BACKTRACE"), "{text}");
+    }
+    assert!(stderr.contains("--fail-on definitions"), "{stderr}");
+}

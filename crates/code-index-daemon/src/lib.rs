@@ -20,6 +20,7 @@
 //! - the daemon listens on loopback only, and only clients presenting the
 //!   lockfile's token get past `hello`.
 
+mod dirwatch;
 mod handlers;
 mod indexer;
 mod server;
@@ -58,6 +59,8 @@ pub struct DaemonConfig {
     /// Drop the events under this root-relative directory (for tests: it
     /// stands for events the OS lost).
     pub drop_events_under: Option<String>,
+    /// The handler of this query panics (for tests: it stands for a bug).
+    pub fail_on: Option<String>,
 }
 
 impl DaemonConfig {
@@ -73,6 +76,7 @@ impl DaemonConfig {
             poll_interval: watcher::DEFAULT_POLL_INTERVAL,
             verify_interval: watcher::DEFAULT_VERIFY_INTERVAL,
             drop_events_under: None,
+            fail_on: None,
         }
     }
 }

@@ -53,10 +53,13 @@ pub async fn serve(root: PathBuf, config: DaemonConfig, mut lock: Lockfile) -> a
             .name("code-index-indexer".into())
             .spawn(move || {
                 let for_watcher = shared.clone();
+                // What changes between the walk and the watches shows in
+                // the directories' modification times from here on.
+                let since = std::time::SystemTime::now();
                 let start_watcher = move |dirs: Vec<String>| {
                     let spawned = std::thread::Builder::new()
                         .name("code-index-watcher".into())
-                        .spawn(move || watcher::run(for_watcher, dirs));
+                        .spawn(move || watcher::run(for_watcher, dirs, since));
                     if let Err(err) = spawned {
                         tracing::error!("cannot start the watcher thread: {err}");
                     }
@@ -514,6 +517,9 @@ async fn dispatch(shared: &Arc<Shared>, id: Value, op: Op) -> Result<Response, R
             let name = query.name();
             let value = tokio::task::block_in_place(|| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    if shared.fail_on.as_deref() == Some(name) {
+                        panic!("--fail-on {name}");
+                    }
                     handlers::query(shared, query)
                 }))
             })

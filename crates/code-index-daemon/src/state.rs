@@ -94,6 +94,8 @@ pub struct Shared {
     /// Events under this root-relative directory are dropped (tests use it
     /// to stand for events the OS lost).
     pub drop_events_under: Option<String>,
+    /// The query whose handler panics (tests use it to stand for a bug).
+    pub fail_on: Option<String>,
     connections: AtomicUsize,
     idle_since: Mutex<Instant>,
     /// Set when the index changed since the last snapshot.
@@ -138,6 +140,7 @@ impl Shared {
             watcher_checked: Mutex::new(None),
             verify_interval: config.verify_interval,
             drop_events_under: config.drop_events_under.clone(),
+            fail_on: config.fail_on.clone(),
             connections: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             dirty: AtomicBool::new(false),

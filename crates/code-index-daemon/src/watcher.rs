@@ -21,14 +21,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use code_index_core::discover::{
     self, DiscoverOptions, DiscoveredFile, is_always_skipped, relative_path,
 };
+use notify::EventKind;
 use notify::event::{AccessKind, AccessMode};
-use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
+use crate::dirwatch::{Delivery, DirWatcher};
 use crate::indexer;
 use crate::state::{Phase, Shared, WatcherHealth};
 
@@ -67,13 +68,10 @@ fn stamp(abs: &Path) -> Option<DirStamp> {
 }
 
 /// Runs until the daemon stops. `dirs` are the directories of the tree,
-/// relative to the root.
-pub fn run(shared: Arc<Shared>, dirs: Vec<String>) {
+/// relative to the root, as a walk that started after `since` found them.
+pub fn run(shared: Arc<Shared>, dirs: Vec<String>, since: SystemTime) {
     let (tx, rx) = std::sync::mpsc::channel();
-    let watcher = notify::recommended_watcher(move |event| {
-        let _ = tx.send(event);
-    });
-    let watcher = match watcher {
+    let watcher = match DirWatcher::start(tx) {
         Ok(w) => w,
         Err(err) => {
             let detail = format!(
@@ -107,12 +105,32 @@ pub fn run(shared: Arc<Shared>, dirs: Vec<String>) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    // A directory whose entries changed after the walk began may have
+    // changed before its watch was set, unseen: list those again.
+    let since_ns = since
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        // Coarse file-system clocks round down.
+        .saturating_sub(2_000_000_000);
+    let touched: Vec<String> = tree
+        .dirs
+        .iter()
+        .filter(|(_, seen)| seen.mtime_ns >= since_ns)
+        .map(|(dir, _)| dir.clone())
+        .collect();
+    if !touched.is_empty() {
+        tracing::debug!(
+            dirs = touched.len(),
+            "re-listing directories changed during the first pass"
+        );
+        tree.relist(touched, false);
+    }
     tree.run(rx);
 }
 
 struct Watched {
     shared: Arc<Shared>,
-    watcher: RecommendedWatcher,
+    watcher: DirWatcher,
     /// Directories watched, relative to the root, as last listed.
     dirs: HashMap<String, DirStamp>,
     /// Why watching stopped working, when the OS ran out of watches.
@@ -144,11 +162,11 @@ impl Watched {
         let Some(seen) = stamp(&abs) else {
             return;
         };
-        match self.watcher.watch(&abs, RecursiveMode::NonRecursive) {
+        match self.watcher.watch(&abs) {
             Ok(()) => {
                 self.dirs.insert(dir.to_string(), seen);
             }
-            Err(err) if is_exhaustion(&err) => {
+            Err(err) if err.exhausted => {
                 let detail = format!(
                     "the OS has no file watches left ({err}); raise fs.inotify.max_user_watches, \
                      meanwhile the tree is rescanned every {}s",
@@ -172,7 +190,7 @@ impl Watched {
             .cloned()
             .collect();
         for d in gone {
-            let _ = self.watcher.unwatch(&self.shared.root.join(&d));
+            self.watcher.unwatch(&self.shared.root.join(&d));
             self.dirs.remove(&d);
         }
     }
@@ -205,6 +223,16 @@ impl Watched {
 
     /// A full pass, then watches for directories the pass found unwatched.
     fn rescan(&mut self) {
+        // Events were lost (or are too many to go one by one): the end of a
+        // directory's watch may be among them. Watching each directory again
+        // before the walk keeps what stands, and sets a new watch where a
+        // directory was made again.
+        if self.exhausted.is_none() {
+            let root = self.shared.root.clone();
+            for dir in self.dirs.keys() {
+                let _ = self.watcher.watch(&root.join(dir));
+            }
+        }
         let mut walked = Vec::new();
         if let Err(err) = indexer::full_pass(&self.shared, false, |dirs| walked = dirs) {
             tracing::warn!(root = %self.shared.root.display(), "rescan failed: {err:#}");
@@ -247,7 +275,7 @@ impl Watched {
         self.shared.set_watcher(health);
     }
 
-    fn run(&mut self, rx: Receiver<notify::Result<notify::Event>>) {
+    fn run(&mut self, rx: Receiver<Delivery>) {
         let mut last_poll = Instant::now();
         let mut last_verify = Instant::now();
         let dropped = self
@@ -388,16 +416,23 @@ impl Watched {
     /// Re-lists directories that changed without events, watches each afresh
     /// (it may have been made again under the same inode number, its watch
     /// dead) and applies what differs; returns how many files changed.
-    fn reconcile(&mut self, mut changed: Vec<String>) -> usize {
+    fn reconcile(&mut self, changed: Vec<String>) -> usize {
+        self.relist(changed, true)
+    }
+
+    /// Lists directories again and applies what differs from the index;
+    /// with `remade`, each is also watched afresh and re-read whole.
+    fn relist(&mut self, mut changed: Vec<String>, remade: bool) -> usize {
         let root = self.shared.root.clone();
         changed.sort();
         // A directory made again is reconciled whole: what is below it need
         // not be named again.
         let mut top: Vec<String> = Vec::new();
         for dir in changed {
-            let under_another = top
-                .iter()
-                .any(|t| !t.is_empty() && dir.starts_with(&format!("{t}/")));
+            let under_another = remade
+                && top
+                    .iter()
+                    .any(|t| !t.is_empty() && dir.starts_with(&format!("{t}/")));
             if !under_another {
                 top.push(dir);
             }
@@ -435,7 +470,7 @@ impl Watched {
         }
         let fresh: HashSet<PathBuf> = top
             .iter()
-            .filter(|d| !d.is_empty())
+            .filter(|d| remade && !d.is_empty())
             .map(|d| root.join(d))
             .collect();
         self.apply_batch(paths, &fresh)
@@ -604,12 +639,4 @@ fn poll(shared: &Shared) {
 /// to them would rescan forever.
 fn is_read_only(kind: &EventKind) -> bool {
     matches!(kind, EventKind::Access(access) if !matches!(access, AccessKind::Close(AccessMode::Write)))
-}
-
-fn is_exhaustion(err: &notify::Error) -> bool {
-    match &err.kind {
-        notify::ErrorKind::MaxFilesWatch => true,
-        notify::ErrorKind::Io(io) => io.raw_os_error() == Some(28), // ENOSPC from inotify_add_watch
-        _ => false,
-    }
 }

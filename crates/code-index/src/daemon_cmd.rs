@@ -36,6 +36,10 @@ pub struct DaemonArgs {
     /// if the OS had lost them: for testing the periodic check.
     #[arg(long, hide = true)]
     drop_events_under: Option<String>,
+    /// Make the handler of this query panic, as a bug would: for testing
+    /// that a panic is answered and the daemon goes on serving.
+    #[arg(long, hide = true)]
+    fail_on: Option<String>,
     /// Log only to <root>/.code-index/daemon.log, not to stderr (for daemons
     /// started by clients).
     #[arg(long)]
@@ -71,5 +75,6 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
     config.poll_interval = args.poll_interval.max(Duration::from_millis(100));
     config.verify_interval = args.verify_interval.max(Duration::from_millis(100));
     config.drop_events_under = args.drop_events_under;
+    config.fail_on = args.fail_on;
     code_index_daemon::run(config)
 }

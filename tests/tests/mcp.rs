@@ -117,6 +117,7 @@ fn an_assistant_session_lists_and_calls_the_tools() {
     let (text, _, _) = mcp.tool("index_status", json!({}));
     assert!(text.contains("state    ready"), "{text}");
     assert!(text.contains("watcher  ok"), "{text}");
+    assert!(text.contains("0 repairs by the periodic check"), "{text}");
 
     let (text, _, _) = mcp.tool("get_symbol_source", json!({"name": "Square::area"}));
     assert!(

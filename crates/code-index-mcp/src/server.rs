@@ -1139,8 +1139,20 @@ impl CodeIndexServer {
                 .as_str()
                 .map(|d| format!(" ({d})"))
                 .unwrap_or_default();
+            // Repairs are changes the file events missed and the periodic
+            // check found: the measure of drift.
+            let repairs = match (
+                r["watcher_repairs"].as_u64(),
+                r["watcher_checked_seconds_ago"].as_u64(),
+            ) {
+                (Some(n), Some(ago)) => {
+                    format!("; {n} repairs by the periodic check, last {ago}s ago")
+                }
+                (Some(n), None) => format!("; {n} repairs by the periodic check"),
+                _ => String::new(),
+            };
             text.line(format!(
-                "watcher  {}{detail}",
+                "watcher  {}{detail}{repairs}",
                 r["watcher"].as_str().unwrap_or("?")
             ));
             text.line(format!(

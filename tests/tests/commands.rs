@@ -194,14 +194,26 @@ fn query_starts_the_daemon_and_answers_what_mcp_answers() {
     for (tool, arguments, args) in cases {
         let (expected, structured, is_error) = mcp.tool_when_ready(tool, arguments.clone());
         assert!(!is_error, "{tool}: {expected}");
+        // By default an MCP answer is its text alone.
+        assert_eq!(structured, Value::Null, "{tool}");
         let (text, err, ok) = query(&root, tool, args, &[]);
         assert!(ok, "{tool}: {err}");
         assert_eq!(text.trim_end(), expected.trim_end(), "{tool}");
         let (json_text, err, ok) = query(&root, tool, args, &["--json"]);
         assert!(ok, "{tool}: {err}");
+        // `--json` is the daemon's result as it is.
         let json: Value = serde_json::from_str(&json_text).unwrap();
-        assert_eq!(json, structured, "{tool} --json");
+        assert!(json.is_object(), "{tool} --json: {json_text}");
+        assert!(
+            !json.as_object().unwrap().contains_key("answer"),
+            "{tool} --json: {json_text}"
+        );
     }
+    let (json_text, err, ok) = query(&root, "find_definition", &[("name", "total")], &["--json"]);
+    assert!(ok, "{err}");
+    let json: Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(json["items"][0]["path"], "src/shapes.rs", "{json}");
+    assert_eq!(json["items"][0]["span"]["start_line"], 14, "{json}");
     mcp.close();
 }
 

@@ -61,7 +61,8 @@ async fn an_rmcp_client_lists_and_calls_the_tools() {
     let text = text_of(&result);
     assert!(text.starts_with("app/models.py:1  class  User"), "{text}");
     assert!(text.contains("2│     \"\"\"A person.\"\"\""), "{text}");
-    assert!(result.structured_content.is_some());
+    // Text only by default: what every client shows the model.
+    assert!(result.structured_content.is_none());
 
     // Wrong-typed arguments come back as an error the model can read.
     let params = CallToolRequestParams::new("symbol_at").with_arguments(

@@ -1,6 +1,7 @@
 //! The MCP server: one tool per question, each a thin call to the root's
 //! daemon through [`RpcIndex`], its answer rendered for a model's context
-//! window (text) and passed on as is (`structuredContent`).
+//! window within a budget (text, and with `--structured` the same answer as
+//! `structuredContent`: see [`render::Payload`]).
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 
 use tokio::sync::OnceCell;
 
-use crate::render::{self, DEFAULT_BUDGET, Text};
+use crate::render::{self, Payload, Rendered, Text};
 use crate::rpc::{RpcIndex, RpcIndexError, SpawnOptions};
 
 /// Default number of results a listing tool returns.
@@ -246,6 +247,8 @@ pub struct CodeIndexServer {
     spawn: Option<SpawnOptions>,
     /// The primary project and its workspace links, resolved once the root is settled.
     links: Arc<OnceCell<Links>>,
+    /// How much an answer may hold, and in which form.
+    payload: Payload,
     tool_router: ToolRouter<Self>,
 }
 
@@ -259,12 +262,6 @@ struct Project {
     spec: crate::projects::ProjectSpec,
     /// Links only: the primary project's client is the server's own.
     client: OnceCell<Arc<RpcIndex>>,
-}
-
-/// What a tool answers before it is wrapped into a result.
-struct Answer {
-    text: String,
-    structured: Value,
 }
 
 fn filter_params(
@@ -308,6 +305,7 @@ impl CodeIndexServer {
             root_settled: tokio::sync::watch::Sender::new(true),
             spawn,
             links: Arc::new(OnceCell::new()),
+            payload: Payload::default(),
             tool_router: Self::tool_router(),
         }
     }
@@ -565,6 +563,19 @@ impl CodeIndexServer {
         }
     }
 
+    /// Answers of this size and form. With `structured`, every tool
+    /// declares the structured answer's schema.
+    pub fn with_payload(mut self, payload: Payload) -> Self {
+        self.payload = payload;
+        if payload.structured {
+            let schema = Arc::new(render::output_schema());
+            for route in self.tool_router.map.values_mut() {
+                route.attr.output_schema = Some(schema.clone());
+            }
+        }
+        self
+    }
+
     pub fn root_path(&self) -> PathBuf {
         self.root.read().unwrap().clone()
     }
@@ -661,23 +672,36 @@ impl CodeIndexServer {
         progress: Option<(u64, u64)>,
         render: impl FnOnce(&Value, &mut Text) -> String,
     ) -> CallToolResult {
-        let mut text = Text::new(DEFAULT_BUDGET);
+        let mut text = self.text();
         if !complete {
-            text.line(render::incomplete_notice(progress));
+            text.note(render::incomplete_notice(progress));
         }
         let how = render(&result, &mut text);
-        // structuredContent must be an object.
-        let structured = if result.is_object() {
-            result
+        self.reply(text.finish_rendered(&how), result)
+    }
+
+    /// A text within this server's budget.
+    fn text(&self) -> Text {
+        Text::for_payload(self.payload, None)
+    }
+
+    /// The result a client gets: the text, and with `--structured` the
+    /// structured form of the same answer.
+    fn reply(&self, rendered: Rendered, wire: Value) -> CallToolResult {
+        let structured = if self.payload.wire {
+            // structuredContent must be an object.
+            Some(if wire.is_object() {
+                wire
+            } else {
+                json!({ "result": wire })
+            })
         } else {
-            json!({ "result": result })
+            self.payload
+                .structured
+                .then(|| Value::Object(rendered.structured()))
         };
-        let answer = Answer {
-            text: text.finish(&how),
-            structured,
-        };
-        let mut out = CallToolResult::success(vec![ContentBlock::text(answer.text)]);
-        out.structured_content = Some(answer.structured);
+        let mut out = CallToolResult::success(vec![ContentBlock::text(rendered.text)]);
+        out.structured_content = structured;
         out
     }
 
@@ -803,9 +827,7 @@ impl CodeIndexServer {
                     }
                 }
                 let offset = r["offset"].as_u64().unwrap_or(0);
-                if let Some(line) = render::paging_line(total, offset, shown) {
-                    text.line(line);
-                }
+                text.paging(total, offset, shown);
                 format!(
                     "call again with offset={} and a smaller limit",
                     offset + shown as u64
@@ -947,9 +969,7 @@ impl CodeIndexServer {
                 shown += 1;
             }
             let offset = r["offset"].as_u64().unwrap_or(0);
-            if let Some(line) = render::paging_line(total, offset, shown) {
-                text.line(line);
-            }
+            text.paging(total, offset, shown);
             format!("call again with offset={}", offset + shown as u64)
         })
         .await
@@ -1065,11 +1085,7 @@ impl CodeIndexServer {
                     ));
                 }
                 let total = r["total"].as_u64().unwrap_or(0);
-                if let Some(line) =
-                    render::paging_line(total, r["offset"].as_u64().unwrap_or(0), items.len())
-                {
-                    text.line(line);
-                }
+                text.paging(total, r["offset"].as_u64().unwrap_or(0), items.len());
                 String::new()
             },
         )
@@ -1080,7 +1096,7 @@ impl CodeIndexServer {
     #[tool(annotations(read_only_hint = true))]
     async fn index_status(&self, Parameters(_): Parameters<NoArgs>) -> CallToolResult {
         let links = self.links().await;
-        let mut text = Text::new(DEFAULT_BUDGET);
+        let mut text = self.text();
         let mut projects = Vec::new();
         for (i, p) in links.projects.iter().enumerate() {
             if i > 0 {
@@ -1163,8 +1179,8 @@ impl CodeIndexServer {
             ));
             projects.push(json!({"name": p.spec.name, "status": r, "stats": stats}));
         }
-        text_result(
-            text.finish("use list_projects"),
+        self.reply(
+            text.finish_rendered("use list_projects"),
             json!({ "projects": projects }),
         )
     }
@@ -1224,8 +1240,7 @@ impl CodeIndexServer {
     /// The most important files of the project (those others depend on most) with their most used definitions, within a token budget: a first look at an unfamiliar codebase.
     #[tool(annotations(read_only_hint = true))]
     async fn repo_map(&self, Parameters(a): Parameters<RepoMapArgs>) -> CallToolResult {
-        let budget =
-            (a.max_tokens.unwrap_or(2000).clamp(100, 50_000) as usize * 4).min(DEFAULT_BUDGET);
+        let cap = a.max_tokens.unwrap_or(2000).clamp(100, 50_000) as usize * 4;
         let map = match self
             .call_in(
                 a.project.as_deref(),
@@ -1237,7 +1252,7 @@ impl CodeIndexServer {
             Ok(map) => map,
             Err(err) => return self.failure("repo_map", &err),
         };
-        let mut text = Text::new(budget);
+        let mut text = Text::for_payload(self.payload, Some(cap));
         'files: for file in map.as_array().into_iter().flatten() {
             if !text.line(file["path"].as_str().unwrap_or("?")) {
                 break;
@@ -1258,8 +1273,8 @@ impl CodeIndexServer {
                 }
             }
         }
-        text_result(
-            text.finish("raise max_tokens for more"),
+        self.reply(
+            text.finish_rendered("raise max_tokens for more"),
             json!({ "files": map }),
         )
     }
@@ -1276,7 +1291,7 @@ impl CodeIndexServer {
             Ok(changes) => changes,
             Err(message) => return tool_error("diff_symbols", &self.root(), message),
         };
-        let mut text = Text::new(DEFAULT_BUDGET);
+        let mut text = self.text();
         let mut touched_all = Vec::new();
         if changes.is_empty() {
             text.line(format!("no changes against {base}"));
@@ -1337,8 +1352,8 @@ impl CodeIndexServer {
         if !changes.is_empty() && touched_all.is_empty() {
             text.line("the changes touch no indexed definition");
         }
-        text_result(
-            text.finish("narrow with base"),
+        self.reply(
+            text.finish_rendered("narrow with base"),
             json!({"base": base, "touched": touched_all}),
         )
     }
@@ -1350,8 +1365,8 @@ impl CodeIndexServer {
             Ok(root) => root,
             Err(message) => return tool_error("read_file", &self.root(), message),
         };
-        match read_lines(&root, &a.path, a.start_line, a.end_line) {
-            Ok((text, structured)) => text_result(text, structured),
+        match read_lines(&root, &a.path, a.start_line, a.end_line, self.text()) {
+            Ok((rendered, wire)) => self.reply(rendered, wire),
             Err(message) => tool_error("read_file", &self.root(), message),
         }
     }
@@ -1421,18 +1436,18 @@ impl CodeIndexServer {
             Ok(root) => root,
             Err(message) => return tool_error("get_symbol_source", &self.root(), message),
         };
-        match read_lines(&root, &path, Some(start), Some(end)) {
-            Ok((body, _)) => {
-                let mut text = render::symbol_line(&symbol);
-                text.push('\n');
-                if others > 0 {
-                    text.push_str(&format!(
-                        "({others} other definitions share this name: find_definition lists them)\n"
-                    ));
-                }
-                text.push_str(&body);
-                text_result(text, json!({"symbol": symbol, "other_definitions": others}))
-            }
+        let mut text = self.text();
+        text.line(render::symbol_line(&symbol));
+        if others > 0 {
+            text.note(format!(
+                "{others} other definitions share this name: find_definition lists them"
+            ));
+        }
+        match read_lines(&root, &path, Some(start), Some(end), text) {
+            Ok((rendered, _)) => self.reply(
+                rendered,
+                json!({"symbol": symbol, "other_definitions": others}),
+            ),
             Err(message) => tool_error("get_symbol_source", &self.root(), message),
         }
     }
@@ -1566,10 +1581,12 @@ impl CodeIndexServer {
         for warning in &links.warnings {
             lines.push(format!("warning: {warning}"));
         }
-        let mut text = lines.join("\n");
-        text.push('\n');
-        text_result(
-            text,
+        let mut text = self.text();
+        for line in lines {
+            text.line(line);
+        }
+        self.reply(
+            text.finish_rendered("name fewer projects"),
             json!({"projects": projects, "warnings": links.warnings}),
         )
     }
@@ -1600,6 +1617,7 @@ impl CodeIndexServer {
         let reporter = token
             .clone()
             .map(|token| tokio::spawn(report_progress(root, token, client.clone())));
+        let mut done_files = None;
         let result = self
             .run_in(
                 a.project.clone(),
@@ -1607,6 +1625,10 @@ impl CodeIndexServer {
                 "reindex",
                 params,
                 |r, text| {
+                    done_files = Some(
+                        r["parsed"].as_f64().unwrap_or(0.0)
+                            + r["unchanged"].as_f64().unwrap_or(0.0),
+                    );
                     text.line(format!(
                         "reindexed: {} parsed, {} unchanged, {} removed in {:.0} ms",
                         r["parsed"],
@@ -1624,9 +1646,7 @@ impl CodeIndexServer {
         if let Some(reporter) = reporter {
             reporter.abort();
         }
-        if let (Some(token), Some(done)) = (token, &result.structured_content) {
-            let files =
-                done["parsed"].as_f64().unwrap_or(0.0) + done["unchanged"].as_f64().unwrap_or(0.0);
+        if let (Some(token), Some(files)) = (token, done_files) {
             let note = rmcp::model::ProgressNotificationParam::new(token, files)
                 .with_total(files)
                 .with_message("done");
@@ -1678,12 +1698,6 @@ fn file_line(f: &Value) -> String {
     }
 }
 
-fn text_result(text: String, structured: Value) -> CallToolResult {
-    let mut out = CallToolResult::success(vec![ContentBlock::text(text)]);
-    out.structured_content = Some(structured);
-    out
-}
-
 fn tool_error(tool: &str, root: &str, message: String) -> CallToolResult {
     tracing::warn!(root, tool, "tool failed: {message}");
     CallToolResult::error(vec![ContentBlock::text(message)])
@@ -1713,7 +1727,8 @@ fn read_lines(
     path: &str,
     start: Option<u32>,
     end: Option<u32>,
-) -> Result<(String, Value), String> {
+    mut text: Text,
+) -> Result<(Rendered, Value), String> {
     let (abs, rel) = confine(root, path)?;
     if abs.is_dir() {
         return Err(format!("{path:?} is a directory: use list_dir"));
@@ -1735,7 +1750,6 @@ fn read_lines(
         .unwrap_or(start.saturating_add(DEFAULT_READ_LINES - 1))
         .min(count)
         .max(start);
-    let mut text = Text::new(DEFAULT_BUDGET);
     let width = end.to_string().len();
     let mut last = start - 1;
     for n in start..=end {
@@ -1753,13 +1767,14 @@ fn read_lines(
     } else {
         String::new()
     };
-    let mut out = text.finish(&format!("call again with start_line={}", last + 1));
-    if !more.is_empty() && !out.contains("output cut") {
-        out.push_str(&more);
-        out.push('\n');
+    if !more.is_empty() {
+        text.line(&more);
     }
     Ok((
-        out,
+        text.finish_rendered(&format!(
+            "read_file path={rel} start_line={} gets the rest",
+            last + 1
+        )),
         json!({"path": rel, "start_line": start, "end_line": last, "total_lines": count}),
     ))
 }
@@ -1795,11 +1810,10 @@ fn page_lines(
         }
         shown += 1;
     }
-    if let Some(line) = render::paging_line(total, offset, shown) {
-        text.line(line);
-    }
+    text.paging(total, offset, shown);
     if r["total_is_lower_bound"] == json!(true) {
-        text.line(format!(
+        text.lower_bound();
+        text.note(format!(
             "counting stopped at {total}: there are at least that many; narrow with glob or a more specific pattern"
         ));
     }
@@ -1870,6 +1884,7 @@ pub async fn serve_stdio(
     root: PathBuf,
     explicit_root: bool,
     spawn: Option<SpawnOptions>,
+    payload: Payload,
 ) -> anyhow::Result<()> {
     use anyhow::Context;
     use rmcp::ServiceExt;
@@ -1878,7 +1893,8 @@ pub async fn serve_stdio(
         CodeIndexServer::new(root.clone(), spawn)
     } else {
         CodeIndexServer::with_fallback_root(root.clone(), spawn)
-    };
+    }
+    .with_payload(payload);
     if explicit_root {
         // Find or start the daemon while the client initializes.
         server.attach_in_background();

@@ -30,7 +30,14 @@ pub struct ProjectConfig {
     pub max_file_size: Option<u64>,
     /// `Some(Duration::ZERO)`: never exit on idle.
     pub idle_timeout: Option<Duration>,
+    /// `[mcp] budget`: the most characters of one MCP answer.
+    pub mcp_budget: Option<usize>,
+    /// `[mcp] structured`: MCP answers carry structured content too.
+    pub mcp_structured: Option<bool>,
 }
+
+/// The range an answer budget must lie in.
+pub const BUDGET_RANGE: std::ops::RangeInclusive<usize> = 1_000..=1_000_000;
 
 /// Why `code-index.toml` could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +60,15 @@ struct RawConfig {
     exclude: Vec<String>,
     max_file_size: Option<NumberOrText>,
     idle_timeout: Option<NumberOrText>,
+    #[serde(default)]
+    mcp: RawMcp,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMcp {
+    budget: Option<usize>,
+    structured: Option<bool>,
 }
 
 /// `max_file_size = 1048576` or `"1M"`; `idle_timeout = 600` or `"10m"`.
@@ -94,11 +110,22 @@ impl ProjectConfig {
                 Some(parse_duration(&s).map_err(|e| format!("idle_timeout: {e}"))?)
             }
         };
+        if let Some(budget) = raw.mcp.budget
+            && !BUDGET_RANGE.contains(&budget)
+        {
+            return Err(format!(
+                "mcp.budget: {budget} is out of range: give {} to {} characters",
+                BUDGET_RANGE.start(),
+                BUDGET_RANGE.end()
+            ));
+        }
         Ok(ProjectConfig {
             links: raw.links,
             exclude: raw.exclude,
             max_file_size,
             idle_timeout,
+            mcp_budget: raw.mcp.budget,
+            mcp_structured: raw.mcp.structured,
         })
     }
 }
@@ -161,7 +188,7 @@ mod tests {
     #[test]
     fn parses_every_key() {
         let config = ProjectConfig::parse(
-            "links = [\"../lib\"]\nexclude = [\"vendor/**\", \"*.min.js\"]\nmax_file_size = \"2M\"\nidle_timeout = \"2h\"\n",
+            "links = [\"../lib\"]\nexclude = [\"vendor/**\", \"*.min.js\"]\nmax_file_size = \"2M\"\nidle_timeout = \"2h\"\n\n[mcp]\nbudget = 12000\nstructured = true\n",
         )
         .unwrap();
         assert_eq!(
@@ -171,6 +198,8 @@ mod tests {
                 exclude: vec!["vendor/**".into(), "*.min.js".into()],
                 max_file_size: Some(2 << 20),
                 idle_timeout: Some(Duration::from_secs(7200)),
+                mcp_budget: Some(12_000),
+                mcp_structured: Some(true),
             }
         );
         let numbers = ProjectConfig::parse("max_file_size = 4096\nidle_timeout = 0\n").unwrap();
@@ -188,6 +217,10 @@ mod tests {
         assert!(err.starts_with("max_file_size: "), "{err}");
         let err = ProjectConfig::parse("idle_timeout = \"5d\"\n").unwrap_err();
         assert!(err.contains("unknown duration unit"), "{err}");
+        let err = ProjectConfig::parse("[mcp]\nbudget = 10\n").unwrap_err();
+        assert!(err.starts_with("mcp.budget: 10 is out of range"), "{err}");
+        let err = ProjectConfig::parse("[mcp]\nstructure = true\n").unwrap_err();
+        assert!(err.contains("unknown field `structure`"), "{err}");
         let err = ProjectConfig::parse("links = \"../lib\"\n").unwrap_err();
         assert!(err.contains("line 1"), "{err}");
     }

@@ -14,6 +14,32 @@ pub struct McpArgs {
     /// `code-index daemon`), and answer with an error while none does.
     #[arg(long)]
     no_spawn: bool,
+    /// The most characters of one answer, whichever form the client forwards
+    /// to the model (default 20000, or `[mcp] budget` in code-index.toml).
+    #[arg(long, value_parser = parse_budget)]
+    budget: Option<usize>,
+    /// Answer with structured content (a JSON object with the text, `total`,
+    /// `next_offset` and `notes`, and an output schema per tool) besides the
+    /// text. Off by default: Claude Code and Codex CLI then show the model
+    /// only that JSON. Also `[mcp] structured = true` in code-index.toml.
+    #[arg(long)]
+    structured: bool,
+}
+
+fn parse_budget(s: &str) -> Result<usize, String> {
+    let range = code_index_protocol::config::BUDGET_RANGE;
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of characters"))?;
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{n} is out of range: give {} to {} characters",
+            range.start(),
+            range.end()
+        ))
+    }
 }
 
 pub fn run(args: McpArgs) -> anyhow::Result<()> {
@@ -34,6 +60,20 @@ pub fn run(args: McpArgs) -> anyhow::Result<()> {
     if crate::logging::init(log.as_deref(), true, "info").is_err() {
         crate::logging::init(None, true, "info")?;
     }
+    // A broken code-index.toml must not cost the assistant its tools: the
+    // daemon reports it; here the defaults apply.
+    let project = crate::project_config(&root).unwrap_or_else(|err| {
+        tracing::warn!(root = %root.display(), "{err:#}; answering with the default budget");
+        code_index_protocol::ProjectConfig::default()
+    });
+    let payload = code_index_mcp::render::Payload {
+        budget: args
+            .budget
+            .or(project.mcp_budget)
+            .unwrap_or(code_index_mcp::render::DEFAULT_BUDGET),
+        structured: args.structured || project.mcp_structured.unwrap_or(false),
+        wire: false,
+    };
     let spawn = if args.no_spawn {
         None
     } else {
@@ -51,5 +91,6 @@ pub fn run(args: McpArgs) -> anyhow::Result<()> {
         root,
         explicit_root,
         spawn,
+        payload,
     ))
 }

@@ -56,7 +56,14 @@ pub fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
 async fn query(root: PathBuf, args: QueryArgs) -> anyhow::Result<ExitCode> {
     let spawn = SpawnOptions::current_exe()
         .context("cannot find the code-index executable to start the daemon")?;
-    let server = CodeIndexServer::new(root.clone(), Some(spawn.clone()));
+    // The text is what `code-index mcp` answers; `--json` is the daemon's
+    // result as it is.
+    let server = CodeIndexServer::new(root.clone(), Some(spawn.clone())).with_payload(
+        code_index_mcp::render::Payload {
+            wire: args.json,
+            ..Default::default()
+        },
+    );
     let (server_end, client_end) = tokio::io::duplex(1 << 16);
     let serving = tokio::spawn(async move {
         match server.serve(server_end).await {

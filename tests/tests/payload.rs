@@ -1,0 +1,231 @@
+//! What a client forwards to the model stays within the budget and says how
+//! to get more, for every tool, by the rule of the clients that forward
+//! structured content: when a result has `structuredContent`, its JSON is
+//! the whole answer; otherwise the text is. Real `code-index mcp` processes
+//! over stdio, real daemons, a generated tree large enough to page.
+
+use code_index_tests::mcp::McpSession;
+use code_index_tests::{Project, StopDaemonOnDrop, code_index};
+use serde_json::{Value, json};
+
+/// A tree whose answers overflow any page: 120 modules of 12 functions that
+/// all call `common`, a base class with 200 subclasses, one long file.
+fn generated() -> Project {
+    let project = Project::new();
+    project.write(
+        "base.py",
+        "class Base:\n    def run(self):\n        pass\n\n\ndef common(x):\n    return x\n",
+    );
+    for m in 0..120 {
+        let mut text = String::from("from base import Base, common\n\n");
+        for f in 0..12 {
+            text.push_str(&format!(
+                "def handler_{m}_{f}(value):\n    \"\"\"Handles case {f} of module {m}.\"\"\"\n    return common(value) + {f}\n\n\n"
+            ));
+        }
+        for c in 0..2 {
+            text.push_str(&format!(
+                "class Impl{m}x{c}(Base):\n    def run(self):\n        return common({c})\n\n\n"
+            ));
+        }
+        project.write(&format!("pkg{}/mod{m}.py", m % 6), text);
+    }
+    let mut long = String::from("from base import common\n\n");
+    for f in 0..600 {
+        long.push_str(&format!(
+            "def long_{f}(a, b):\n    return common(a) + b\n\n"
+        ));
+    }
+    long.push_str("def huge():\n");
+    for i in 0..3000 {
+        long.push_str(&format!("    x_{i} = common({i})\n"));
+    }
+    project.write("long.py", long);
+    project
+}
+
+/// Each tool with arguments that ask for more than a page can hold, a piece
+/// of the hint the answer must carry, and whether the answer overflows the
+/// default budget too (every non-empty hint applies under a small one).
+fn cases() -> Vec<(&'static str, Value, &'static str, bool)> {
+    vec![
+        (
+            "search_symbols",
+            json!({"query": "handler", "limit": 1000}),
+            "offset=",
+            true,
+        ),
+        (
+            "find_definition",
+            json!({"name": "run", "limit": 1000}),
+            "offset=",
+            false,
+        ),
+        (
+            "find_references",
+            json!({"name": "common", "limit": 1000}),
+            "offset=",
+            true,
+        ),
+        (
+            "file_outline",
+            json!({"path": "long.py"}),
+            "output cut",
+            true,
+        ),
+        ("symbol_at", json!({"path": "long.py", "line": 3}), "", true),
+        (
+            "find_callers",
+            json!({"name": "common", "depth": 2, "limit": 1000}),
+            "offset=",
+            true,
+        ),
+        (
+            "find_callees",
+            json!({"name": "huge", "limit": 1000}),
+            "",
+            true,
+        ),
+        (
+            "find_implementations",
+            json!({"name": "Base"}),
+            "output cut",
+            false,
+        ),
+        (
+            "file_dependencies",
+            json!({"path": "base.py"}),
+            "offset=",
+            true,
+        ),
+        ("index_status", json!({}), "", true),
+        (
+            "search_text",
+            json!({"pattern": "common(", "limit": 1000}),
+            "offset=",
+            true,
+        ),
+        ("repo_map", json!({"max_tokens": 50000}), "output cut", true),
+        (
+            "read_file",
+            json!({"path": "long.py", "end_line": 5000}),
+            "start_line=",
+            true,
+        ),
+        (
+            "get_symbol_source",
+            json!({"name": "huge"}),
+            "start_line=",
+            true,
+        ),
+        (
+            "find_files",
+            json!({"pattern": "*.py", "limit": 1000}),
+            "offset=",
+            false,
+        ),
+        ("list_dir", json!({"depth": 4}), "", true),
+        ("list_projects", json!({}), "", true),
+    ]
+}
+
+/// What Claude Code and Codex CLI hand the model: the structured content's
+/// JSON when there is any, else the text blocks.
+fn forwarded(result: &Value) -> String {
+    match &result["structuredContent"] {
+        Value::Null => result["content"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|block| block["text"].as_str())
+            .collect(),
+        structured => serde_json::to_string(structured).unwrap(),
+    }
+}
+
+fn check_every_tool(mcp: &mut McpSession, budget: usize, structured: bool) {
+    // Wait until the whole tree is indexed.
+    code_index_tests::wait_until(code_index_tests::DEADLINE, "the index", || {
+        let (text, _, _) = mcp.tool("find_files", json!({"pattern": "*.py", "count_only": true}));
+        (text == "122 files\n").then_some(())
+    });
+    for (tool, arguments, hint, overflows_default) in cases() {
+        let hint = if budget < 20_000 || overflows_default {
+            hint
+        } else {
+            ""
+        };
+        let result = mcp.request("tools/call", json!({"name": tool, "arguments": arguments}));
+        assert_eq!(result["isError"], false, "{tool}: {result}");
+        let payload = forwarded(&result);
+        assert!(
+            payload.chars().count() <= budget,
+            "{tool}: {} characters forwarded, over the budget of {budget}",
+            payload.chars().count()
+        );
+        assert!(
+            payload.contains(hint),
+            "{tool}: the forwarded answer does not say how to get more ({hint:?}): {payload}"
+        );
+        if structured {
+            let content = &result["structuredContent"];
+            assert!(content["answer"].is_string(), "{tool}: {content}");
+            if hint == "offset=" {
+                let next = content["next_offset"].as_u64();
+                assert!(next.is_some_and(|n| n > 0), "{tool}: {content}");
+                assert!(
+                    content["total"].as_u64() > next,
+                    "{tool}: total beyond next_offset: {content}"
+                );
+            }
+        } else {
+            assert_eq!(result["structuredContent"], Value::Null, "{tool}");
+        }
+    }
+}
+
+#[test]
+fn by_default_answers_are_text_within_the_budget_with_their_paging_hints() {
+    let project = generated();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut mcp = McpSession::start(project.root());
+    let tools = mcp.request("tools/list", json!({}));
+    for tool in tools["tools"].as_array().unwrap() {
+        assert!(tool.get("outputSchema").is_none(), "{tool}");
+    }
+    check_every_tool(&mut mcp, 20_000, false);
+    mcp.close();
+}
+
+#[test]
+fn structured_answers_are_within_the_budget_as_json_and_carry_the_paging_fields() {
+    let project = generated();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut cmd = code_index();
+    cmd.args(["mcp", "--structured", "--budget", "4000", "--root"])
+        .arg(project.root());
+    let mut mcp = McpSession::start_with(cmd, None);
+    let tools = mcp.request("tools/list", json!({}));
+    for tool in tools["tools"].as_array().unwrap() {
+        assert_eq!(
+            tool["outputSchema"]["required"],
+            json!(["answer"]),
+            "{tool}"
+        );
+    }
+    check_every_tool(&mut mcp, 4_000, true);
+    mcp.close();
+}
+
+#[test]
+fn the_budget_and_structured_content_can_be_set_in_code_index_toml() {
+    let project = generated();
+    project.write(
+        "code-index.toml",
+        "[mcp]\nbudget = 2500\nstructured = true\n",
+    );
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut mcp = McpSession::start(project.root());
+    check_every_tool(&mut mcp, 2_500, true);
+    mcp.close();
+}

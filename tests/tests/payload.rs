@@ -229,3 +229,75 @@ fn the_budget_and_structured_content_can_be_set_in_code_index_toml() {
     check_every_tool(&mut mcp, 2_500, true);
     mcp.close();
 }
+
+#[test]
+fn a_typo_in_project_names_the_known_projects() {
+    let project = Project::shapes();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut mcp = McpSession::start(project.root());
+    for (tool, arguments) in [
+        ("repo_map", json!({"project": "nope"})),
+        (
+            "find_definition",
+            json!({"name": "total", "project": "nope"}),
+        ),
+        (
+            "file_outline",
+            json!({"path": "src/shapes.rs", "project": "nope"}),
+        ),
+    ] {
+        let (text, _, is_error) = mcp.tool(tool, arguments);
+        assert!(is_error, "{tool}: {text}");
+        assert!(
+            text.contains("unknown project \"nope\"; the projects are: "),
+            "{tool}: {text}"
+        );
+        assert!(!text.contains("not reachable"), "{tool}: {text}");
+    }
+    mcp.close();
+}
+
+#[test]
+fn list_dir_counts_and_pages_past_ten_thousand_files() {
+    let project = Project::new();
+    for i in 0..10_001 {
+        project.write(&format!("big/f{i}.txt"), "");
+    }
+    project.write("src/a.py", "def a():\n    pass\n");
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut mcp = McpSession::start(project.root());
+    let (text, _, _) = mcp.tool_when_ready("list_dir", json!({}));
+    assert_eq!(text, "big/  (10001 files)\nsrc/  (1 files)\n");
+    let (text, _, _) = mcp.tool("list_dir", json!({"path": "big", "limit": 3}));
+    assert_eq!(
+        text,
+        "f0.txt\nf1.txt\nf10.txt\nshowing 1–3 of 10001; 9998 more: call again with offset=3\n"
+    );
+    let (text, _, _) = mcp.tool("list_dir", json!({"path": "big", "offset": 10_000}));
+    assert_eq!(text, "f9999.txt\nshowing 10001–10001 of 10001\n");
+    mcp.close();
+}
+
+#[test]
+fn errors_do_not_echo_huge_arguments() {
+    let project = Project::shapes();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut mcp = McpSession::start(project.root());
+    let huge = "(".repeat(100_000);
+    for (tool, arguments) in [
+        ("find_files", json!({"pattern": format!("*{huge}")})),
+        ("search_text", json!({"pattern": huge, "regex": true})),
+        ("read_file", json!({"path": "a".repeat(100_000)})),
+        ("find_definition", json!({"name": "total", "project": huge})),
+    ] {
+        let (text, _, is_error) = mcp.tool_when_ready(tool, arguments);
+        assert!(is_error, "{tool}: {}", &text[..text.len().min(500)]);
+        assert!(
+            text.chars().count() <= 2_100,
+            "{tool}: {} characters: {}",
+            text.chars().count(),
+            &text[..500]
+        );
+    }
+    mcp.close();
+}

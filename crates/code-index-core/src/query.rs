@@ -392,6 +392,16 @@ pub struct FileEntry {
     pub definitions: usize,
 }
 
+/// An entry of a directory listing, relative to the listed directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DirEntry {
+    /// Ends in `/` for a directory.
+    pub path: String,
+    /// For a directory, the indexed files anywhere below it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
+}
+
 /// Where several definitions share a name, how close each is to the asking file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Proximity {
@@ -1051,6 +1061,47 @@ impl Index {
                 skipped: f.skipped,
                 definitions: f.definitions.len(),
             })
+            .collect();
+        page.wrap(total, items)
+    }
+
+    /// The entries up to `depth` levels below the directory `prefix`, in
+    /// path order: directories (with the number of indexed files anywhere
+    /// below them, their path ending in `/`) and files. Counts cover every
+    /// file, whatever the page.
+    pub fn dir_entries(&self, prefix: &str, depth: usize, page: PageRequest) -> Page<DirEntry> {
+        let prefix = prefix.trim_matches('/');
+        let mut entries: std::collections::BTreeMap<String, Option<u64>> = Default::default();
+        for (_, f) in self.files() {
+            let rest = if prefix.is_empty() {
+                f.path.as_str()
+            } else {
+                match f
+                    .path
+                    .strip_prefix(prefix)
+                    .and_then(|r| r.strip_prefix('/'))
+                {
+                    Some(rest) => rest,
+                    None => continue,
+                }
+            };
+            let parts: Vec<&str> = rest.split('/').collect();
+            for level in 1..=depth.min(parts.len()) {
+                let mut path = parts[..level].join("/");
+                if level == parts.len() {
+                    entries.insert(path, None);
+                } else {
+                    path.push('/');
+                    *entries.entry(path).or_insert(Some(0)).get_or_insert(0) += 1;
+                }
+            }
+        }
+        let total = entries.len();
+        let items = entries
+            .into_iter()
+            .skip(page.offset)
+            .take(page.limit)
+            .map(|(path, files)| DirEntry { path, files })
             .collect();
         page.wrap(total, items)
     }

@@ -147,6 +147,18 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
                 definitions: f.definitions as u64,
             }))
         }
+        Op::Dir(p) => {
+            let prefix = match p.prefix.as_deref().filter(|p| !p.trim().is_empty()) {
+                Some(prefix) => resolve_path(shared, prefix)?.rel,
+                None => String::new(),
+            };
+            let depth = p.depth.unwrap_or(1).clamp(1, 8) as usize;
+            let entries = index.dir_entries(&prefix, depth, paging(p.paging));
+            to_value(page(entries, |e| wire::DirEntry {
+                path: e.path,
+                files: e.files,
+            }))
+        }
         Op::SearchText(p) => {
             let query = code_index_core::text_search::TextQuery {
                 pattern: p.pattern,

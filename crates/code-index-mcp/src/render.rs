@@ -263,6 +263,41 @@ pub fn paging_line(total: u64, offset: u64, shown: usize) -> Option<String> {
     Some(line)
 }
 
+/// Longest word of an error message kept whole; longer ones (an echoed
+/// argument) are shortened.
+const MAX_ERROR_WORD: usize = 160;
+/// Longest error message.
+const MAX_ERROR: usize = 2_000;
+
+/// An error message that cannot carry a huge argument back to the model:
+/// each overlong word keeps its start and end, and the whole keeps its start
+/// and its end (where the advice is).
+pub fn bounded_message(message: &str) -> String {
+    fn cut(s: &str, head: usize, tail: usize) -> String {
+        let chars: Vec<char> = s.chars().collect();
+        if chars.len() <= head + tail + 40 {
+            return s.to_string();
+        }
+        let start: String = chars[..head].iter().collect();
+        let end: String = chars[chars.len() - tail..].iter().collect();
+        format!(
+            "{start}…({} characters cut)…{end}",
+            chars.len() - head - tail
+        )
+    }
+    let words: Vec<String> = message
+        .split(' ')
+        .map(|w| {
+            if w.chars().count() > MAX_ERROR_WORD {
+                cut(w, 80, 30)
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    cut(&words.join(" "), MAX_ERROR - 600, 500)
+}
+
 /// The notice for answers given while the index is still being built.
 pub fn incomplete_notice(progress: Option<(u64, u64)>) -> String {
     match progress {
@@ -311,6 +346,29 @@ mod tests {
             "{out}"
         );
         assert!(out.len() <= 300, "{} characters", out.len());
+    }
+
+    #[test]
+    fn error_messages_do_not_echo_huge_arguments() {
+        let huge = "x".repeat(100_000);
+        let message = bounded_message(&format!(
+            "invalid regular expression {huge:?}: unclosed group; fix the pattern"
+        ));
+        assert!(message.len() < 400, "{} characters", message.len());
+        assert!(
+            message.ends_with("unclosed group; fix the pattern"),
+            "{message}"
+        );
+        assert!(message.contains("characters cut"), "{message}");
+        let words = vec!["word"; 20_000].join(" ");
+        let message = bounded_message(&format!("bad {words}; do this"));
+        assert!(
+            message.chars().count() <= 2_100,
+            "{}",
+            message.chars().count()
+        );
+        assert!(message.ends_with("; do this"), "{message}");
+        assert_eq!(bounded_message("short and sweet"), "short and sweet");
     }
 
     #[test]

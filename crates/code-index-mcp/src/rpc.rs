@@ -49,6 +49,9 @@ pub enum RpcIndexError {
     /// The daemon's answer made no sense.
     #[error("unexpected answer from the daemon: {0}")]
     Protocol(String),
+    /// The request names something this server does not have (a project).
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl RpcIndexError {

@@ -218,6 +218,10 @@ pub struct ListDirArgs {
     pub path: Option<String>,
     /// Levels to show, 1 to 4 (default 1).
     pub depth: Option<u8>,
+    /// Entries per page (default 500).
+    pub limit: Option<u64>,
+    /// Entries to skip.
+    pub offset: Option<u64>,
     /// The project (see list_projects); the primary one when absent.
     pub project: Option<String>,
 }
@@ -410,10 +414,7 @@ impl CodeIndexServer {
         let p = self
             .one_project(project)
             .await
-            .map_err(|reason| RpcIndexError::NoDaemon {
-                root: self.root(),
-                reason,
-            })?;
+            .map_err(RpcIndexError::Usage)?;
         self.client_for(&p).await?.call::<Value>(op, params).await
     }
 
@@ -708,7 +709,7 @@ impl CodeIndexServer {
     fn failure(&self, tool: &str, err: &RpcIndexError) -> CallToolResult {
         tracing::warn!(root = %self.root(), tool, "tool failed: {}", error_chain(err));
         let advice = match err {
-            RpcIndexError::Daemon(_) => "",
+            RpcIndexError::Daemon(_) | RpcIndexError::Usage(_) => "",
             RpcIndexError::Connection(_) | RpcIndexError::NoDaemon { .. } => {
                 " The code-index daemon is not reachable; `code-index doctor` in the project says why (its logs: .code-index/daemon.log and daemon.out)."
             }
@@ -719,7 +720,9 @@ impl CodeIndexServer {
                 " The daemon and this server may be of different versions."
             }
         };
-        CallToolResult::error(vec![ContentBlock::text(format!("{err}.{advice}"))])
+        CallToolResult::error(vec![ContentBlock::text(render::bounded_message(&format!(
+            "{err}.{advice}"
+        )))])
     }
 
     /// Find definitions by name: exact, prefix, substring, or fuzzy (typos forgiven), ranked in that order, case-insensitive. Filters: kind, language, glob.
@@ -1491,55 +1494,45 @@ impl CodeIndexServer {
             }
         };
         let depth = a.depth.unwrap_or(1).clamp(1, 4) as usize;
-        let params = json!({"prefix": prefix, "limit": 100_000});
-        self.run_in(a.project.clone(), "list_dir", "files", params, |r, text| {
-            let files: Vec<&str> = r["items"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f["path"].as_str())
-                .collect();
-            if files.is_empty() {
+        let offset = a.offset.unwrap_or(0);
+        let params = json!({
+            "prefix": prefix,
+            "depth": depth,
+            "limit": a.limit.unwrap_or(500).clamp(1, 10_000),
+            "offset": offset,
+        });
+        self.run_in(a.project.clone(), "list_dir", "dir", params, |r, text| {
+            let total = r["total"].as_u64().unwrap_or(0);
+            if total == 0 {
                 text.line(format!(
                     "no indexed files under {:?}",
                     if prefix.is_empty() { "." } else { &prefix }
                 ));
                 return String::new();
             }
-            // Entries up to `depth` levels below the directory, with file counts.
-            let mut entries: std::collections::BTreeMap<String, usize> = Default::default();
-            for path in &files {
-                let rest = path
-                    .strip_prefix(&prefix)
-                    .unwrap_or(path)
-                    .trim_start_matches('/');
-                let parts: Vec<&str> = rest.split('/').collect();
-                for level in 1..=depth.min(parts.len()) {
-                    let is_file = level == parts.len();
-                    let mut entry = parts[..level].join("/");
-                    if !is_file {
-                        entry.push('/');
-                    }
-                    *entries.entry(entry).or_default() += 1;
-                }
-            }
-            for (entry, count) in &entries {
-                let indent = "  ".repeat(entry.trim_end_matches('/').matches('/').count());
-                let name = entry
+            let mut shown = 0;
+            for entry in r["items"].as_array().into_iter().flatten() {
+                let path = entry["path"].as_str().unwrap_or("?");
+                let indent = "  ".repeat(path.trim_end_matches('/').matches('/').count());
+                let name = path
                     .trim_end_matches('/')
                     .rsplit('/')
                     .next()
-                    .unwrap_or(entry);
-                let line = if entry.ends_with('/') {
-                    format!("{indent}{name}/  ({count} files)")
-                } else {
-                    format!("{indent}{name}")
+                    .unwrap_or(path);
+                let line = match entry["files"].as_u64() {
+                    Some(count) => format!("{indent}{name}/  ({count} files)"),
+                    None => format!("{indent}{name}"),
                 };
                 if !text.line(line) {
                     break;
                 }
+                shown += 1;
             }
-            "give a deeper path or a smaller depth".to_string()
+            text.paging(total, offset, shown);
+            format!(
+                "call again with offset={}, or give a deeper path or a smaller depth",
+                offset + shown as u64
+            )
         })
         .await
     }
@@ -1699,6 +1692,7 @@ fn file_line(f: &Value) -> String {
 }
 
 fn tool_error(tool: &str, root: &str, message: String) -> CallToolResult {
+    let message = render::bounded_message(&message);
     tracing::warn!(root, tool, "tool failed: {message}");
     CallToolResult::error(vec![ContentBlock::text(message)])
 }

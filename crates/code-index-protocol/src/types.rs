@@ -181,6 +181,7 @@ pub enum Op {
     Imports(PathParams),
     Dependents(DependentsParams),
     Files(FilesParams),
+    Dir(DirParams),
     SearchText(SearchTextParams),
     RepoMap(RepoMapParams),
     Stats,
@@ -203,6 +204,7 @@ pub const OPS: &[&str] = &[
     "imports",
     "dependents",
     "files",
+    "dir",
     "search_text",
     "repo_map",
     "stats",
@@ -240,6 +242,7 @@ impl Op {
             "imports" => Op::Imports(p(op, params)?),
             "dependents" => Op::Dependents(p(op, params)?),
             "files" => Op::Files(p(op, params)?),
+            "dir" => Op::Dir(p(op, params)?),
             "search_text" => Op::SearchText(p(op, params)?),
             "repo_map" => Op::RepoMap(p(op, params)?),
             "stats" => Op::Stats,
@@ -272,6 +275,7 @@ impl Op {
             Op::Imports(_) => "imports",
             Op::Dependents(_) => "dependents",
             Op::Files(_) => "files",
+            Op::Dir(_) => "dir",
             Op::SearchText(_) => "search_text",
             Op::RepoMap(_) => "repo_map",
             Op::Stats => "stats",
@@ -400,6 +404,29 @@ pub struct FilesParams {
     pub glob: Option<String>,
     #[serde(flatten)]
     pub paging: Paging,
+}
+
+/// `dir`: the entries of a directory, up to a depth, with file counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirParams {
+    /// A directory relative to the root; the root when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// Levels below it, 1 to 8 (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth: Option<u32>,
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+/// An entry of `dir`, relative to the listed directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirEntry {
+    /// Ends in `/` for a directory.
+    pub path: String,
+    /// For a directory, the indexed files anywhere below it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
 }
 
 /// `search_text`: lines of the indexed files matching a pattern.

@@ -492,3 +492,23 @@ fn the_daemons_own_reads_do_not_wake_the_watcher() {
         "a new file",
     );
 }
+
+#[test]
+fn a_query_sent_while_the_snapshot_loads_waits_for_it() {
+    let project = project();
+    let mut first = Daemon::start(project.root(), &[]);
+    let mut client = first.wait_ready();
+    client.ok("shutdown", Value::Null);
+    first.wait_exit();
+    let snapshot = code_index_core::snapshot::snapshot_path(&first.root);
+    assert!(snapshot.exists(), "the first daemon saved its snapshot");
+
+    // The load is slowed down: a query sent meanwhile waits for it instead
+    // of answering from the empty index.
+    let second = Daemon::start(project.root(), &["--load-delay", "3s"]);
+    let mut client = second.client();
+    assert_eq!(client.ok("status", Value::Null)["state"], "loading");
+    let found = client.ok("definitions", json!({"name": "add"}));
+    assert_eq!(found["items"][0]["path"], "src/lib.rs", "{found}");
+    assert_ne!(client.ok("status", Value::Null)["state"], "loading");
+}

@@ -27,6 +27,9 @@ pub fn initial_pass(
     let started = Instant::now();
     // No pass (a `reindex`) may run on the empty index this one replaces.
     let one_at_a_time = shared.pass.lock().unwrap();
+    if let Some(delay) = shared.load_delay {
+        std::thread::sleep(delay);
+    }
     let loaded = Index::load_with_progress(&shared.root, &path, &mut |done, total| {
         shared.set_phase(Phase::Loading, Some(Progress { done, total }));
     });

@@ -61,6 +61,8 @@ pub struct DaemonConfig {
     pub drop_events_under: Option<String>,
     /// The handler of this query panics (for tests: it stands for a bug).
     pub fail_on: Option<String>,
+    /// A wait before the snapshot is loaded (for tests: a slow disk).
+    pub load_delay: Option<Duration>,
 }
 
 impl DaemonConfig {
@@ -77,6 +79,7 @@ impl DaemonConfig {
             verify_interval: watcher::DEFAULT_VERIFY_INTERVAL,
             drop_events_under: None,
             fail_on: None,
+            load_delay: None,
         }
     }
 }

@@ -214,6 +214,8 @@ const HELLO_DEADLINE: Duration = Duration::from_secs(10);
 /// Connections that have not said `hello` yet, at most; a new one pushes
 /// out the oldest, so idle ones cannot crowd out a real client.
 const MAX_WAITING: usize = 64;
+/// The longest a query waits for the snapshot to load.
+const LOAD_WAIT: Duration = Duration::from_secs(60);
 /// Connections at most; more are refused with an error line.
 const MAX_CONNECTIONS: usize = 1024;
 
@@ -441,6 +443,14 @@ async fn handle_line(
                 (unauthorized(id), Next::Close)
             }
         };
+    }
+    // An index still loading its snapshot is empty, and an empty answer
+    // reads as "this does not exist": queries wait for the load.
+    if op.reads_index() {
+        let deadline = tokio::time::Instant::now() + LOAD_WAIT;
+        while shared.phase().0 == Phase::Loading && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
     let response = dispatch(shared, id.clone(), op).await;
     let mut response = response.unwrap_or_else(|err| Response::err(id, err));

@@ -96,6 +96,8 @@ pub struct Shared {
     pub drop_events_under: Option<String>,
     /// The query whose handler panics (tests use it to stand for a bug).
     pub fail_on: Option<String>,
+    /// A wait before the snapshot is loaded (tests use it for a slow disk).
+    pub load_delay: Option<Duration>,
     connections: AtomicUsize,
     idle_since: Mutex<Instant>,
     /// Set when the index changed since the last snapshot.
@@ -141,6 +143,7 @@ impl Shared {
             verify_interval: config.verify_interval,
             drop_events_under: config.drop_events_under.clone(),
             fail_on: config.fail_on.clone(),
+            load_delay: config.load_delay,
             connections: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             dirty: AtomicBool::new(false),

@@ -261,6 +261,15 @@ impl Op {
         })
     }
 
+    /// Whether the op answers from the index (everything but the session
+    /// and daemon ops).
+    pub fn reads_index(&self) -> bool {
+        !matches!(
+            self,
+            Op::Hello(_) | Op::Stats | Op::Status | Op::Reindex(_) | Op::Shutdown
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Op::Hello(_) => "hello",

@@ -40,6 +40,10 @@ pub struct DaemonArgs {
     /// that a panic is answered and the daemon goes on serving.
     #[arg(long, hide = true)]
     fail_on: Option<String>,
+    /// Wait this long before loading the snapshot, as a slow disk would: for
+    /// testing that queries wait for the load.
+    #[arg(long, hide = true, value_parser = parse_duration)]
+    load_delay: Option<Duration>,
     /// Log only to <root>/.code-index/daemon.log, not to stderr (for daemons
     /// started by clients).
     #[arg(long)]
@@ -76,5 +80,6 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
     config.verify_interval = args.verify_interval.max(Duration::from_millis(100));
     config.drop_events_under = args.drop_events_under;
     config.fail_on = args.fail_on;
+    config.load_delay = args.load_delay;
     code_index_daemon::run(config)
 }

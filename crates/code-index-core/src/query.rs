@@ -29,6 +29,9 @@ pub enum QueryError {
     UnknownFile(String),
     #[error("{0}")]
     InvalidArgument(String),
+    /// The caller gave up on the query while it ran.
+    #[error("the query was cancelled")]
+    Cancelled,
 }
 
 /// Which page of results to return.

@@ -75,6 +75,17 @@ impl Index {
         query: &TextQuery,
         page: PageRequest,
     ) -> Result<TextPage, QueryError> {
+        self.search_text_until(query, page, &std::sync::atomic::AtomicBool::new(false))
+    }
+
+    /// [`Index::search_text`], given up with [`QueryError::Cancelled`] as
+    /// soon as `cancelled` is set (checked between rounds of files).
+    pub fn search_text_until(
+        &self,
+        query: &TextQuery,
+        page: PageRequest,
+        cancelled: &std::sync::atomic::AtomicBool,
+    ) -> Result<TextPage, QueryError> {
         if query.pattern.is_empty() {
             return Err(QueryError::InvalidArgument(
                 "the search pattern is empty".into(),
@@ -110,6 +121,9 @@ impl Index {
         let mut bytes = 0usize;
         let mut page_full = false;
         for round in files.chunks(FILES_PER_ROUND) {
+            if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(QueryError::Cancelled);
+            }
             // Hits this round may still place on the page, and hits it may
             // still count.
             let keep = wanted.saturating_sub(total);

@@ -2,6 +2,8 @@
 //! answer back in wire types. Handlers run on blocking threads and hold the
 //! index's read lock only while they query.
 
+use std::sync::atomic::AtomicBool;
+
 use code_index_core::query::{self as q, PathGlob, QueryError};
 use code_index_core::{Language, PageRequest, RefKind, ReferenceFilter, SymbolFilter, SymbolKind};
 use code_index_protocol as wire;
@@ -15,7 +17,8 @@ const MAX_LIMIT: u64 = 10_000;
 
 /// Runs a query op. `hello`, `status`, `reindex` and `shutdown` are handled by
 /// the server.
-pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
+/// Answers a query; one that runs long gives up once `cancelled` is set.
+pub fn query(shared: &Shared, op: Op, cancelled: &AtomicBool) -> Result<Value, RpcError> {
     let index = shared.read_index();
     let value = match op {
         Op::SearchSymbols(p) => {
@@ -168,7 +171,7 @@ pub fn query(shared: &Shared, op: Op) -> Result<Value, RpcError> {
                 context: p.context.unwrap_or(0).min(20) as usize,
             };
             let found = index
-                .search_text(&query, paging(p.paging))
+                .search_text_until(&query, paging(p.paging), cancelled)
                 .map_err(query_error)?;
             let lower_bound = found.total_is_lower_bound;
             let mut found = page(found.page, |h| wire::TextHit {
@@ -374,6 +377,7 @@ fn query_error(err: QueryError) -> RpcError {
     let code = match err {
         QueryError::UnknownFile(_) => ErrorCode::NotFound,
         QueryError::InvalidGlob { .. } | QueryError::InvalidArgument(_) => ErrorCode::InvalidParams,
+        QueryError::Cancelled => ErrorCode::Cancelled,
     };
     RpcError::new(code, err.to_string())
 }

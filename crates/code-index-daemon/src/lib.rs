@@ -63,6 +63,8 @@ pub struct DaemonConfig {
     pub fail_on: Option<String>,
     /// A wait before the snapshot is loaded (for tests: a slow disk).
     pub load_delay: Option<Duration>,
+    /// This query takes this much longer (for tests: a slow call).
+    pub delay_op: Option<(String, Duration)>,
 }
 
 impl DaemonConfig {
@@ -80,6 +82,7 @@ impl DaemonConfig {
             drop_events_under: None,
             fail_on: None,
             load_delay: None,
+            delay_op: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -282,6 +283,19 @@ fn refuse(stream: TcpStream, peer: std::net::SocketAddr) {
     });
 }
 
+/// Requests of one connection answered at once; the next line is read when
+/// one of them is done.
+const MAX_IN_FLIGHT: usize = 32;
+
+/// The requests of a connection that are still running, by id, each with
+/// the flag that cancels it.
+type InFlight = Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<AtomicBool>>>>;
+
+/// A request id as a map key.
+fn id_key(id: &Value) -> String {
+    id.to_string()
+}
+
 async fn connection(
     shared: &Arc<Shared>,
     gate: &Gate,
@@ -289,15 +303,44 @@ async fn connection(
     stream: TcpStream,
 ) -> anyhow::Result<()> {
     stream.set_nodelay(true)?;
-    let (read, mut write) = stream.into_split();
+    let (read, write) = stream.into_split();
     let mut reader = BufReader::new(read);
+    // Answers go out as they are ready, in any order; each carries its id.
+    let (out, mut answers) = tokio::sync::mpsc::unbounded_channel::<(Response, Next)>();
+    let closed = Arc::new(tokio::sync::Notify::new());
+    let writer = {
+        let closed = closed.clone();
+        tokio::spawn(async move {
+            let mut write = write;
+            let result: anyhow::Result<()> = async {
+                while let Some((response, next)) = answers.recv().await {
+                    let mut text = serde_json::to_vec(&response)?;
+                    text.push(b'\n');
+                    write.write_all(&text).await?;
+                    if matches!(next, Next::Close) {
+                        write.shutdown().await.ok();
+                        break;
+                    }
+                }
+                Ok(())
+            }
+            .await;
+            closed.notify_one();
+            result
+        })
+    };
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
+    let in_flight: InFlight = Default::default();
     let mut line = Vec::new();
     let mut authenticated = false;
     let hello_by = tokio::time::Instant::now() + HELLO_DEADLINE;
     loop {
         line.clear();
         let outcome = if authenticated {
-            read_line(&mut reader, &mut line).await?
+            tokio::select! {
+                read = read_line(&mut reader, &mut line) => read?,
+                () = closed.notified() => break,
+            }
         } else {
             tokio::select! {
                 read = tokio::time::timeout_at(hello_by, read_line(&mut reader, &mut line)) => match read {
@@ -313,35 +356,89 @@ async fn connection(
                 }
             }
         };
-        let (response, next) = match outcome {
-            Line::Eof => return Ok(()),
-            Line::TooLong => (
-                Response::err(
-                    Value::Null,
-                    RpcError::new(
-                        ErrorCode::LineTooLong,
-                        format!("request line over {MAX_LINE_BYTES} bytes; closing the connection"),
+        match outcome {
+            Line::Eof => break,
+            Line::TooLong => {
+                let _ = out.send((
+                    Response::err(
+                        Value::Null,
+                        RpcError::new(
+                            ErrorCode::LineTooLong,
+                            format!(
+                                "request line over {MAX_LINE_BYTES} bytes; closing the connection"
+                            ),
+                        ),
                     ),
-                ),
-                Next::Close,
-            ),
-            Line::Complete => {
-                let was = authenticated;
+                    Next::Close,
+                ));
+                break;
+            }
+            Line::Complete if !authenticated => {
                 let answer = handle_line(shared, &line, &mut authenticated).await;
-                if authenticated && !was {
+                if authenticated {
                     gate.leave(ticket.0);
                 }
-                answer
+                let close = matches!(answer.1, Next::Close);
+                let _ = out.send(answer);
+                if close {
+                    break;
+                }
             }
-        };
-        let mut text = serde_json::to_vec(&response)?;
-        text.push(b'\n');
-        write.write_all(&text).await?;
-        if matches!(next, Next::Close) {
-            write.shutdown().await.ok();
-            return Ok(());
+            Line::Complete => {
+                let (id, op) = match parse_line(&line) {
+                    Ok(request) => request,
+                    Err(answer) => {
+                        let _ = out.send((*answer, Next::Continue));
+                        continue;
+                    }
+                };
+                if let Op::Cancel(target) = &op {
+                    let flag = in_flight
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(&id_key(&target.id))
+                        .cloned();
+                    if let Some(flag) = &flag {
+                        flag.store(true, Ordering::SeqCst);
+                    }
+                    let result = wire::CancelResult {
+                        cancelled: flag.is_some(),
+                    };
+                    let _ = out.send((ok(id, &result), Next::Continue));
+                    continue;
+                }
+                let permit = slots.clone().acquire_owned().await?;
+                let flag = Arc::new(AtomicBool::new(false));
+                let key = id_key(&id);
+                in_flight
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key.clone(), flag.clone());
+                let counted = op.reads_index() || matches!(op, Op::Reindex(_));
+                if counted {
+                    shared.requests_in_flight.fetch_add(1, Ordering::SeqCst);
+                }
+                let (shared, in_flight, out) = (shared.clone(), in_flight.clone(), out.clone());
+                tokio::spawn(async move {
+                    let answer = answer_request(&shared, id, op, flag.clone()).await;
+                    {
+                        let mut running = in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                        if running.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flag)) {
+                            running.remove(&key);
+                        }
+                    }
+                    if counted {
+                        shared.requests_in_flight.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    let _ = out.send(answer);
+                    drop(permit);
+                });
+            }
         }
     }
+    // The answers still running are written as they finish.
+    drop(out);
+    writer.await.context("the connection's writer")?
 }
 
 enum Line {
@@ -444,15 +541,50 @@ async fn handle_line(
             }
         };
     }
+    let response = dispatch(shared, id.clone(), op, &AtomicBool::new(false)).await;
+    finish(shared, id, response)
+}
+
+/// A request line of an authenticated connection, parsed; or the answer
+/// that says why it cannot be.
+fn parse_line(line: &[u8]) -> Result<(Value, Op), Box<Response>> {
+    let request: Request = serde_json::from_slice(line).map_err(|err| {
+        Box::new(Response::err(
+            Value::Null,
+            RpcError::new(ErrorCode::ParseError, format!("not a request: {err}")),
+        ))
+    })?;
+    let id = request.id.clone();
+    let op = Op::parse(&request.op, request.params)
+        .map_err(|err| Box::new(Response::err(id.clone(), err)))?;
+    Ok((id, op))
+}
+
+/// Answers one request of an authenticated connection; `cancelled` set by a
+/// `cancel` stops it.
+async fn answer_request(
+    shared: &Arc<Shared>,
+    id: Value,
+    op: Op,
+    cancelled: Arc<AtomicBool>,
+) -> (Response, Next) {
     // An index still loading its snapshot is empty, and an empty answer
     // reads as "this does not exist": queries wait for the load.
     if op.reads_index() {
         let deadline = tokio::time::Instant::now() + LOAD_WAIT;
         while shared.phase().0 == Phase::Loading && tokio::time::Instant::now() < deadline {
+            if cancelled.load(Ordering::SeqCst) {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
-    let response = dispatch(shared, id.clone(), op).await;
+    let response = dispatch(shared, id.clone(), op, &cancelled).await;
+    finish(shared, id, response)
+}
+
+/// The response, with the index's state, and whether the connection ends.
+fn finish(shared: &Shared, id: Value, response: Result<Response, RpcError>) -> (Response, Next) {
     let mut response = response.unwrap_or_else(|err| Response::err(id, err));
     let (phase, progress) = shared.phase();
     response.complete = Some(phase == Phase::Ready);
@@ -495,7 +627,12 @@ fn ok<T: serde::Serialize>(id: Value, value: &T) -> Response {
     }
 }
 
-async fn dispatch(shared: &Arc<Shared>, id: Value, op: Op) -> Result<Response, RpcError> {
+async fn dispatch(
+    shared: &Arc<Shared>,
+    id: Value,
+    op: Op,
+    cancelled: &AtomicBool,
+) -> Result<Response, RpcError> {
     match op {
         Op::Hello(_) => Ok(ok(
             id,
@@ -530,7 +667,21 @@ async fn dispatch(shared: &Arc<Shared>, id: Value, op: Op) -> Result<Response, R
                     if shared.fail_on.as_deref() == Some(name) {
                         panic!("--fail-on {name}");
                     }
-                    handlers::query(shared, query)
+                    if let Some((op, delay)) = &shared.delay_op
+                        && op == name
+                    {
+                        let until = std::time::Instant::now() + *delay;
+                        while std::time::Instant::now() < until {
+                            if cancelled.load(Ordering::SeqCst) {
+                                return Err(RpcError::new(
+                                    ErrorCode::Cancelled,
+                                    "the query was cancelled",
+                                ));
+                            }
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                    }
+                    handlers::query(shared, query, cancelled)
                 }))
             })
             .map_err(|_| panicked(name))??;
@@ -557,6 +708,7 @@ fn status(shared: &Shared) -> wire::StatusResult {
         uptime_seconds: shared.started.elapsed().as_secs(),
         files,
         definitions,
+        requests_in_flight: Some(shared.requests_in_flight.load(Ordering::SeqCst) as u64),
         watcher: health.as_str().to_string(),
         watcher_detail: health.detail(),
         watcher_batches: Some(

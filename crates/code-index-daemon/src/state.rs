@@ -98,7 +98,11 @@ pub struct Shared {
     pub fail_on: Option<String>,
     /// A wait before the snapshot is loaded (tests use it for a slow disk).
     pub load_delay: Option<Duration>,
+    /// A query that takes longer (tests use it for a slow call).
+    pub delay_op: Option<(String, Duration)>,
     connections: AtomicUsize,
+    /// Queries and `reindex` requests being answered, over all connections.
+    pub requests_in_flight: AtomicUsize,
     idle_since: Mutex<Instant>,
     /// Set when the index changed since the last snapshot.
     pub dirty: AtomicBool,
@@ -144,7 +148,9 @@ impl Shared {
             drop_events_under: config.drop_events_under.clone(),
             fail_on: config.fail_on.clone(),
             load_delay: config.load_delay,
+            delay_op: config.delay_op.clone(),
             connections: AtomicUsize::new(0),
+            requests_in_flight: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             dirty: AtomicBool::new(false),
             shutdown: Notify::new(),

@@ -52,6 +52,9 @@ pub enum RpcIndexError {
     /// The request names something this server does not have (a project).
     #[error("{0}")]
     Usage(String),
+    /// The MCP request this call served was cancelled.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl RpcIndexError {
@@ -96,10 +99,175 @@ struct Connection {
     port: u16,
 }
 
-/// A client of one root's daemon, shareable between concurrent calls.
+tokio::task_local! {
+    /// The MCP request being answered gives up when this is cancelled
+    /// (`notifications/cancelled`); daemon calls made for it then send the
+    /// daemon a `cancel`.
+    pub static CANCEL: tokio_util::sync::CancellationToken;
+}
+
+/// What a waiting call is sent: its response, or why the connection ended.
+type Reply = Result<Response, String>;
+
+/// One verified connection carrying many requests at once: each gets an id,
+/// a reader task hands every response to the call that waits for its id,
+/// and the daemon answers in whatever order its work ends.
+struct Mux {
+    port: u16,
+    writer: Mutex<OwnedWriteHalf>,
+    next_id: std::sync::atomic::AtomicU64,
+    waiting: Arc<std::sync::Mutex<Waiting>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Waiting {
+    calls: std::collections::HashMap<u64, tokio::sync::oneshot::Sender<Reply>>,
+    /// Why the connection ended, once it has.
+    ended: Option<String>,
+}
+
+impl Drop for Mux {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+impl Mux {
+    fn start(conn: Connection) -> Arc<Mux> {
+        let waiting: Arc<std::sync::Mutex<Waiting>> = Default::default();
+        let reader = {
+            let waiting = waiting.clone();
+            let mut lines = conn.reader;
+            tokio::spawn(async move {
+                let reason = loop {
+                    let mut line = String::new();
+                    match lines.read_line(&mut line).await {
+                        Ok(0) => break "the daemon closed the connection".to_string(),
+                        Err(err) => break err.to_string(),
+                        Ok(_) => {}
+                    }
+                    let Ok(response) = serde_json::from_str::<Response>(&line) else {
+                        break format!("not a response: {}", line.trim_end());
+                    };
+                    let Some(id) = response.id.as_u64() else {
+                        // An answer to no request (a line the daemon could
+                        // not parse): nothing waits for it.
+                        continue;
+                    };
+                    let call = lock(&waiting).calls.remove(&id);
+                    if let Some(call) = call {
+                        let _ = call.send(Ok(response));
+                    }
+                };
+                let mut waiting = lock(&waiting);
+                waiting.ended = Some(reason.clone());
+                for (_, call) in waiting.calls.drain() {
+                    let _ = call.send(Err(reason.clone()));
+                }
+            })
+        };
+        Arc::new(Mux {
+            port: conn.port,
+            writer: Mutex::new(conn.writer),
+            next_id: std::sync::atomic::AtomicU64::new(conn.next_id + 1),
+            waiting,
+            reader,
+        })
+    }
+
+    fn has_ended(&self) -> bool {
+        lock(&self.waiting).ended.is_some()
+    }
+
+    async fn send(&self, id: u64, op: &str, params: &Value) -> std::io::Result<()> {
+        let request = Request {
+            id: id.into(),
+            op: op.to_string(),
+            params: params.clone(),
+        };
+        let mut line = serde_json::to_vec(&request)?;
+        line.push(b'\n');
+        let mut writer = self.writer.lock().await;
+        match tokio::time::timeout(CALL_TIMEOUT, writer.write_all(&line)).await {
+            Ok(written) => written,
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "writing to the daemon timed out",
+            )),
+        }
+    }
+
+    /// One request; with `cancel`, given up (and cancelled in the daemon)
+    /// when it fires.
+    async fn call(
+        &self,
+        op: &str,
+        params: &Value,
+        cancel: Option<&tokio_util::sync::CancellationToken>,
+    ) -> Result<Response, RpcIndexError> {
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        {
+            let mut waiting = lock(&self.waiting);
+            if let Some(reason) = &waiting.ended {
+                return Err(lost(reason));
+            }
+            waiting.calls.insert(id, tx);
+        }
+        if let Err(err) = self.send(id, op, params).await {
+            lock(&self.waiting).calls.remove(&id);
+            return Err(RpcIndexError::Connection(err));
+        }
+        let cancelled = async {
+            match cancel {
+                Some(token) => token.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            reply = rx => match reply {
+                Ok(Ok(response)) => Ok(response),
+                Ok(Err(reason)) => Err(lost(&reason)),
+                Err(_) => Err(lost("the connection's reader stopped")),
+            },
+            () = cancelled => {
+                lock(&self.waiting).calls.remove(&id);
+                // The daemon stops the work; its answer is not waited for.
+                let cancel_id = self
+                    .next_id
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let _ = self
+                    .send(cancel_id, "cancel", &serde_json::json!({ "id": id }))
+                    .await;
+                Err(RpcIndexError::Cancelled)
+            }
+            () = tokio::time::sleep(CALL_TIMEOUT) => {
+                lock(&self.waiting).calls.remove(&id);
+                Err(timed_out(op))
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lost(reason: &str) -> RpcIndexError {
+    RpcIndexError::Connection(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        reason.to_string(),
+    ))
+}
+
+/// A client of one root's daemon, shared by concurrent calls: they go out
+/// at once over one connection, and a slow one never delays a fast one.
 pub struct RpcIndex {
     mode: Mode,
-    conn: Mutex<Option<Connection>>,
+    conn: Mutex<Option<Arc<Mux>>>,
 }
 
 impl RpcIndex {
@@ -109,7 +277,7 @@ impl RpcIndex {
         let (conn, _) = open(port, token).await?;
         Ok(RpcIndex {
             mode: Mode::Fixed,
-            conn: Mutex::new(Some(conn)),
+            conn: Mutex::new(Some(Mux::start(conn))),
         })
     }
 
@@ -124,7 +292,7 @@ impl RpcIndex {
                 root: root.to_path_buf(),
                 spawn: None,
             },
-            conn: Mutex::new(Some(conn)),
+            conn: Mutex::new(Some(Mux::start(conn))),
         })
     }
 
@@ -137,7 +305,7 @@ impl RpcIndex {
                 root: root.to_path_buf(),
                 spawn: None,
             },
-            conn: Mutex::new(Some(conn)),
+            conn: Mutex::new(Some(Mux::start(conn))),
         })
     }
 
@@ -150,7 +318,7 @@ impl RpcIndex {
                 root: root.to_path_buf(),
                 spawn: Some(spawn),
             },
-            conn: Mutex::new(Some(conn)),
+            conn: Mutex::new(Some(Mux::start(conn))),
         })
     }
 
@@ -161,45 +329,46 @@ impl RpcIndex {
 
     /// Sends a request and returns the daemon's whole response (with its
     /// `complete` flag and progress). Errors the daemon answers with are in
-    /// the response, not in `Err`.
+    /// the response, not in `Err`. Inside an MCP request ([`CANCEL`]), the
+    /// call is given up, and cancelled in the daemon, when that request is.
     pub async fn request(&self, op: &str, params: Value) -> Result<Response, RpcIndexError> {
+        let cancel = CANCEL.try_with(Clone::clone).ok();
+        let mux = self.current(None).await?;
+        let first = mux.call(op, &params, cancel.as_ref()).await;
+        match (&self.mode, first) {
+            (Mode::Reconnect { root, .. }, Err(err)) if err.is_connection() && mux.has_ended() => {
+                tracing::info!(root = %root.display(), "lost the daemon ({err}); reconnecting");
+                let mux = self.current(Some(&mux)).await?;
+                mux.call(op, &params, cancel.as_ref()).await
+            }
+            (_, other) => other,
+        }
+    }
+
+    /// The connection to use: the current one, or (when there is none, or
+    /// `ended` is still the current one) a new one, made once for all
+    /// callers.
+    async fn current(&self, ended: Option<&Arc<Mux>>) -> Result<Arc<Mux>, RpcIndexError> {
         let mut guard = self.conn.lock().await;
+        if let Some(mux) = guard.as_ref() {
+            let stale = ended.is_some_and(|e| Arc::ptr_eq(e, mux)) || mux.has_ended();
+            if !stale {
+                return Ok(mux.clone());
+            }
+        }
         match &self.mode {
             Mode::Fixed => {
-                let conn = match guard.as_mut() {
-                    Some(conn) => conn,
-                    None => {
-                        // A fixed client whose connection failed stays failed.
-                        return Err(RpcIndexError::Connection(std::io::Error::new(
-                            std::io::ErrorKind::NotConnected,
-                            "the connection to the daemon was lost",
-                        )));
-                    }
-                };
-                let result = exchange(conn, op, &params).await;
-                if result.as_ref().is_err_and(RpcIndexError::is_connection) {
-                    *guard = None;
-                }
-                result
+                // A fixed client whose connection failed stays failed.
+                Err(RpcIndexError::Connection(std::io::Error::new(
+                    std::io::ErrorKind::NotConnected,
+                    "the connection to the daemon was lost",
+                )))
             }
             Mode::Reconnect { root, spawn } => {
-                if guard.is_none() {
-                    *guard = Some(establish(root, spawn.as_ref()).await?);
-                }
-                let first = exchange(guard.as_mut().expect("connected"), op, &params).await;
-                match first {
-                    Err(err) if err.is_connection() => {
-                        tracing::info!(root = %root.display(), "lost the daemon ({err}); reconnecting");
-                        *guard = None;
-                        let mut conn = establish(root, spawn.as_ref()).await?;
-                        let second = exchange(&mut conn, op, &params).await;
-                        if !second.as_ref().is_err_and(RpcIndexError::is_connection) {
-                            *guard = Some(conn);
-                        }
-                        second
-                    }
-                    other => other,
-                }
+                *guard = None;
+                let mux = Mux::start(establish(root, spawn.as_ref()).await?);
+                *guard = Some(mux.clone());
+                Ok(mux)
             }
         }
     }

@@ -709,7 +709,7 @@ impl CodeIndexServer {
     fn failure(&self, tool: &str, err: &RpcIndexError) -> CallToolResult {
         tracing::warn!(root = %self.root(), tool, "tool failed: {}", error_chain(err));
         let advice = match err {
-            RpcIndexError::Daemon(_) | RpcIndexError::Usage(_) => "",
+            RpcIndexError::Daemon(_) | RpcIndexError::Usage(_) | RpcIndexError::Cancelled => "",
             RpcIndexError::Connection(_) | RpcIndexError::NoDaemon { .. } => {
                 " The code-index daemon is not reachable; `code-index doctor` in the project says why (its logs: .code-index/daemon.log and daemon.out)."
             }
@@ -1849,6 +1849,20 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for CodeIndexServer {
+    /// Runs a tool with its request's cancellation in scope: a
+    /// `notifications/cancelled` for it cancels its calls in the daemon.
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: rmcp::service::RequestContext<rmcp::RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
+        let cancel = context.ct.clone();
+        let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        crate::rpc::CANCEL
+            .scope(cancel, self.tool_router.call(call))
+            .await
+    }
+
     /// Once the client is initialized: settle the root (the client's, when
     /// it offers roots and none was given), then start attaching.
     async fn on_initialized(&self, context: rmcp::service::NotificationContext<rmcp::RoleServer>) {

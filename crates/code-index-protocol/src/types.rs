@@ -118,6 +118,8 @@ pub enum ErrorCode {
     Internal,
     /// The daemon is shutting down.
     ShuttingDown,
+    /// A `cancel` named the request while it ran.
+    Cancelled,
 }
 
 impl ErrorCode {
@@ -131,6 +133,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => -32002,
             ErrorCode::NotFound => -32003,
             ErrorCode::ShuttingDown => -32004,
+            ErrorCode::Cancelled => -32005,
         }
     }
 
@@ -144,6 +147,7 @@ impl ErrorCode {
             ErrorCode::NotFound,
             ErrorCode::Internal,
             ErrorCode::ShuttingDown,
+            ErrorCode::Cancelled,
         ]
         .into_iter()
         .find(|c| c.code() == code)
@@ -187,6 +191,7 @@ pub enum Op {
     Stats,
     Status,
     Reindex(ReindexParams),
+    Cancel(CancelParams),
     Shutdown,
 }
 
@@ -210,6 +215,7 @@ pub const OPS: &[&str] = &[
     "stats",
     "status",
     "reindex",
+    "cancel",
     "shutdown",
 ];
 
@@ -248,6 +254,7 @@ impl Op {
             "stats" => Op::Stats,
             "status" => Op::Status,
             "reindex" => Op::Reindex(p(op, params)?),
+            "cancel" => Op::Cancel(p(op, params)?),
             "shutdown" => Op::Shutdown,
             other => {
                 return Err(RpcError::new(
@@ -266,7 +273,7 @@ impl Op {
     pub fn reads_index(&self) -> bool {
         !matches!(
             self,
-            Op::Hello(_) | Op::Stats | Op::Status | Op::Reindex(_) | Op::Shutdown
+            Op::Hello(_) | Op::Stats | Op::Status | Op::Reindex(_) | Op::Cancel(_) | Op::Shutdown
         )
     }
 
@@ -290,6 +297,7 @@ impl Op {
             Op::Stats => "stats",
             Op::Status => "status",
             Op::Reindex(_) => "reindex",
+            Op::Cancel(_) => "cancel",
             Op::Shutdown => "shutdown",
         }
     }
@@ -413,6 +421,21 @@ pub struct FilesParams {
     pub glob: Option<String>,
     #[serde(flatten)]
     pub paging: Paging,
+}
+
+/// `cancel`: give up on a request of the same connection that is still
+/// running; it is answered with the `Cancelled` error.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelParams {
+    /// The `id` of that request.
+    pub id: Value,
+}
+
+/// The answer to `cancel`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelResult {
+    /// Whether the request was still running (and now stops).
+    pub cancelled: bool,
 }
 
 /// `dir`: the entries of a directory, up to a depth, with file counts.
@@ -715,6 +738,9 @@ pub struct StatusResult {
     pub uptime_seconds: u64,
     pub files: u64,
     pub definitions: u64,
+    /// Requests being answered now, over all connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_in_flight: Option<u64>,
     /// `ok`, `polling` (no OS watches left: periodic rescans) or `off`.
     pub watcher: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -789,7 +815,8 @@ mod tests {
             "file_outline" | "imports" => json!({"path": "a.rs"}),
             "symbol_at" => json!({"path": "a.rs", "line": 1}),
             "dependents" => json!({"target": "a.rs"}),
-            "files" => json!({}),
+            "files" | "dir" => json!({}),
+            "cancel" => json!({"id": 1}),
             "search_text" => json!({"pattern": "p"}),
             "repo_map" => json!({}),
             _ => Value::Null,

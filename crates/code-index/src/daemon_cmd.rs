@@ -44,6 +44,10 @@ pub struct DaemonArgs {
     /// testing that queries wait for the load.
     #[arg(long, hide = true, value_parser = parse_duration)]
     load_delay: Option<Duration>,
+    /// `OP=DURATION`: answering this query takes that much longer (and a
+    /// `cancel` ends the wait): for testing concurrent and cancelled calls.
+    #[arg(long, hide = true, value_parser = parse_op_delay)]
+    delay_op: Option<(String, Duration)>,
     /// Log only to <root>/.code-index/daemon.log, not to stderr (for daemons
     /// started by clients).
     #[arg(long)]
@@ -81,5 +85,13 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
     config.drop_events_under = args.drop_events_under;
     config.fail_on = args.fail_on;
     config.load_delay = args.load_delay;
+    config.delay_op = args.delay_op;
     code_index_daemon::run(config)
+}
+
+fn parse_op_delay(s: &str) -> Result<(String, Duration), String> {
+    let (op, delay) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: write OP=DURATION, e.g. search_text=5s"))?;
+    Ok((op.to_string(), parse_duration(delay)?))
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 mod daemon_bench;
 mod mcp_bench;
+mod payload_bench;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -46,6 +47,11 @@ struct Args {
     /// Also measure `code-index mcp` end to end (needs a snapshot; uses rg).
     #[arg(long)]
     mcp: bool,
+    /// Measure what the model receives per tool (characters, tokens), by
+    /// default and with `--structured`, and `find_definition` while a slow
+    /// search runs.
+    #[arg(long)]
+    payload: bool,
     /// Tool calls per measurement in the MCP benchmark.
     #[arg(long, default_value_t = 200)]
     tool_calls: usize,
@@ -139,7 +145,7 @@ fn main() -> anyhow::Result<()> {
     for name in args
         .corpora
         .iter()
-        .filter(|_| !args.daemon_only && !args.mcp)
+        .filter(|_| !args.daemon_only && !args.mcp && !args.payload)
     {
         let dir = corpora_dir.join(name);
         anyhow::ensure!(
@@ -180,9 +186,23 @@ fn main() -> anyhow::Result<()> {
         }
         mcp_bench::print_table(&mcp_results);
     }
+    let mut payload_results = Vec::new();
+    if args.payload {
+        for name in &args.corpora {
+            let root = discover::canonical_root(&corpora_dir.join(name))?;
+            for structured in [false, true] {
+                eprintln!("== payload on {name} (structured: {structured})");
+                let result = payload_bench::measure(name, &root, &binary, structured)
+                    .with_context(|| format!("measuring payloads on {name}"))?;
+                eprintln!("{}", serde_json::to_string_pretty(&result)?);
+                payload_results.push(result);
+            }
+        }
+        payload_bench::print_table(&payload_results);
+    }
     if let Some(path) = &args.json {
-        let all =
-            serde_json::json!({"index": results, "daemon": daemon_results, "mcp": mcp_results});
+        let all = serde_json::json!({"index": results, "daemon": daemon_results,
+                                     "mcp": mcp_results, "payload": payload_results});
         std::fs::write(path, serde_json::to_string_pretty(&all)?)?;
     }
     Ok(())

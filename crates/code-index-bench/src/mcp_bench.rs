@@ -166,13 +166,14 @@ pub fn measure(name: &str, root: &Path, binary: &Path, calls: usize) -> anyhow::
         "se", "ti", "up", "wr", "zo",
     ] {
         let found = session.tool("search_symbols", json!({"query": prefix, "limit": 10}))?;
-        for item in found["structuredContent"]["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            if let Some(n) = item["name"].as_str() {
-                names.push(n.to_string());
+        // Lines are `path:line  kind  name  signature`.
+        let text = found["content"][0]["text"].as_str().unwrap_or("");
+        for line in text.lines() {
+            if let Some(n) = line.split("  ").nth(2) {
+                let last = n.rsplit(['.', ':']).next().unwrap_or(n);
+                if last.chars().all(|c| c.is_alphanumeric() || c == '_') && !last.is_empty() {
+                    names.push(last.to_string());
+                }
             }
         }
     }

@@ -403,6 +403,27 @@ fn without_root_the_clients_mcp_root_is_used() {
 }
 
 #[test]
+fn a_root_given_as_a_localhost_uri_with_escapes_is_used() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("my project");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "pub fn spaced_out() {}\n").unwrap();
+    let root = std::fs::canonicalize(&dir).unwrap();
+    let _daemon = StopDaemonOnDrop(root.clone());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = code_index();
+    cmd.arg("mcp").current_dir(elsewhere.path());
+    let uri = format!(
+        "file://localhost{}",
+        root.display().to_string().replace(' ', "%20")
+    );
+    let mut mcp = McpSession::start_with(cmd, Some(vec![uri]));
+    let (text, _, error) = mcp.tool_when_ready("find_definition", json!({"name": "spaced_out"}));
+    assert!(!error, "{text}");
+    assert!(text.starts_with("src/lib.rs:1"), "{text}");
+}
+
+#[test]
 fn reindex_reports_progress_to_a_client_that_asks() {
     let project = Project::shapes();
     let _daemon = StopDaemonOnDrop(project.root().to_path_buf());

@@ -24,6 +24,17 @@ use tokio::sync::Mutex;
 
 /// How long to wait for a connection or an answer before giving up.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long the daemon may take to answer an op: its bookkeeping ops
+/// answer at once, a `reindex` of a large tree takes minutes, and a query
+/// may wait for a snapshot to load.
+pub fn timeout_for(op: &str) -> Duration {
+    match op {
+        "hello" | "stats" | "status" | "cancel" | "shutdown" => Duration::from_secs(10),
+        "reindex" => Duration::from_secs(30 * 60),
+        _ => CALL_TIMEOUT,
+    }
+}
+
 /// How long a daemon we started has to publish its port.
 pub const SPAWN_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -244,7 +255,7 @@ impl Mux {
                     .await;
                 Err(RpcIndexError::Cancelled)
             }
-            () = tokio::time::sleep(CALL_TIMEOUT) => {
+            () = tokio::time::sleep(timeout_for(op)) => {
                 lock(&self.waiting).calls.remove(&id);
                 Err(timed_out(op))
             }
@@ -678,7 +689,7 @@ async fn open(port: u16, token: &str) -> Result<(Connection, HelloResult), RpcIn
 fn timed_out(what: &str) -> RpcIndexError {
     RpcIndexError::Connection(std::io::Error::new(
         std::io::ErrorKind::TimedOut,
-        format!("{what} took longer than {}s", CALL_TIMEOUT.as_secs()),
+        format!("{what} took longer than {}s", timeout_for(what).as_secs()),
     ))
 }
 
@@ -709,7 +720,7 @@ async fn exchange(
         }
         Ok(answer)
     };
-    let answer = tokio::time::timeout(CALL_TIMEOUT, io)
+    let answer = tokio::time::timeout(timeout_for(op), io)
         .await
         .map_err(|_| timed_out(op))?
         .map_err(RpcIndexError::Connection)?;

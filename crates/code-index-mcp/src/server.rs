@@ -614,10 +614,9 @@ impl CodeIndexServer {
             }
         };
         let chosen = roots.iter().find_map(|r| {
-            let path = r.uri.strip_prefix("file://")?;
-            std::fs::canonicalize(percent_decode(path))
-                .ok()
-                .filter(|p| p.is_dir())
+            // `file:///a%20b` and `file://localhost/a` alike.
+            let path = url::Url::parse(&r.uri).ok()?.to_file_path().ok()?;
+            std::fs::canonicalize(path).ok().filter(|p| p.is_dir())
         });
         if let Some(root) = chosen
             && self.index.get().is_none()
@@ -1812,27 +1811,6 @@ fn page_lines(
         ));
     }
     format!("call again with offset={}", offset + shown as u64)
-}
-
-/// Decodes `%XX` escapes of a `file://` URI's path.
-fn percent_decode(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(byte) = path
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// An error and its causes, for the log.

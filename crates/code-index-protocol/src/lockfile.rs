@@ -129,7 +129,7 @@ impl Lockfile {
                 started_at: SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs()),
-                token: random_token(),
+                token: random_token().map_err(io)?,
             };
             let mut lock = Lockfile {
                 file: Some(file),
@@ -372,26 +372,12 @@ fn same_file(_file: &File, path: &Path) -> bool {
     path.exists()
 }
 
-/// 128 random bits, hex-encoded.
-fn random_token() -> String {
+/// 128 random bits from the OS, hex-encoded.
+fn random_token() -> std::io::Result<String> {
     let mut bytes = [0u8; 16];
-    let filled = File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_ok();
-    if !filled {
-        // No /dev/urandom: fall back to std's randomly keyed hasher.
-        use std::hash::{BuildHasher, Hasher};
-        for chunk in bytes.chunks_mut(8) {
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u128(
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos()),
-            );
-            chunk.copy_from_slice(&h.finish().to_le_bytes());
-        }
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    getrandom::fill(&mut bytes)
+        .map_err(|e| std::io::Error::other(format!("the OS gave no random bytes: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]

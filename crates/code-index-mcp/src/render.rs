@@ -263,6 +263,53 @@ pub fn paging_line(total: u64, offset: u64, shown: usize) -> Option<String> {
     Some(line)
 }
 
+/// One project's `index_status` block: state, index, languages, watcher,
+/// daemon.
+pub fn index_status(
+    status: &code_index_protocol::StatusResult,
+    stats: &code_index_protocol::StatsResult,
+    text: &mut Text,
+) {
+    text.line(format!("project  {}", status.root));
+    let progress = status
+        .progress
+        .map(|p| format!(" ({} of {} files)", p.done, p.total))
+        .unwrap_or_default();
+    let failure = status
+        .error
+        .as_deref()
+        .map(|e| format!(": {e} (see .code-index/daemon.log; fix it, then `code-index stop`)"))
+        .unwrap_or_default();
+    text.line(format!("state    {}{progress}{failure}", status.state));
+    text.line(format!(
+        "index    {} files, {} definitions, {} references",
+        stats.files, stats.definitions, stats.references
+    ));
+    for (lang, l) in &stats.languages {
+        text.line(format!(
+            "  {lang}: {} files, {} definitions",
+            l.files, l.definitions
+        ));
+    }
+    let detail = status
+        .watcher_detail
+        .as_deref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    // Repairs are changes the file events missed and the periodic check
+    // found: the measure of drift.
+    let repairs = match (status.watcher_repairs, status.watcher_checked_seconds_ago) {
+        (Some(n), Some(ago)) => format!("; {n} repairs by the periodic check, last {ago}s ago"),
+        (Some(n), None) => format!("; {n} repairs by the periodic check"),
+        _ => String::new(),
+    };
+    text.line(format!("watcher  {}{detail}{repairs}", status.watcher));
+    text.line(format!(
+        "daemon   pid {}, version {}, up {}s",
+        status.pid, status.version, status.uptime_seconds
+    ));
+}
+
 /// Longest word of an error message kept whole; longer ones (an echoed
 /// argument) are shortened.
 const MAX_ERROR_WORD: usize = 160;
@@ -346,6 +393,49 @@ mod tests {
             "{out}"
         );
         assert!(out.len() <= 300, "{} characters", out.len());
+    }
+
+    #[test]
+    fn index_status_names_state_progress_languages_watcher_and_daemon() {
+        let status = code_index_protocol::StatusResult {
+            root: "/src/app".into(),
+            state: "indexing".into(),
+            progress: Some(code_index_protocol::Progress {
+                done: 40,
+                total: 120,
+            }),
+            pid: 7,
+            version: "0.5.0".into(),
+            uptime_seconds: 3,
+            watcher: "ok".into(),
+            watcher_repairs: Some(0),
+            ..Default::default()
+        };
+        let mut stats = code_index_protocol::StatsResult {
+            files: 40,
+            definitions: 300,
+            references: 900,
+            ..Default::default()
+        };
+        stats.languages.insert(
+            "rust".into(),
+            code_index_protocol::LanguageStats {
+                files: 40,
+                definitions: 300,
+                references: 900,
+            },
+        );
+        let mut text = Text::new(DEFAULT_BUDGET);
+        index_status(&status, &stats, &mut text);
+        assert_eq!(
+            text.finish(""),
+            "project  /src/app\n\
+             state    indexing (40 of 120 files)\n\
+             index    40 files, 300 definitions, 900 references\n\
+             \x20 rust: 40 files, 300 definitions\n\
+             watcher  ok; 0 repairs by the periodic check\n\
+             daemon   pid 7, version 0.5.0, up 3s\n"
+        );
     }
 
     #[test]

@@ -384,6 +384,17 @@ impl RpcIndex {
         }
     }
 
+    /// A typed call: the op, its params and its result as the protocol
+    /// defines them ([`code_index_protocol::calls`]).
+    pub async fn op<C: code_index_protocol::calls::Call>(
+        &self,
+        params: &C::Params,
+    ) -> Result<C::Result, RpcIndexError> {
+        let params =
+            serde_json::to_value(params).map_err(|e| RpcIndexError::Protocol(e.to_string()))?;
+        self.call(C::OP, params).await
+    }
+
     /// A call whose daemon error becomes `Err`, and whose result is decoded.
     pub async fn call<T: serde::de::DeserializeOwned>(
         &self,

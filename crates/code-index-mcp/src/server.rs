@@ -1104,10 +1104,11 @@ impl CodeIndexServer {
             if i > 0 {
                 text.line("");
             }
+            use code_index_protocol::calls;
             let answers = match self.client_for(p).await {
-                Ok(client) => match client.call::<Value>("stats", Value::Null).await {
+                Ok(client) => match client.op::<calls::Stats>(&()).await {
                     Ok(stats) => client
-                        .call::<Value>("status", Value::Null)
+                        .op::<calls::Status>(&())
                         .await
                         .map(|status| (stats, status)),
                     Err(err) => Err(err),
@@ -1128,57 +1129,7 @@ impl CodeIndexServer {
                     continue;
                 }
             };
-            text.line(format!("project  {}", r["root"].as_str().unwrap_or("?")));
-            let progress = r["progress"]
-                .as_object()
-                .map(|p| format!(" ({} of {} files)", p["done"], p["total"]))
-                .unwrap_or_default();
-            let failure = r["error"]
-                .as_str()
-                .map(|e| {
-                    format!(": {e} (see .code-index/daemon.log; fix it, then `code-index stop`)")
-                })
-                .unwrap_or_default();
-            text.line(format!(
-                "state    {}{progress}{failure}",
-                r["state"].as_str().unwrap_or("?")
-            ));
-            text.line(format!(
-                "index    {} files, {} definitions, {} references",
-                stats["files"], stats["definitions"], stats["references"]
-            ));
-            for (lang, l) in stats["languages"].as_object().into_iter().flatten() {
-                text.line(format!(
-                    "  {lang}: {} files, {} definitions",
-                    l["files"], l["definitions"]
-                ));
-            }
-            let detail = r["watcher_detail"]
-                .as_str()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default();
-            // Repairs are changes the file events missed and the periodic
-            // check found: the measure of drift.
-            let repairs = match (
-                r["watcher_repairs"].as_u64(),
-                r["watcher_checked_seconds_ago"].as_u64(),
-            ) {
-                (Some(n), Some(ago)) => {
-                    format!("; {n} repairs by the periodic check, last {ago}s ago")
-                }
-                (Some(n), None) => format!("; {n} repairs by the periodic check"),
-                _ => String::new(),
-            };
-            text.line(format!(
-                "watcher  {}{detail}{repairs}",
-                r["watcher"].as_str().unwrap_or("?")
-            ));
-            text.line(format!(
-                "daemon   pid {}, version {}, up {}s",
-                r["pid"],
-                r["version"].as_str().unwrap_or("?"),
-                r["uptime_seconds"]
-            ));
+            render::index_status(&r, &stats, &mut text);
             projects.push(json!({"name": p.spec.name, "status": r, "stats": stats}));
         }
         self.reply(
@@ -1546,18 +1497,14 @@ impl CodeIndexServer {
             let role = if p.spec.primary { "primary" } else { "link" };
             let root = p.spec.root.display().to_string();
             let status = match self.client_for(p).await {
-                Ok(client) => client.call::<Value>("status", Value::Null).await,
+                Ok(client) => client.op::<code_index_protocol::calls::Status>(&()).await,
                 Err(err) => Err(err),
             };
             match status {
                 Ok(s) => {
                     lines.push(format!(
                         "{}  ({role})  {root}  {}, {} files, {} definitions, daemon pid {}",
-                        p.spec.name,
-                        s["state"].as_str().unwrap_or("?"),
-                        s["files"],
-                        s["definitions"],
-                        s["pid"]
+                        p.spec.name, s.state, s.files, s.definitions, s.pid
                     ));
                     projects.push(json!({"name": p.spec.name, "root": root, "primary": p.spec.primary, "status": s}));
                 }

@@ -25,6 +25,7 @@
 //! enums, for the same reason. [`PROTOCOL_VERSION`] changes only for a change
 //! that cannot be made compatible.
 
+pub mod calls;
 pub mod client;
 pub mod config;
 pub mod lockfile;

@@ -202,6 +202,10 @@ fn apply(shared: &Shared, processed: Processed) -> bool {
 
 /// Writes the snapshot if the index changed since the last one.
 pub fn save(shared: &Shared) {
+    // One save at a time: the save at exit waits for one in progress (say,
+    // the first pass's) rather than finding nothing dirty and letting the
+    // process end in the middle of it.
+    let _one_at_a_time = shared.saving.lock().unwrap_or_else(|e| e.into_inner());
     if !shared.dirty.swap(false, Ordering::SeqCst) {
         return;
     }

@@ -106,6 +106,8 @@ pub struct Shared {
     idle_since: Mutex<Instant>,
     /// Set when the index changed since the last snapshot.
     pub dirty: AtomicBool,
+    /// Held while a snapshot is written.
+    pub saving: Mutex<()>,
     /// Notified when the daemon must stop.
     pub shutdown: Notify,
     pub stopping: AtomicBool,
@@ -153,6 +155,7 @@ impl Shared {
             requests_in_flight: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             dirty: AtomicBool::new(false),
+            saving: Mutex::new(()),
             shutdown: Notify::new(),
             stopping: AtomicBool::new(false),
             pass: Mutex::new(()),

@@ -546,3 +546,20 @@ fn with_no_spawn_the_server_uses_a_running_daemon_and_starts_none() {
     assert!(text.contains("src/shapes.rs:14"), "{text}");
     assert!(mcp.close().success());
 }
+
+#[test]
+fn nothing_found_while_indexing_says_the_name_may_be_in_files_not_indexed_yet() {
+    let project = Project::shapes();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    // The first pass waits: the index is empty and incomplete meanwhile.
+    let _running = code_index_tests::Daemon::start(project.root(), &["--pass-delay", "30s"]);
+    let mut mcp = McpSession::start(project.root());
+    let (text, _, error) = mcp.tool("find_definition", json!({"name": "total"}));
+    assert!(!error, "{text}");
+    assert!(text.contains("still being built"), "{text}");
+    assert!(
+        text.contains("nothing found yet: it may be in files not indexed so far"),
+        "{text}"
+    );
+    mcp.close();
+}

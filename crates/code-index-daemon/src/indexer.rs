@@ -56,6 +56,9 @@ pub fn initial_pass(
     }
     drop(one_at_a_time);
     shared.set_phase(Phase::Indexing, Some(Progress::default()));
+    if let Some(delay) = shared.pass_delay {
+        std::thread::sleep(delay);
+    }
     let report = full_pass(shared, false, on_walked)?;
     shared.set_phase(Phase::Ready, None);
     shared.read_index().prepare_search();

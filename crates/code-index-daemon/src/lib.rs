@@ -63,6 +63,8 @@ pub struct DaemonConfig {
     pub fail_on: Option<String>,
     /// A wait before the snapshot is loaded (for tests: a slow disk).
     pub load_delay: Option<Duration>,
+    /// A wait before the first full pass (for tests: a huge tree).
+    pub pass_delay: Option<Duration>,
     /// This query takes this much longer (for tests: a slow call).
     pub delay_op: Option<(String, Duration)>,
 }
@@ -82,6 +84,7 @@ impl DaemonConfig {
             drop_events_under: None,
             fail_on: None,
             load_delay: None,
+            pass_delay: None,
             delay_op: None,
         }
     }

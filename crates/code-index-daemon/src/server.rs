@@ -541,8 +541,11 @@ async fn handle_line(
             }
         };
     }
+    // The index's state as the query starts: an answer read from a pass
+    // still running is incomplete even if the pass ends before it is sent.
+    let state = shared.phase();
     let response = dispatch(shared, id.clone(), op, &AtomicBool::new(false)).await;
-    finish(shared, id, response)
+    finish(shared, id, state, response)
 }
 
 /// A request line of an authenticated connection, parsed; or the answer
@@ -579,14 +582,20 @@ async fn answer_request(
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+    let state = shared.phase();
     let response = dispatch(shared, id.clone(), op, &cancelled).await;
-    finish(shared, id, response)
+    finish(shared, id, state, response)
 }
 
-/// The response, with the index's state, and whether the connection ends.
-fn finish(shared: &Shared, id: Value, response: Result<Response, RpcError>) -> (Response, Next) {
+/// The response, with the index's state when the query started, and
+/// whether the connection ends.
+fn finish(
+    shared: &Shared,
+    id: Value,
+    (phase, progress): (Phase, Option<wire::Progress>),
+    response: Result<Response, RpcError>,
+) -> (Response, Next) {
     let mut response = response.unwrap_or_else(|err| Response::err(id, err));
-    let (phase, progress) = shared.phase();
     response.complete = Some(phase == Phase::Ready);
     response.progress = progress;
     let next = if shared.is_stopping() {

@@ -98,6 +98,8 @@ pub struct Shared {
     pub fail_on: Option<String>,
     /// A wait before the snapshot is loaded (tests use it for a slow disk).
     pub load_delay: Option<Duration>,
+    /// A wait before the first full pass (tests use it for a huge tree).
+    pub pass_delay: Option<Duration>,
     /// A query that takes longer (tests use it for a slow call).
     pub delay_op: Option<(String, Duration)>,
     connections: AtomicUsize,
@@ -150,6 +152,7 @@ impl Shared {
             drop_events_under: config.drop_events_under.clone(),
             fail_on: config.fail_on.clone(),
             load_delay: config.load_delay,
+            pass_delay: config.pass_delay,
             delay_op: config.delay_op.clone(),
             connections: AtomicUsize::new(0),
             requests_in_flight: AtomicUsize::new(0),

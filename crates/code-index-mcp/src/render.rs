@@ -180,6 +180,16 @@ impl Text {
         }
     }
 
+    /// Records the number of results in all, for an answer with no page.
+    pub fn set_total(&mut self, total: u64) {
+        self.rendered.total = Some(total);
+    }
+
+    /// The number of results in all, once recorded.
+    pub fn total(&self) -> Option<u64> {
+        self.rendered.total
+    }
+
     /// Records that `total` counts up to a cap.
     pub fn lower_bound(&mut self) {
         self.rendered.total_is_lower_bound = true;

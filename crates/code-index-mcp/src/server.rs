@@ -677,6 +677,21 @@ impl CodeIndexServer {
             text.note(render::incomplete_notice(progress));
         }
         let how = render(&result, &mut text);
+        if !complete && text.total() == Some(0) {
+            // "Nothing" from a partial index is not "does not exist".
+            let left = progress
+                .filter(|&(_, total)| total > 0)
+                .map(|(done, total)| {
+                    format!(
+                        " ({} of {total} files still to index)",
+                        total.saturating_sub(done)
+                    )
+                })
+                .unwrap_or_default();
+            text.note(format!(
+                "nothing found yet: it may be in files not indexed so far{left}; ask again once index_status says ready"
+            ));
+        }
         self.reply(text.finish_rendered(&how), result)
     }
 
@@ -1736,6 +1751,7 @@ fn page_lines(
     let total = r["total"].as_u64().unwrap_or(0);
     if count_only || total == 0 {
         text.line(format!("{total} {what}"));
+        text.set_total(total);
         return String::new();
     }
     let offset = r["offset"].as_u64().unwrap_or(0);

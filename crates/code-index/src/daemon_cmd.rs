@@ -44,6 +44,10 @@ pub struct DaemonArgs {
     /// testing that queries wait for the load.
     #[arg(long, hide = true, value_parser = parse_duration)]
     load_delay: Option<Duration>,
+    /// Wait this long before the first full pass, as a huge tree would: for
+    /// testing answers given while the index is incomplete.
+    #[arg(long, hide = true, value_parser = parse_duration)]
+    pass_delay: Option<Duration>,
     /// `OP=DURATION`: answering this query takes that much longer (and a
     /// `cancel` ends the wait): for testing concurrent and cancelled calls.
     #[arg(long, hide = true, value_parser = parse_op_delay)]
@@ -85,6 +89,7 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
     config.drop_events_under = args.drop_events_under;
     config.fail_on = args.fail_on;
     config.load_delay = args.load_delay;
+    config.pass_delay = args.pass_delay;
     config.delay_op = args.delay_op;
     code_index_daemon::run(config)
 }

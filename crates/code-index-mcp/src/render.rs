@@ -40,7 +40,7 @@ impl Default for Payload {
 }
 
 /// An answer, rendered: its text and what a client reading fields needs.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Rendered {
     pub text: String,
     /// Results in all, when the answer is a page of them.
@@ -71,6 +71,28 @@ impl Rendered {
             out.insert("notes".into(), Value::from(self.notes.clone()));
         }
         out
+    }
+}
+
+impl Rendered {
+    /// The structured form, its JSON at most `budget` characters whatever
+    /// the notes beside the text take: the text loses lines from its end
+    /// (the fields still say how to get more) until it fits.
+    pub fn structured_within(mut self, budget: usize) -> serde_json::Map<String, Value> {
+        loop {
+            let out = self.structured();
+            let len = Value::Object(out.clone()).to_string().chars().count();
+            if len <= budget || self.text.is_empty() {
+                return out;
+            }
+            let body = self.text.trim_end_matches('\n');
+            let keep = body.rfind('\n').map_or(0, |i| i + 1);
+            self.text.truncate(keep);
+            if !self.notes.iter().any(|n| n.starts_with("output cut")) {
+                self.notes
+                    .push(format!("output cut at {budget} characters"));
+            }
+        }
     }
 }
 
@@ -446,6 +468,30 @@ mod tests {
              watcher  ok; 0 repairs by the periodic check\n\
              daemon   pid 7, version 0.5.0, up 3s\n"
         );
+    }
+
+    #[test]
+    fn structured_json_fits_the_budget_however_long_the_notes() {
+        let mut text = Text::for_payload(
+            Payload {
+                budget: 1_000,
+                structured: true,
+                wire: false,
+            },
+            None,
+        );
+        for _ in 0..3 {
+            text.note("n".repeat(300));
+        }
+        while text.line("src/a.rs:1  fn  a") {}
+        let out = text.finish_rendered("call again").structured_within(1_000);
+        let json = Value::Object(out.clone()).to_string();
+        assert!(
+            json.chars().count() <= 1_000,
+            "{} characters",
+            json.chars().count()
+        );
+        assert!(out["notes"].as_array().unwrap().len() >= 4, "{json}");
     }
 
     #[test]

@@ -713,7 +713,7 @@ impl CodeIndexServer {
         } else {
             self.payload
                 .structured
-                .then(|| Value::Object(rendered.structured()))
+                .then(|| Value::Object(rendered.clone().structured_within(self.payload.budget)))
         };
         let mut out = CallToolResult::success(vec![ContentBlock::text(rendered.text)]);
         out.structured_content = structured;

@@ -27,7 +27,7 @@ pub fn initial_pass(
     let started = Instant::now();
     // No pass (a `reindex`) may run on the empty index this one replaces.
     let one_at_a_time = shared.pass.lock().unwrap();
-    if let Some(delay) = shared.load_delay {
+    if let Some(delay) = shared.faults.load_delay {
         std::thread::sleep(delay);
     }
     let loaded = Index::load_with_progress(&shared.root, &path, &mut |done, total| {
@@ -56,7 +56,7 @@ pub fn initial_pass(
     }
     drop(one_at_a_time);
     shared.set_phase(Phase::Indexing, Some(Progress::default()));
-    if let Some(delay) = shared.pass_delay {
+    if let Some(delay) = shared.faults.pass_delay {
         std::thread::sleep(delay);
     }
     let report = full_pass(shared, false, on_walked)?;

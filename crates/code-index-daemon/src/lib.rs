@@ -56,16 +56,23 @@ pub struct DaemonConfig {
     /// How often to check every watched directory against the index, to
     /// repair what the events missed.
     pub verify_interval: Duration,
-    /// Drop the events under this root-relative directory (for tests: it
-    /// stands for events the OS lost).
+    /// Faults that tests make happen on purpose; none by default.
+    pub faults: Faults,
+}
+
+/// Faults a test asks for (the daemon's hidden flags), each standing for
+/// something the tests cannot otherwise bring about on time.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Drop the events under this root-relative directory: events the OS lost.
     pub drop_events_under: Option<String>,
-    /// The handler of this query panics (for tests: it stands for a bug).
+    /// The handler of this query panics: a bug.
     pub fail_on: Option<String>,
-    /// A wait before the snapshot is loaded (for tests: a slow disk).
+    /// A wait before the snapshot is loaded: a slow disk.
     pub load_delay: Option<Duration>,
-    /// A wait before the first full pass (for tests: a huge tree).
+    /// A wait before the first full pass: a huge tree.
     pub pass_delay: Option<Duration>,
-    /// This query takes this much longer (for tests: a slow call).
+    /// This query takes this much longer (a `cancel` ends the wait): a slow call.
     pub delay_op: Option<(String, Duration)>,
 }
 
@@ -81,11 +88,7 @@ impl DaemonConfig {
             max_watches: None,
             poll_interval: watcher::DEFAULT_POLL_INTERVAL,
             verify_interval: watcher::DEFAULT_VERIFY_INTERVAL,
-            drop_events_under: None,
-            fail_on: None,
-            load_delay: None,
-            pass_delay: None,
-            delay_op: None,
+            faults: Faults::default(),
         }
     }
 }

@@ -673,10 +673,10 @@ async fn dispatch(
             let name = query.name();
             let value = tokio::task::block_in_place(|| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    if shared.fail_on.as_deref() == Some(name) {
+                    if shared.faults.fail_on.as_deref() == Some(name) {
                         panic!("--fail-on {name}");
                     }
-                    if let Some((op, delay)) = &shared.delay_op
+                    if let Some((op, delay)) = &shared.faults.delay_op
                         && op == name
                     {
                         let until = std::time::Instant::now() + *delay;

@@ -91,17 +91,8 @@ pub struct Shared {
     pub watcher_checked: Mutex<Option<Instant>>,
     /// How often the watcher checks watched directories against the index.
     pub verify_interval: Duration,
-    /// Events under this root-relative directory are dropped (tests use it
-    /// to stand for events the OS lost).
-    pub drop_events_under: Option<String>,
-    /// The query whose handler panics (tests use it to stand for a bug).
-    pub fail_on: Option<String>,
-    /// A wait before the snapshot is loaded (tests use it for a slow disk).
-    pub load_delay: Option<Duration>,
-    /// A wait before the first full pass (tests use it for a huge tree).
-    pub pass_delay: Option<Duration>,
-    /// A query that takes longer (tests use it for a slow call).
-    pub delay_op: Option<(String, Duration)>,
+    /// Faults the tests asked for.
+    pub faults: crate::Faults,
     connections: AtomicUsize,
     /// Queries and `reindex` requests being answered, over all connections.
     pub requests_in_flight: AtomicUsize,
@@ -149,11 +140,7 @@ impl Shared {
             watcher_repairs: AtomicU64::new(0),
             watcher_checked: Mutex::new(None),
             verify_interval: config.verify_interval,
-            drop_events_under: config.drop_events_under.clone(),
-            fail_on: config.fail_on.clone(),
-            load_delay: config.load_delay,
-            pass_delay: config.pass_delay,
-            delay_op: config.delay_op.clone(),
+            faults: config.faults.clone(),
             connections: AtomicUsize::new(0),
             requests_in_flight: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),

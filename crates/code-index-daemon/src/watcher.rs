@@ -280,6 +280,7 @@ impl Watched {
         let mut last_verify = Instant::now();
         let dropped = self
             .shared
+            .faults
             .drop_events_under
             .as_ref()
             .map(|d| self.shared.root.join(d));

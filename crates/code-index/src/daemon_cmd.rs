@@ -86,11 +86,13 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
     config.max_watches = args.max_watches;
     config.poll_interval = args.poll_interval.max(Duration::from_millis(100));
     config.verify_interval = args.verify_interval.max(Duration::from_millis(100));
-    config.drop_events_under = args.drop_events_under;
-    config.fail_on = args.fail_on;
-    config.load_delay = args.load_delay;
-    config.pass_delay = args.pass_delay;
-    config.delay_op = args.delay_op;
+    config.faults = code_index_daemon::Faults {
+        drop_events_under: args.drop_events_under,
+        fail_on: args.fail_on,
+        load_delay: args.load_delay,
+        pass_delay: args.pass_delay,
+        delay_op: args.delay_op,
+    };
     code_index_daemon::run(config)
 }
 

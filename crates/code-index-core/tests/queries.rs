@@ -720,7 +720,7 @@ fn search_text_stops_at_the_page_and_counts_to_a_bound() {
     assert_eq!(first.page.total, code_index_core::text_search::COUNT_UP_TO);
     assert!(first.total_is_lower_bound);
 
-    // Paging walks the hits in order across files, context attached to the
+    // PageRequest walks the hits in order across files, context attached to the
     // right hit, and the page past the count bound extends the count.
     let page = index
         .search_text(&query, PageRequest::new(1995, 10))

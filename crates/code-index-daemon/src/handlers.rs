@@ -1,204 +1,251 @@
-//! One handler per op: arguments from the wire, a query on the index, the
-//! answer back in wire types. Handlers run on blocking threads and hold the
-//! index's read lock only while they query.
+//! One handler per op: its params and its result are the types its
+//! [`calls`] entry names, so the daemon and its clients cannot disagree on a
+//! field. Handlers run on blocking threads and hold the index's read lock
+//! only while they query.
 
 use std::sync::atomic::AtomicBool;
 
 use code_index_core::query::{self as q, PathGlob, QueryError};
-use code_index_core::{Language, PageRequest, RefKind, ReferenceFilter, SymbolFilter, SymbolKind};
+use code_index_core::{Index, Language, RefKind, ReferenceFilter, SymbolFilter, SymbolKind};
 use code_index_protocol as wire;
+use code_index_protocol::calls::{self, Call, limits};
 use code_index_protocol::{ErrorCode, Op, RpcError};
 use serde_json::Value;
 
 use crate::state::Shared;
 
-/// Most results one page may hold.
-const MAX_LIMIT: u64 = 10_000;
+/// What a handler works with.
+struct Ctx<'a> {
+    shared: &'a Shared,
+    index: &'a Index,
+    cancelled: &'a AtomicBool,
+}
 
-/// Runs a query op. `hello`, `status`, `reindex` and `shutdown` are handled by
-/// the server.
+type Answer<C> = Result<<C as Call>::Result, RpcError>;
+
 /// Answers a query; one that runs long gives up once `cancelled` is set.
+/// `hello`, `status`, `reindex`, `cancel` and `shutdown` are the server's.
 pub fn query(shared: &Shared, op: Op, cancelled: &AtomicBool) -> Result<Value, RpcError> {
     let index = shared.read_index();
-    let value = match op {
-        Op::SearchSymbols(p) => {
-            let filter = symbol_filter(&p.filter)?;
-            to_value(page(
-                index.search_symbols(&p.query, &filter, paging(p.paging)),
-                |m| wire::SymbolMatch {
-                    symbol: symbol(m.symbol),
-                    match_kind: format!("{:?}", m.match_kind).to_lowercase(),
-                },
-            ))
-        }
-        Op::Definitions(p) => {
-            let filter = symbol_filter(&p.filter)?;
-            to_value(page(
-                index.definitions(&p.name, p.context.as_deref(), &filter, paging(p.paging)),
-                symbol,
-            ))
-        }
-        Op::References(p) => {
-            let filter = ReferenceFilter {
-                kinds: ref_kinds(p.kind.as_deref())?,
-                glob: glob(p.glob.as_deref())?,
-            };
-            let r = index.references(&p.name, &filter, paging(p.paging));
-            to_value(wire::ReferencesResult {
-                total: r.total as u64,
-                offset: r.offset as u64,
-                limit: r.limit as u64,
-                files: r
-                    .files
+    let cx = Ctx {
+        shared,
+        index: &index,
+        cancelled,
+    };
+    match op {
+        Op::SearchSymbols(p) => encode::<calls::SearchSymbols>(search_symbols(&cx, p)),
+        Op::Definitions(p) => encode::<calls::Definitions>(definitions(&cx, p)),
+        Op::References(p) => encode::<calls::References>(references(&cx, p)),
+        Op::FileOutline(p) => encode::<calls::FileOutline>(file_outline(&cx, p)),
+        Op::SymbolAt(p) => encode::<calls::SymbolAt>(symbol_at(&cx, p)),
+        Op::Callers(p) => encode::<calls::Callers>(Ok(call_graph(cx.index.callers(
+            &p.name,
+            p.depth.unwrap_or(1),
+            paging(p.paging),
+        )))),
+        Op::Callees(p) => encode::<calls::Callees>(Ok(call_graph(cx.index.callees(
+            &p.name,
+            p.depth.unwrap_or(1),
+            paging(p.paging),
+        )))),
+        Op::Implementations(p) => encode::<calls::Implementations>(implementations(&cx, p)),
+        Op::Imports(p) => encode::<calls::Imports>(imports(&cx, p)),
+        Op::Dependents(p) => encode::<calls::Dependents>(dependents(&cx, p)),
+        Op::Files(p) => encode::<calls::Files>(files(&cx, p)),
+        Op::Dir(p) => encode::<calls::Dir>(dir(&cx, p)),
+        Op::SearchText(p) => encode::<calls::SearchText>(search_text(&cx, p)),
+        Op::RepoMap(p) => encode::<calls::RepoMap>(Ok(repo_map(
+            shared,
+            cx.index,
+            p.symbols_per_file
+                .unwrap_or(limits::DEFAULT_MAP_SYMBOLS)
+                .clamp(1, limits::MAX_MAP_SYMBOLS) as usize,
+            p.max_files
+                .unwrap_or(limits::DEFAULT_MAP_FILES)
+                .clamp(1, limits::MAX_MAP_FILES) as usize,
+        ))),
+        Op::Stats => encode::<calls::Stats>(Ok(stats(shared, cx.index))),
+        other => Err(RpcError::new(
+            ErrorCode::Internal,
+            format!("{} is not a query", other.name()),
+        )),
+    }
+}
+
+/// The result of op `C` as the wire carries it.
+fn encode<C: Call>(answer: Answer<C>) -> Result<Value, RpcError> {
+    serde_json::to_value(answer?)
+        .map_err(|e| RpcError::new(ErrorCode::Internal, format!("encoding the answer: {e}")))
+}
+
+fn search_symbols(cx: &Ctx, p: wire::SearchSymbolsParams) -> Answer<calls::SearchSymbols> {
+    let filter = symbol_filter(&p.filter)?;
+    Ok(page(
+        cx.index.search_symbols(&p.query, &filter, paging(p.paging)),
+        |m| wire::SymbolMatch {
+            symbol: symbol(m.symbol),
+            match_kind: format!("{:?}", m.match_kind).to_lowercase(),
+        },
+    ))
+}
+
+fn definitions(cx: &Ctx, p: wire::DefinitionsParams) -> Answer<calls::Definitions> {
+    let filter = symbol_filter(&p.filter)?;
+    Ok(page(
+        cx.index
+            .definitions(&p.name, p.context.as_deref(), &filter, paging(p.paging)),
+        symbol,
+    ))
+}
+
+fn references(cx: &Ctx, p: wire::ReferencesParams) -> Answer<calls::References> {
+    let filter = ReferenceFilter {
+        kinds: ref_kinds(p.kind.as_deref())?,
+        glob: glob(p.glob.as_deref())?,
+    };
+    let r = cx.index.references(&p.name, &filter, paging(p.paging));
+    Ok(wire::ReferencesResult {
+        total: r.total as u64,
+        offset: r.offset as u64,
+        limit: r.limit as u64,
+        files: r
+            .files
+            .into_iter()
+            .map(|f| wire::FileReferences {
+                path: f.path,
+                references: f
+                    .references
                     .into_iter()
-                    .map(|f| wire::FileReferences {
-                        path: f.path,
-                        references: f
-                            .references
-                            .into_iter()
-                            .map(|h| wire::ReferenceHit {
-                                line: h.line,
-                                column: h.column,
-                                kind: h.kind.as_str().to_string(),
-                                enclosing: h.enclosing,
-                                text: h.text,
-                            })
-                            .collect(),
+                    .map(|h| wire::ReferenceHit {
+                        line: h.line,
+                        column: h.column,
+                        kind: h.kind.as_str().to_string(),
+                        enclosing: h.enclosing,
+                        text: h.text,
                     })
                     .collect(),
             })
+            .collect(),
+    })
+}
+
+fn file_outline(cx: &Ctx, p: wire::PathParams) -> Answer<calls::FileOutline> {
+    let path = indexed_path(cx.shared, cx.index, &p.path)?;
+    let outline = cx.index.file_outline(&path).map_err(query_error)?;
+    Ok(outline.into_iter().map(outline_node).collect())
+}
+
+fn symbol_at(cx: &Ctx, p: wire::SymbolAtParams) -> Answer<calls::SymbolAt> {
+    let path = indexed_path(cx.shared, cx.index, &p.path)?;
+    let at = cx
+        .index
+        .symbol_at(&path, p.line, p.column)
+        .map_err(query_error)?;
+    Ok(wire::SymbolAtResult {
+        path: at.path,
+        line: at.line,
+        column: at.column,
+        identifier: at.identifier,
+        enclosing: at.enclosing.map(symbol),
+        defines: at.defines.map(symbol),
+        reference_kind: at.reference_kind.map(|k| k.as_str().to_string()),
+    })
+}
+
+fn implementations(cx: &Ctx, p: wire::NameParams) -> Answer<calls::Implementations> {
+    let found = cx.index.implementations(&p.name);
+    Ok(wire::Implementations {
+        name: found.name,
+        implementations: found.implementations.into_iter().map(relation).collect(),
+        supertypes: found.supertypes.into_iter().map(relation).collect(),
+    })
+}
+
+fn imports(cx: &Ctx, p: wire::PathParams) -> Answer<calls::Imports> {
+    let path = indexed_path(cx.shared, cx.index, &p.path)?;
+    let imports = cx.index.imports(&path).map_err(query_error)?;
+    Ok(imports
+        .into_iter()
+        .map(|i| wire::ImportHit {
+            module: i.module,
+            line: i.line,
+            resolved: i.resolved,
+        })
+        .collect())
+}
+
+fn dependents(cx: &Ctx, p: wire::DependentsParams) -> Answer<calls::Dependents> {
+    // A path names a file however it is spelled; anything else is a module
+    // name as imports write it.
+    let target = code_index_protocol::paths::resolve(&cx.shared.root, &p.target)
+        .ok()
+        .filter(|r| cx.index.file_id(&r.rel).is_some())
+        .map_or(p.target, |r| r.rel);
+    Ok(page(cx.index.dependents(&target, paging(p.paging)), |d| {
+        wire::DependentHit {
+            path: d.path,
+            line: d.line,
+            module: d.module,
         }
-        Op::FileOutline(p) => {
-            let path = indexed_path(shared, &index, &p.path)?;
-            let outline = index.file_outline(&path).map_err(query_error)?;
-            to_value(outline.into_iter().map(outline_node).collect::<Vec<_>>())
-        }
-        Op::SymbolAt(p) => {
-            let path = indexed_path(shared, &index, &p.path)?;
-            let at = index
-                .symbol_at(&path, p.line, p.column)
-                .map_err(query_error)?;
-            to_value(wire::SymbolAtResult {
-                path: at.path,
-                line: at.line,
-                column: at.column,
-                identifier: at.identifier,
-                enclosing: at.enclosing.map(symbol),
-                defines: at.defines.map(symbol),
-                reference_kind: at.reference_kind.map(|k| k.as_str().to_string()),
-            })
-        }
-        Op::Callers(p) => to_value(call_graph(index.callers(
-            &p.name,
-            p.depth.unwrap_or(1),
-            paging(p.paging),
-        ))),
-        Op::Callees(p) => to_value(call_graph(index.callees(
-            &p.name,
-            p.depth.unwrap_or(1),
-            paging(p.paging),
-        ))),
-        Op::Implementations(p) => {
-            let found = index.implementations(&p.name);
-            to_value(wire::Implementations {
-                name: found.name,
-                implementations: found.implementations.into_iter().map(relation).collect(),
-                supertypes: found.supertypes.into_iter().map(relation).collect(),
-            })
-        }
-        Op::Imports(p) => {
-            let path = indexed_path(shared, &index, &p.path)?;
-            let imports = index.imports(&path).map_err(query_error)?;
-            to_value(
-                imports
-                    .into_iter()
-                    .map(|i| wire::ImportHit {
-                        module: i.module,
-                        line: i.line,
-                        resolved: i.resolved,
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        }
-        Op::Dependents(p) => {
-            // A path names a file however it is spelled; anything else is a
-            // module name as imports write it.
-            let target = code_index_protocol::paths::resolve(&shared.root, &p.target)
-                .ok()
-                .filter(|r| index.file_id(&r.rel).is_some())
-                .map_or(p.target, |r| r.rel);
-            to_value(page(index.dependents(&target, paging(p.paging)), |d| {
-                wire::DependentHit {
-                    path: d.path,
-                    line: d.line,
-                    module: d.module,
-                }
-            }))
-        }
-        Op::Files(p) => {
-            let glob = glob(p.glob.as_deref())?;
-            let prefix = match p.prefix.as_deref().filter(|p| !p.trim().is_empty()) {
-                Some(prefix) => resolve_path(shared, prefix)?.rel,
-                None => String::new(),
-            };
-            let files = index.list_files(&prefix, glob.as_ref(), paging(p.paging));
-            to_value(page(files, |f| wire::FileEntry {
-                path: f.path,
-                language: f.language.map(|l| l.name().to_string()),
-                size: f.size,
-                skipped: f.skipped.map(|s| s.as_str().to_string()),
-                definitions: f.definitions as u64,
-            }))
-        }
-        Op::Dir(p) => {
-            let prefix = match p.prefix.as_deref().filter(|p| !p.trim().is_empty()) {
-                Some(prefix) => resolve_path(shared, prefix)?.rel,
-                None => String::new(),
-            };
-            let depth = p.depth.unwrap_or(1).clamp(1, 8) as usize;
-            let entries = index.dir_entries(&prefix, depth, paging(p.paging));
-            to_value(page(entries, |e| wire::DirEntry {
-                path: e.path,
-                files: e.files,
-            }))
-        }
-        Op::SearchText(p) => {
-            let query = code_index_core::text_search::TextQuery {
-                pattern: p.pattern,
-                regex: p.regex.unwrap_or(false),
-                case_sensitive: p.case_sensitive.unwrap_or(true),
-                glob: glob(p.glob.as_deref())?,
-                context: p.context.unwrap_or(0).min(20) as usize,
-            };
-            let found = index
-                .search_text_until(&query, paging(p.paging), cancelled)
-                .map_err(query_error)?;
-            let lower_bound = found.total_is_lower_bound;
-            let mut found = page(found.page, |h| wire::TextHit {
-                path: h.path,
-                line: h.line,
-                text: h.text,
-                before: h.before,
-                after: h.after,
-                enclosing: h.enclosing,
-            });
-            found.total_is_lower_bound = lower_bound.then_some(true);
-            to_value(found)
-        }
-        Op::RepoMap(p) => {
-            let max_files = p.max_files.unwrap_or(50).clamp(1, 10_000) as usize;
-            let per_file = p.symbols_per_file.unwrap_or(8).clamp(1, 200) as usize;
-            to_value(repo_map(shared, &index, per_file, max_files))
-        }
-        Op::Stats => to_value(stats(shared, &index)),
-        other => {
-            return Err(RpcError::new(
-                ErrorCode::Internal,
-                format!("{} is not a query", other.name()),
-            ));
-        }
+    }))
+}
+
+/// A directory argument as a prefix of indexed paths ("" for the root).
+fn prefix(cx: &Ctx, given: Option<&str>) -> Result<String, RpcError> {
+    match given.filter(|p| !p.trim().is_empty()) {
+        Some(prefix) => Ok(resolve_path(cx.shared, prefix)?.rel),
+        None => Ok(String::new()),
+    }
+}
+
+fn files(cx: &Ctx, p: wire::FilesParams) -> Answer<calls::Files> {
+    let glob = glob(p.glob.as_deref())?;
+    let prefix = prefix(cx, p.prefix.as_deref())?;
+    let files = cx
+        .index
+        .list_files(&prefix, glob.as_ref(), paging(p.paging));
+    Ok(page(files, |f| wire::FileEntry {
+        path: f.path,
+        language: f.language.map(|l| l.name().to_string()),
+        size: f.size,
+        skipped: f.skipped.map(|s| s.as_str().to_string()),
+        definitions: f.definitions as u64,
+    }))
+}
+
+fn dir(cx: &Ctx, p: wire::DirParams) -> Answer<calls::Dir> {
+    let prefix = prefix(cx, p.prefix.as_deref())?;
+    let depth = p.depth.unwrap_or(1).clamp(1, limits::MAX_DIR_DEPTH) as usize;
+    let entries = cx.index.dir_entries(&prefix, depth, paging(p.paging));
+    Ok(page(entries, |e| wire::DirEntry {
+        path: e.path,
+        files: e.files,
+    }))
+}
+
+fn search_text(cx: &Ctx, p: wire::SearchTextParams) -> Answer<calls::SearchText> {
+    let query = code_index_core::text_search::TextQuery {
+        pattern: p.pattern,
+        regex: p.regex.unwrap_or(false),
+        case_sensitive: p.case_sensitive.unwrap_or(true),
+        glob: glob(p.glob.as_deref())?,
+        context: p.context.unwrap_or(0).min(limits::MAX_CONTEXT_LINES) as usize,
     };
-    value.map_err(|e| RpcError::new(ErrorCode::Internal, format!("encoding the answer: {e}")))
+    let found = cx
+        .index
+        .search_text_until(&query, paging(p.paging), cx.cancelled)
+        .map_err(query_error)?;
+    let lower_bound = found.total_is_lower_bound;
+    let mut found = page(found.page, |h| wire::TextHit {
+        path: h.path,
+        line: h.line,
+        text: h.text,
+        before: h.before,
+        after: h.after,
+        enclosing: h.enclosing,
+    });
+    found.total_is_lower_bound = lower_bound.then_some(true);
+    Ok(found)
 }
 
 /// A path argument as a path of the project (see
@@ -346,16 +393,12 @@ fn compute_stats(shared: &Shared, index: &code_index_core::Index) -> wire::Stats
     }
 }
 
-fn to_value<T: serde::Serialize>(value: T) -> Result<Value, serde_json::Error> {
-    serde_json::to_value(value)
-}
-
-fn paging(p: wire::Paging) -> PageRequest {
-    PageRequest::new(
+fn paging(p: wire::PageRequest) -> code_index_core::PageRequest {
+    code_index_core::PageRequest::new(
         p.offset.unwrap_or(0) as usize,
         p.limit
-            .unwrap_or(q::DEFAULT_LIMIT as u64)
-            .clamp(1, MAX_LIMIT) as usize,
+            .unwrap_or(limits::DEFAULT_LIMIT)
+            .clamp(1, limits::MAX_LIMIT) as usize,
     )
 }
 

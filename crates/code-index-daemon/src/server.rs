@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use code_index_core::IndexOptions;
+use code_index_protocol::calls;
 use code_index_protocol::{
     self as wire, ErrorCode, HelloResult, Lockfile, MAX_LINE_BYTES, Op, PROTOCOL_VERSION, Request,
     Response, RpcError,
@@ -404,7 +405,7 @@ async fn connection(
                     let result = wire::CancelResult {
                         cancelled: flag.is_some(),
                     };
-                    let _ = out.send((ok(id, &result), Next::Continue));
+                    let _ = out.send((ok::<calls::Cancel>(id, &result), Next::Continue));
                     continue;
                 }
                 let permit = slots.clone().acquire_owned().await?;
@@ -529,7 +530,7 @@ async fn handle_line(
                     version: shared.version.clone(),
                     protocol: PROTOCOL_VERSION,
                 };
-                (ok(id, &hello), Next::Continue)
+                (ok::<calls::Hello>(id, &hello), Next::Continue)
             }
             Op::Hello(_) => {
                 shared.note_auth_failure("wrong token");
@@ -629,7 +630,8 @@ fn unauthorized(id: Value) -> Response {
     )
 }
 
-fn ok<T: serde::Serialize>(id: Value, value: &T) -> Response {
+/// The answer to op `C`, in the type its [`calls`] entry names.
+fn ok<C: calls::Call>(id: Value, value: &C::Result) -> Response {
     match serde_json::to_value(value) {
         Ok(v) => Response::ok(id, v),
         Err(e) => Response::err(id, RpcError::new(ErrorCode::Internal, e.to_string())),
@@ -643,7 +645,7 @@ async fn dispatch(
     cancelled: &AtomicBool,
 ) -> Result<Response, RpcError> {
     match op {
-        Op::Hello(_) => Ok(ok(
+        Op::Hello(_) => Ok(ok::<calls::Hello>(
             id,
             &HelloResult {
                 root: shared.root.display().to_string(),
@@ -652,18 +654,21 @@ async fn dispatch(
                 protocol: PROTOCOL_VERSION,
             },
         )),
-        Op::Status => Ok(ok(id, &status(shared))),
+        Op::Status => Ok(ok::<calls::Status>(id, &status(shared))),
         Op::Shutdown => {
             tracing::info!(root = %shared.root.display(), "shutdown requested");
             shared.stop();
-            Ok(ok(id, &serde_json::json!({"stopping": true})))
+            Ok(ok::<calls::Shutdown>(
+                id,
+                &code_index_protocol::ShutdownResult { stopping: true },
+            ))
         }
         Op::Reindex(params) => {
             let shared = shared.clone();
             let result = tokio::task::spawn_blocking(move || reindex(&shared, params.path))
                 .await
                 .map_err(|_| panicked("reindex"))??;
-            Ok(ok(id, &result))
+            Ok(ok::<calls::Reindex>(id, &result))
         }
         // Queries block (on the index lock, on a long scan): the worker hands
         // its other tasks to the rest of the pool while this one runs, which

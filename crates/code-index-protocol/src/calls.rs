@@ -46,6 +46,52 @@ calls! {
     Dir = "dir" (DirParams) -> Page<DirEntry>;
     /// The indexed files under a directory.
     Files = "files" (FilesParams) -> Page<FileEntry>;
+    /// Definitions whose name matches a query, best first.
+    SearchSymbols = "search_symbols" (SearchSymbolsParams) -> Page<SymbolMatch>;
+    /// Definitions of a (qualified) name.
+    Definitions = "definitions" (DefinitionsParams) -> Page<Symbol>;
+    /// Uses of a name, grouped by file.
+    References = "references" (ReferencesParams) -> ReferencesResult;
+    /// The definitions of one file as a tree.
+    FileOutline = "file_outline" (PathParams) -> Vec<OutlineNode>;
+    /// What is at a position of a file.
+    SymbolAt = "symbol_at" (SymbolAtParams) -> SymbolAtResult;
+    /// Who calls a function, to a depth.
+    Callers = "callers" (CallGraphParams) -> CallGraph;
+    /// What a function calls, to a depth.
+    Callees = "callees" (CallGraphParams) -> CallGraph;
+    /// Implementors and supertypes of a type.
+    Implementations = "implementations" (NameParams) -> crate::types::Implementations;
+    /// What a file imports.
+    Imports = "imports" (PathParams) -> Vec<ImportHit>;
+    /// The files that import a file or module.
+    Dependents = "dependents" (DependentsParams) -> Page<DependentHit>;
+    /// Lines of the indexed files that match a pattern.
+    SearchText = "search_text" (SearchTextParams) -> Page<TextHit>;
+    /// The most depended-on files and their most used definitions.
+    RepoMap = "repo_map" (RepoMapParams) -> Vec<RepoMapFile>;
+    /// Stop the daemon.
+    Shutdown = "shutdown" (()) -> ShutdownResult;
+}
+
+/// Limits and defaults of the wire, the same for the daemon and its clients.
+pub mod limits {
+    /// Results a page holds when a request names no limit.
+    pub const DEFAULT_LIMIT: u64 = 50;
+    /// Most results one page holds; a larger limit is lowered to it.
+    pub const MAX_LIMIT: u64 = 10_000;
+    /// Levels a call graph follows at most.
+    pub const MAX_CALL_DEPTH: u8 = 3;
+    /// Lines of context around a text hit at most.
+    pub const MAX_CONTEXT_LINES: u32 = 20;
+    /// Levels of a directory `dir` lists at most.
+    pub const MAX_DIR_DEPTH: u32 = 8;
+    /// Files a repo map holds when the request names no number, and at most.
+    pub const DEFAULT_MAP_FILES: u32 = 50;
+    pub const MAX_MAP_FILES: u32 = 10_000;
+    /// Definitions per file of a repo map by default, and at most.
+    pub const DEFAULT_MAP_SYMBOLS: u32 = 8;
+    pub const MAX_MAP_SYMBOLS: u32 = 200;
 }
 
 #[cfg(test)]
@@ -69,8 +115,25 @@ mod tests {
         check::<Cancel>();
         check::<Dir>();
         check::<Files>();
+        check::<SearchSymbols>();
+        check::<Definitions>();
+        check::<References>();
+        check::<FileOutline>();
+        check::<SymbolAt>();
+        check::<Callers>();
+        check::<Callees>();
+        check::<Implementations>();
+        check::<Imports>();
+        check::<Dependents>();
+        check::<SearchText>();
+        check::<RepoMap>();
+        check::<Shutdown>();
         for op in TYPED {
             assert!(OPS.contains(op), "{op}");
+        }
+        // Every op has its type.
+        for op in OPS {
+            assert!(TYPED.contains(op), "{op} has no Call type");
         }
     }
 }

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use crate::calls::Call;
 use crate::{HelloParams, HelloResult, PROTOCOL_VERSION, Request, Response};
 
 /// A connection to a daemon.
@@ -91,5 +92,23 @@ impl Client {
             ));
         }
         Ok(response)
+    }
+
+    /// Sends op `C` and decodes its answer: `Ok(Err(_))` is the daemon's
+    /// refusal, `Err(_)` a failed exchange or an answer of another shape.
+    pub fn op<C: Call>(
+        &mut self,
+        params: &C::Params,
+    ) -> std::io::Result<Result<C::Result, crate::RpcError>> {
+        let response = self.call(C::OP, params)?;
+        match response.into_result::<serde_json::Value>() {
+            Ok(value) => serde_json::from_value(value).map(Ok).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("the answer to {} is not of its type: {e}", C::OP),
+                )
+            }),
+            Err(err) => Ok(Err(err)),
+        }
     }
 }

@@ -161,9 +161,11 @@ pub struct Progress {
     pub total: u64,
 }
 
-/// Paging of listing ops. Absent fields take the daemon's defaults.
+/// Which page of a listing op: `offset` and `limit`, the names of paging in
+/// every layer (the index's `PageRequest`, the MCP tools' arguments). Absent
+/// fields take the defaults of [`crate::calls::limits`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Paging {
+pub struct PageRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -344,7 +346,7 @@ pub struct SearchSymbolsParams {
     #[serde(flatten)]
     pub filter: SymbolFilterParams,
     #[serde(flatten)]
-    pub paging: Paging,
+    pub paging: PageRequest,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -357,7 +359,7 @@ pub struct DefinitionsParams {
     #[serde(flatten)]
     pub filter: SymbolFilterParams,
     #[serde(flatten)]
-    pub paging: Paging,
+    pub paging: PageRequest,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -369,7 +371,7 @@ pub struct ReferencesParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glob: Option<String>,
     #[serde(flatten)]
-    pub paging: Paging,
+    pub paging: PageRequest,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,7 +397,7 @@ pub struct CallGraphParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth: Option<u8>,
     #[serde(flatten)]
-    pub paging: Paging,
+    pub paging: PageRequest,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -408,7 +410,7 @@ pub struct DependentsParams {
     /// An indexed file's path, or a module name as written in imports.
     pub target: String,
     #[serde(flatten)]
-    pub paging: Paging,
+    pub paging: PageRequest,
 }
 
 /// `files`: the indexed files under a directory, optionally matching a glob.
@@ -420,7 +422,7 @@ pub struct FilesParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glob: Option<String>,
     #[serde(flatten)]
-    pub paging: Paging,
+    pub paging: PageRequest,
 }
 
 /// `cancel`: give up on a request of the same connection that is still
@@ -448,7 +450,7 @@ pub struct DirParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth: Option<u32>,
     #[serde(flatten)]
-    pub paging: Paging,
+    pub paging: PageRequest,
 }
 
 /// An entry of `dir`, relative to the listed directory.
@@ -477,7 +479,7 @@ pub struct SearchTextParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<u32>,
     #[serde(flatten)]
-    pub paging: Paging,
+    pub paging: PageRequest,
 }
 
 /// One line that matched `search_text`.
@@ -759,6 +761,12 @@ pub struct StatusResult {
     pub connections: u64,
     /// Seconds without any connection before the daemon exits (0: never).
     pub idle_timeout_seconds: u64,
+}
+
+/// The answer to `shutdown`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShutdownResult {
+    pub stopping: bool,
 }
 
 /// The answer to `reindex`.

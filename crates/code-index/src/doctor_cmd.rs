@@ -456,7 +456,7 @@ fn check_daemon(findings: &mut Findings, root: &Path) -> Option<StatusResult> {
         );
         return None;
     }
-    let status: StatusResult = match crate::running::call(&mut client, "status", json!({})) {
+    let status: StatusResult = match crate::running::op::<code_index_protocol::calls::Status>(&mut client, &()) {
         Ok(status) => status,
         Err(err) => {
             findings.fail("daemon", format!("{err:#}"), kill);

@@ -106,17 +106,15 @@ pub fn find(root: &Path, client_name: &str) -> anyhow::Result<Found> {
     Ok(Found::Live(Box::new(Live { payload, client })))
 }
 
-/// Calls `op` and decodes its result, with the daemon's error as context.
-pub fn call<T: serde::de::DeserializeOwned>(
+/// Calls op `C` and decodes its result, with the daemon's error as context.
+pub fn op<C: code_index_protocol::calls::Call>(
     client: &mut Client,
-    op: &str,
-    params: serde_json::Value,
-) -> anyhow::Result<T> {
-    let response = client
-        .call(op, params)
-        .with_context(|| format!("the daemon did not answer `{op}`"))?;
-    response
-        .into_result()
+    params: &C::Params,
+) -> anyhow::Result<C::Result> {
+    let op = C::OP;
+    client
+        .op::<C>(params)
+        .with_context(|| format!("the daemon did not answer `{op}`"))?
         .map_err(|err| anyhow::anyhow!("the daemon refused `{op}`: {}", err.message))
 }
 

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use clap::Args;
 use code_index_protocol::{LockPayload, StatsResult, StatusResult};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::human::{bytes, count, daemon_state, duration, thousands};
 use crate::running::{self, Found};
+use code_index_protocol::calls;
 
 /// The exit status when no daemon runs (as in LSB init scripts).
 pub const NOT_RUNNING: u8 = 3;
@@ -75,8 +75,8 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
             }
         }
         Found::Live(mut live) => {
-            let status: StatusResult = running::call(&mut live.client, "status", json!({}))?;
-            let stats: StatsResult = running::call(&mut live.client, "stats", json!({}))?;
+            let status: StatusResult = running::op::<calls::Status>(&mut live.client, &())?;
+            let stats: StatsResult = running::op::<calls::Stats>(&mut live.client, &())?;
             let text = describe(&live.payload, &status, &stats, &root);
             report.running = true;
             report.daemon = "running";

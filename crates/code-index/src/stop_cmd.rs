@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use serde_json::json;
 
 use crate::running::{self, Found};
 
@@ -48,7 +47,7 @@ pub fn run(args: StopArgs) -> anyhow::Result<()> {
         }
     };
     let pid = live.payload.pid;
-    let _: serde_json::Value = running::call(&mut live.client, "shutdown", json!({}))?;
+    running::op::<code_index_protocol::calls::Shutdown>(&mut live.client, &())?;
     drop(live);
     // It saves its snapshot, removes its lockfile and exits. (A client may
     // start a new daemon meanwhile: that one is not ours to wait for.)

@@ -1,8 +1,8 @@
-//! `RpcIndex` against real daemons: reconnecting after a restart on another
+//! `DaemonClient` against real daemons: reconnecting after a restart on another
 //! port, not reconnecting when asked not to, refusing a daemon of another
 //! root, and starting a daemon when none runs.
 
-use code_index_mcp::{RpcIndex, RpcIndexError, SpawnOptions};
+use code_index_mcp::{DaemonClient, DaemonError, SpawnOptions};
 use code_index_protocol::{LockPayload, Lockfile, lock_path};
 use code_index_tests::{DEADLINE, Daemon, Project, StopDaemonOnDrop, code_index_bin, wait_until};
 use serde_json::{Value, json};
@@ -13,7 +13,7 @@ fn project(marker: &str) -> Project {
     project
 }
 
-async fn files(client: &RpcIndex) -> Result<u64, RpcIndexError> {
+async fn files(client: &DaemonClient) -> Result<u64, DaemonError> {
     let stats: Value = client.call("stats", Value::Null).await?;
     Ok(stats["files"].as_u64().unwrap())
 }
@@ -32,7 +32,7 @@ async fn reconnect_aware_client_survives_daemon_restart() {
     let project = project("first_marker");
     let mut first = Daemon::start(project.root(), &[]);
     first.wait_ready();
-    let client = RpcIndex::connect_with_reconnect(&first.root, first.port())
+    let client = DaemonClient::connect_with_reconnect(&first.root, first.port())
         .await
         .unwrap();
     assert_eq!(files(&client).await.unwrap(), 1);
@@ -53,7 +53,7 @@ async fn plain_connect_does_not_reconnect() {
     let mut first = Daemon::start(project.root(), &[]);
     first.wait_ready();
     let token = first.lock().unwrap().token;
-    let client = RpcIndex::connect(first.port(), &token).await.unwrap();
+    let client = DaemonClient::connect(first.port(), &token).await.unwrap();
     assert_eq!(files(&client).await.unwrap(), 1);
 
     let _second = restart(&mut first);
@@ -71,7 +71,7 @@ async fn reconnect_rejects_a_foreign_daemon() {
     our_daemon.wait_ready();
     let their_daemon = Daemon::start(theirs.root(), &[]);
     their_daemon.wait_ready();
-    let client = RpcIndex::connect_with_reconnect(&our_daemon.root, our_daemon.port())
+    let client = DaemonClient::connect_with_reconnect(&our_daemon.root, our_daemon.port())
         .await
         .unwrap();
     assert_eq!(files(&client).await.unwrap(), 1);
@@ -91,7 +91,7 @@ async fn reconnect_rejects_a_foreign_daemon() {
     .unwrap();
 
     match files(&client).await {
-        Err(RpcIndexError::ForeignDaemon {
+        Err(DaemonError::ForeignDaemon {
             expected, found, ..
         }) => {
             assert_eq!(expected, our_daemon.root.display().to_string());
@@ -118,7 +118,7 @@ async fn attach_starts_a_daemon_when_none_runs_and_again_when_it_dies() {
         program: code_index_bin(),
         args: vec!["--idle-timeout".into(), "2m".into()],
     };
-    let client = RpcIndex::attach(&root, spawn).await.unwrap();
+    let client = DaemonClient::attach(&root, spawn).await.unwrap();
     let started = std::time::Instant::now();
     loop {
         let found = client

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use code_index_protocol::{OutlineNode, Symbol};
 
 /// The changed lines of one file (on the working-tree side).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,29 +108,18 @@ pub fn parse_diff(diff: &str) -> Vec<FileChange> {
     changes
 }
 
-/// The innermost definitions of an outline (wire form) that hold changed
-/// lines, in source order.
-pub fn touched_definitions(outline: &Value, change: &FileChange) -> Vec<Value> {
-    // Flatten with depth, without recursion.
-    let mut flat: Vec<&Value> = Vec::new();
-    let roots = match outline.get("result") {
-        Some(r) => r,
-        None => outline,
-    };
-    let mut stack: Vec<&Value> = roots.as_array().into_iter().flatten().rev().collect();
+/// The innermost definitions of an outline that hold changed lines, in
+/// source order.
+pub fn touched_definitions(outline: &[OutlineNode], change: &FileChange) -> Vec<Symbol> {
+    // Flatten, without recursion.
+    let mut flat: Vec<&OutlineNode> = Vec::new();
+    let mut stack: Vec<&OutlineNode> = outline.iter().rev().collect();
     while let Some(node) = stack.pop() {
         flat.push(node);
-        for child in node["children"].as_array().into_iter().flatten().rev() {
-            stack.push(child);
-        }
+        stack.extend(node.children.iter().rev());
     }
-    let span = |n: &Value| {
-        (
-            n["span"]["start_line"].as_u64().unwrap_or(0) as u32,
-            n["span"]["end_line"].as_u64().unwrap_or(0) as u32,
-        )
-    };
-    let mut touched: Vec<&Value> = Vec::new();
+    let span = |n: &OutlineNode| (n.symbol.span.start_line, n.symbol.span.end_line);
+    let mut touched: Vec<&OutlineNode> = Vec::new();
     for &(from, to) in &change.ranges {
         // Innermost definitions overlapping the range: those overlapping it
         // with no overlapping child.
@@ -139,7 +128,7 @@ pub fn touched_definitions(outline: &Value, change: &FileChange) -> Vec<Value> {
             if start > to || end < from {
                 continue;
             }
-            let child_overlaps = node["children"].as_array().into_iter().flatten().any(|c| {
+            let child_overlaps = node.children.iter().any(|c| {
                 let (cs, ce) = span(c);
                 cs <= to && ce >= from
             });
@@ -149,22 +138,12 @@ pub fn touched_definitions(outline: &Value, change: &FileChange) -> Vec<Value> {
         }
     }
     touched.sort_by_key(|n| span(n));
-    touched
-        .into_iter()
-        .map(|n| {
-            let mut symbol = n.clone();
-            if let Some(obj) = symbol.as_object_mut() {
-                obj.remove("children");
-            }
-            symbol
-        })
-        .collect()
+    touched.into_iter().map(|n| n.symbol.clone()).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn parses_hunks_of_the_new_side() {
@@ -181,15 +160,30 @@ mod tests {
 
     #[test]
     fn maps_lines_to_the_innermost_definitions() {
-        let outline = json!({"result": [
-            {"name": "A", "qualified_name": "A", "kind": "class", "path": "a.py",
-             "span": {"start_line": 1, "end_line": 10},
-             "children": [
-                {"name": "f", "qualified_name": "A.f", "kind": "method", "path": "a.py", "span": {"start_line": 2, "end_line": 4}},
-                {"name": "g", "qualified_name": "A.g", "kind": "method", "path": "a.py", "span": {"start_line": 6, "end_line": 9}}
-             ]},
-            {"name": "h", "qualified_name": "h", "kind": "function", "path": "a.py", "span": {"start_line": 12, "end_line": 14}}
-        ]});
+        fn node(name: &str, lines: (u32, u32), children: Vec<OutlineNode>) -> OutlineNode {
+            OutlineNode {
+                symbol: Symbol {
+                    name: name.rsplit('.').next().unwrap().into(),
+                    qualified_name: name.into(),
+                    path: "a.py".into(),
+                    span: code_index_protocol::Span {
+                        start_line: lines.0,
+                        end_line: lines.1,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                children,
+            }
+        }
+        let outline = vec![
+            node(
+                "A",
+                (1, 10),
+                vec![node("A.f", (2, 4), vec![]), node("A.g", (6, 9), vec![])],
+            ),
+            node("h", (12, 14), vec![]),
+        ];
         let change = FileChange {
             path: "a.py".into(),
             ranges: vec![(3, 3), (13, 13)],
@@ -197,7 +191,7 @@ mod tests {
         };
         let names: Vec<String> = touched_definitions(&outline, &change)
             .iter()
-            .map(|s| s["qualified_name"].as_str().unwrap().to_string())
+            .map(|s| s.qualified_name.clone())
             .collect();
         assert_eq!(names, vec!["A.f", "h"]);
     }

@@ -1,272 +1,28 @@
 //! Answers as text that reads well to a model: one line per hit,
 //! `path:line  kind  qualified_name  signature`, paths relative to the root,
 //! a line saying how many more results exist and how to get them, and never
-//! more than a character budget.
+//! more than the budget of the [`Text`] they are written into.
+//!
+//! Every renderer is a pure function of the daemon's typed results (merged
+//! across projects by [`crate::fanout`]); each returns how to see more when
+//! the budget cuts the answer.
 
-use std::fmt::Write;
+use code_index_protocol as wire;
+use code_index_protocol::Progress;
 
-use serde_json::Value;
+use crate::diff::FileChange;
+use crate::fanout::{Merged, PathHit, Relation, Side, Tagged};
+use crate::payload::{Rendered, Text};
 
-/// The most characters one answer may have, by default.
-pub const DEFAULT_BUDGET: usize = 20_000;
-/// What the fields beside the text may take in a structured answer.
-const STRUCTURED_RESERVE: usize = 600;
-
-/// What a client forwards to the model, and how much of it there may be.
-///
-/// Claude Code and Codex CLI give the model the JSON of `structuredContent`
-/// when a result has it, and drop the text; other clients show the text. So
-/// by default an answer is text only. With `structured`, it also carries
-/// `{"answer": <the text>, "total", "next_offset", "total_is_lower_bound",
-/// "notes"}`, and the budget applies to that JSON as a whole.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Payload {
-    /// The most characters of an answer, whichever form a client forwards.
-    pub budget: usize,
-    pub structured: bool,
-    /// The daemon's result as it is, as structured content (for
-    /// `code-index query --json`; never over MCP).
-    pub wire: bool,
-}
-
-impl Default for Payload {
-    fn default() -> Self {
-        Payload {
-            budget: DEFAULT_BUDGET,
-            structured: false,
-            wire: false,
-        }
-    }
-}
-
-/// An answer, rendered: its text and what a client reading fields needs.
-#[derive(Clone, Debug, Default)]
-pub struct Rendered {
-    pub text: String,
-    /// Results in all, when the answer is a page of them.
-    pub total: Option<u64>,
-    /// The `offset` that gets the next page, when there is more.
-    pub next_offset: Option<u64>,
-    /// `total` counts up to a cap: there are at least that many.
-    pub total_is_lower_bound: bool,
-    /// Index incomplete, answer cut, and the like; also in the text.
-    pub notes: Vec<String>,
-}
-
-impl Rendered {
-    /// The structured form: the text, once, and the paging fields.
-    pub fn structured(&self) -> serde_json::Map<String, Value> {
-        let mut out = serde_json::Map::new();
-        out.insert("answer".into(), Value::from(self.text.clone()));
-        if let Some(total) = self.total {
-            out.insert("total".into(), Value::from(total));
-        }
-        if let Some(next) = self.next_offset {
-            out.insert("next_offset".into(), Value::from(next));
-        }
-        if self.total_is_lower_bound {
-            out.insert("total_is_lower_bound".into(), Value::from(true));
-        }
-        if !self.notes.is_empty() {
-            out.insert("notes".into(), Value::from(self.notes.clone()));
-        }
-        out
-    }
-}
-
-impl Rendered {
-    /// The structured form, its JSON at most `budget` characters whatever
-    /// the notes beside the text take: the text loses lines from its end
-    /// (the fields still say how to get more) until it fits.
-    pub fn structured_within(mut self, budget: usize) -> serde_json::Map<String, Value> {
-        loop {
-            let out = self.structured();
-            let len = Value::Object(out.clone()).to_string().chars().count();
-            if len <= budget || self.text.is_empty() {
-                return out;
-            }
-            let body = self.text.trim_end_matches('\n');
-            let keep = body.rfind('\n').map_or(0, |i| i + 1);
-            self.text.truncate(keep);
-            if !self.notes.iter().any(|n| n.starts_with("output cut")) {
-                self.notes
-                    .push(format!("output cut at {budget} characters"));
-            }
-        }
-    }
-}
-
-/// The JSON Schema of every tool's structured answer.
-pub fn output_schema() -> serde_json::Map<String, Value> {
-    let schema = serde_json::json!({
-        "type": "object",
-        "properties": {
-            "answer": {"type": "string", "description": "The answer as text: one line per result, then how to get more."},
-            "total": {"type": "integer", "description": "Results in all, when the answer is a page of them."},
-            "next_offset": {"type": "integer", "description": "Pass as offset to get the next page; absent when there is no more."},
-            "total_is_lower_bound": {"type": "boolean", "description": "Counting stopped at total: there are at least that many."},
-            "notes": {"type": "array", "items": {"type": "string"}, "description": "Index incomplete, answer cut, and the like."}
-        },
-        "required": ["answer"]
-    });
-    match schema {
-        Value::Object(map) => map,
-        _ => unreachable!("the schema is an object"),
-    }
-}
-
-/// Builds an answer's text within a budget.
-pub struct Text {
-    out: String,
-    budget: usize,
-    /// What the text costs as the client forwards it: its characters, or
-    /// (structured) its length escaped into a JSON string.
-    spent: usize,
-    json: bool,
-    cut: bool,
-    rendered: Rendered,
-}
-
-impl Text {
-    pub fn new(budget: usize) -> Text {
-        Text {
-            out: String::new(),
-            budget,
-            spent: 0,
-            json: false,
-            cut: false,
-            rendered: Rendered::default(),
-        }
-    }
-
-    /// A text for answers of this payload, at most `cap` characters when
-    /// that is less than the budget.
-    pub fn for_payload(payload: Payload, cap: Option<usize>) -> Text {
-        let budget = cap.map_or(payload.budget, |c| c.min(payload.budget));
-        if payload.structured {
-            let mut text = Text::new(budget.saturating_sub(STRUCTURED_RESERVE).max(200));
-            text.json = true;
-            text
-        } else {
-            Text::new(budget)
-        }
-    }
-
-    /// Room kept for the note that the budget cut the answer.
-    fn reserve(&self) -> usize {
-        (self.budget / 4).min(160)
-    }
-
-    fn cost(&self, line: &str) -> usize {
-        if self.json {
-            // Escaped, plus `\n`.
-            serde_json::to_string(line).map_or(line.len() * 6, |s| s.len() - 2) + 2
-        } else {
-            line.len() + 1
-        }
-    }
-
-    /// Appends a line unless the budget is spent; returns whether it fit.
-    pub fn line(&mut self, line: impl AsRef<str>) -> bool {
-        if self.cut {
-            return false;
-        }
-        let line = line.as_ref();
-        let cost = self.cost(line);
-        if self.spent + cost > self.budget.saturating_sub(self.reserve()) {
-            self.cut = true;
-            return false;
-        }
-        self.spent += cost;
-        self.out.push_str(line);
-        self.out.push('\n');
-        true
-    }
-
-    /// A note that the answer is incomplete or approximate: a line of the
-    /// text, and one of the structured notes.
-    pub fn note(&mut self, note: impl Into<String>) {
-        let note = note.into();
-        self.line(&note);
-        self.rendered.notes.push(note);
-    }
-
-    /// The paging line for `shown` results from `offset` out of `total`,
-    /// and the paging fields.
-    pub fn paging(&mut self, total: u64, offset: u64, shown: usize) {
-        self.rendered.total = Some(total);
-        let end = offset + shown as u64;
-        self.rendered.next_offset = (end < total && shown > 0).then_some(end);
-        if let Some(line) = paging_line(total, offset, shown) {
-            self.line(line);
-        }
-    }
-
-    /// Records the number of results in all, for an answer with no page.
-    pub fn set_total(&mut self, total: u64) {
-        self.rendered.total = Some(total);
-    }
-
-    /// The number of results in all, once recorded.
-    pub fn total(&self) -> Option<u64> {
-        self.rendered.total
-    }
-
-    /// Records that `total` counts up to a cap.
-    pub fn lower_bound(&mut self) {
-        self.rendered.total_is_lower_bound = true;
-    }
-
-    /// Records where the next page starts, for answers whose text says it
-    /// its own way.
-    pub fn next_offset(&mut self, next: Option<u64>) {
-        self.rendered.next_offset = next;
-    }
-
-    pub fn was_cut(&self) -> bool {
-        self.cut
-    }
-
-    /// The text, with a note when the budget cut it.
-    pub fn finish(self, how_to_see_more: &str) -> String {
-        self.finish_rendered(how_to_see_more).text
-    }
-
-    /// The text and its fields, with a note when the budget cut it.
-    pub fn finish_rendered(mut self, how_to_see_more: &str) -> Rendered {
-        if self.cut {
-            let note = format!(
-                "output cut at {} characters; {how_to_see_more}",
-                self.budget
-            );
-            let mut line = format!("… {note}");
-            // The note may not break the budget either.
-            let room = self.budget.saturating_sub(self.spent + 1);
-            while self.cost(&line) > room + 1 && !line.is_empty() {
-                let mut end = line.len() - 1;
-                while !line.is_char_boundary(end) {
-                    end -= 1;
-                }
-                line.truncate(end);
-            }
-            let _ = writeln!(self.out, "{line}");
-            self.rendered.notes.push(note);
-        }
-        self.rendered.text = self.out;
-        self.rendered
-    }
-}
-
-/// `path:line  kind  qualified_name  signature` for a symbol in wire form.
-pub fn symbol_line(symbol: &Value) -> String {
-    let path = symbol["path"].as_str().unwrap_or("?");
-    let line = symbol["span"]["start_line"].as_u64().unwrap_or(0);
-    let kind = symbol["kind"].as_str().unwrap_or("?");
-    let name = symbol["qualified_name"]
-        .as_str()
-        .or_else(|| symbol["name"].as_str())
-        .unwrap_or("?");
-    let signature = symbol["signature"].as_str().unwrap_or("");
+/// `path:line  kind  qualified_name  signature`.
+pub fn symbol_line(symbol: &wire::Symbol) -> String {
+    let name = if symbol.qualified_name.is_empty() {
+        &symbol.name
+    } else {
+        &symbol.qualified_name
+    };
+    let (path, line, kind) = (&symbol.path, symbol.span.start_line, &symbol.kind);
+    let signature = &symbol.signature;
     if signature.is_empty() || signature == name {
         format!("{path}:{line}  {kind}  {name}")
     } else {
@@ -274,25 +30,450 @@ pub fn symbol_line(symbol: &Value) -> String {
     }
 }
 
-/// "Showing 1–50 of 812; next: offset=50" and the like.
-pub fn paging_line(total: u64, offset: u64, shown: usize) -> Option<String> {
-    let end = offset + shown as u64;
-    if total == 0 {
-        return None;
+/// `[project] ` for items of a linked project.
+fn tag<T>(item: &Tagged<T>) -> String {
+    item.project
+        .as_deref()
+        .map(|p| format!("[{p}] "))
+        .unwrap_or_default()
+}
+
+/// The text of an answer: `render` writes the results, and the notes say
+/// when the index they came from is still being built.
+pub fn answer(
+    mut text: Text,
+    complete: bool,
+    progress: Option<Progress>,
+    render: impl FnOnce(&mut Text) -> String,
+) -> Rendered {
+    if !complete {
+        text.note(incomplete_notice(progress));
     }
-    if shown == 0 {
-        return Some(format!(
-            "{total} results in all; offset {offset} is past the end"
+    let how = render(&mut text);
+    if !complete && text.total() == Some(0) {
+        // "Nothing" from a partial index is not "does not exist".
+        let left = progress
+            .filter(|p| p.total > 0)
+            .map(|p| {
+                format!(
+                    " ({} of {} files still to index)",
+                    p.total.saturating_sub(p.done),
+                    p.total
+                )
+            })
+            .unwrap_or_default();
+        text.note(format!(
+            "nothing found yet: it may be in files not indexed so far{left}; ask again once index_status says ready"
         ));
     }
-    if end >= total && offset == 0 {
-        return None;
+    text.finish_rendered(&how)
+}
+
+/// The notice for answers given while the index is still being built.
+pub fn incomplete_notice(progress: Option<Progress>) -> String {
+    match progress {
+        Some(p) if p.total > 0 => format!(
+            "note: the index is still being built ({} of {} files); results may be missing",
+            p.done, p.total
+        ),
+        _ => "note: the index is still being built; results may be missing".to_string(),
     }
-    let mut line = format!("showing {}–{end} of {total}", offset + 1);
-    if end < total {
-        let _ = write!(line, "; {} more: call again with offset={end}", total - end);
+}
+
+/// A page of items, one line each, with the paging line.
+fn page_lines<T>(
+    page: &Merged<T>,
+    text: &mut Text,
+    count_only: bool,
+    what: &str,
+    line_of: impl Fn(&T) -> String,
+) -> String {
+    let total = page.total;
+    if count_only || total == 0 {
+        text.line(format!("{total} {what}"));
+        text.set_total(total);
+        return String::new();
     }
-    Some(line)
+    let mut shown = 0;
+    for item in &page.items {
+        if !text.line(format!("{}{}", tag(item), line_of(&item.item))) {
+            break;
+        }
+        shown += 1;
+    }
+    text.paging(total, page.offset, shown);
+    if page.total_is_lower_bound {
+        text.lower_bound();
+        text.note(format!(
+            "counting stopped at {total}: there are at least that many; narrow with glob or a more specific pattern"
+        ));
+    }
+    format!("call again with offset={}", page.offset + shown as u64)
+}
+
+/// `search_symbols`.
+pub fn symbols(page: &Merged<wire::SymbolMatch>, count_only: bool, text: &mut Text) -> String {
+    page_lines(page, text, count_only, "symbols", |m| {
+        symbol_line(&m.symbol)
+    })
+}
+
+/// `find_definition`: each definition with the first line of its doc.
+pub fn definitions(page: &Merged<wire::Symbol>, count_only: bool, text: &mut Text) -> String {
+    page_lines(page, text, count_only, "definitions", |s| {
+        let mut line = symbol_line(s);
+        if let Some(doc) = s.doc.lines().next() {
+            line.push_str("\n    ");
+            line.push_str(doc);
+        }
+        line
+    })
+}
+
+/// `find_references`: hits grouped under their file.
+pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> String {
+    let total = page.total;
+    if count_only || total == 0 {
+        text.line(format!("{total} references"));
+        text.set_total(total);
+        return String::new();
+    }
+    let mut shown = 0;
+    let mut file: Option<(&Option<String>, &str)> = None;
+    for item in &page.items {
+        let here = (&item.project, item.item.path.as_str());
+        if file != Some(here) {
+            file = Some(here);
+            if !text.line(format!("{}{}", tag(item), item.item.path)) {
+                break;
+            }
+        }
+        let hit = &item.item.hit;
+        let enclosing = hit
+            .enclosing
+            .as_deref()
+            .map(|e| format!(" (in {e})"))
+            .unwrap_or_default();
+        let line = format!(
+            "  {}:{}  {}{enclosing}  {}",
+            hit.line, hit.column, hit.kind, hit.text
+        );
+        if !text.line(line) {
+            break;
+        }
+        shown += 1;
+    }
+    text.paging(total, page.offset, shown);
+    format!(
+        "call again with offset={} and a smaller limit",
+        page.offset + shown as u64
+    )
+}
+
+/// `file_outline`: the definitions as an indented tree.
+pub fn outline(nodes: &[wire::OutlineNode], text: &mut Text) -> String {
+    if nodes.is_empty() {
+        text.line("no definitions");
+    }
+    let mut stack: Vec<(usize, &wire::OutlineNode)> = nodes.iter().rev().map(|n| (0, n)).collect();
+    while let Some((depth, node)) = stack.pop() {
+        let s = &node.symbol;
+        let what = if s.signature.is_empty() {
+            &s.name
+        } else {
+            &s.signature
+        };
+        let line = format!(
+            "{}{}  {}  {what}",
+            "  ".repeat(depth),
+            s.span.start_line,
+            s.kind
+        );
+        if !text.line(line) {
+            break;
+        }
+        stack.extend(node.children.iter().rev().map(|c| (depth + 1, c)));
+    }
+    "use find_definition or symbol_at for parts of the file".to_string()
+}
+
+/// `symbol_at`: the identifier, its role, and the definition around it.
+pub fn symbol_at(at: &wire::SymbolAtResult, text: &mut Text) -> String {
+    if let Some(id) = &at.identifier {
+        let role = match (&at.defines, &at.reference_kind) {
+            (Some(_), _) => "defined here".to_string(),
+            (None, Some(kind)) => format!("{kind} reference"),
+            (None, None) => "identifier".to_string(),
+        };
+        text.line(format!("{id}  ({role})"));
+    }
+    match &at.enclosing {
+        Some(e) => text.line(format!("inside {}", symbol_line(e))),
+        None => text.line("at the top level of the file"),
+    };
+    String::new()
+}
+
+/// `find_callers` and `find_callees`: one edge a line, indented by depth.
+pub fn call_edges(page: &Merged<wire::CallEdge>, count_only: bool, text: &mut Text) -> String {
+    let total = page.total;
+    if count_only || total == 0 {
+        text.line(format!("{total} call edges"));
+        text.set_total(total);
+        return String::new();
+    }
+    let mut shown = 0;
+    for item in &page.items {
+        let e = &item.item;
+        let lines: Vec<String> = e.lines.iter().map(u32::to_string).collect();
+        let target = e
+            .to_symbol
+            .as_ref()
+            .map(|s| format!("  → {}:{}", s.path, s.span.start_line))
+            .unwrap_or_default();
+        let line = format!(
+            "{}{}{} → {}  at {}:{}{target}",
+            tag(item),
+            "  ".repeat(usize::from(e.depth.max(1)) - 1),
+            e.from,
+            e.to,
+            e.path,
+            lines.join(","),
+        );
+        if !text.line(line) {
+            break;
+        }
+        shown += 1;
+    }
+    text.paging(total, page.offset, shown);
+    format!("call again with offset={}", page.offset + shown as u64)
+}
+
+/// `find_implementations`: implementors, then supertypes.
+pub fn implementations(found: &Merged<Relation>, text: &mut Text) -> String {
+    for (title, side) in [
+        ("implemented or extended by", Side::Implementation),
+        ("implements or extends", Side::Supertype),
+    ] {
+        let items: Vec<&Tagged<Relation>> =
+            found.items.iter().filter(|r| r.item.side == side).collect();
+        if items.is_empty() {
+            continue;
+        }
+        text.line(format!("{title}:"));
+        for item in items {
+            let rel = &item.item.relation;
+            let at = rel
+                .symbol
+                .as_ref()
+                .map(symbol_line)
+                .unwrap_or_else(|| format!("{}:{}", rel.path, rel.line));
+            let name = match side {
+                Side::Implementation => &rel.implementor,
+                Side::Supertype => &rel.supertype,
+            };
+            text.line(format!("  {}{name}  {at}", tag(item)));
+        }
+    }
+    if found.items.is_empty() {
+        text.line("no implementations or supertypes found");
+    }
+    text.set_total(found.total);
+    String::new()
+}
+
+/// `file_dependencies`: what `path` imports, then a page of its importers.
+pub fn file_dependencies(
+    path: &str,
+    imports: &[wire::ImportHit],
+    dependents: &Merged<wire::DependentHit>,
+    text: &mut Text,
+) -> String {
+    text.line("imports:");
+    if imports.is_empty() {
+        text.line("  (none)");
+    }
+    for i in imports {
+        let to = if i.resolved.is_empty() {
+            String::new()
+        } else {
+            format!("  → {}", i.resolved.join(", "))
+        };
+        text.line(format!("  {path}:{}  {}{to}", i.line, i.module));
+    }
+    text.line("imported by:");
+    if dependents.items.is_empty() {
+        text.line("  (none)");
+    }
+    let mut shown = 0;
+    for item in &dependents.items {
+        let d = &item.item;
+        if !text.line(format!(
+            "  {}{}:{}  {}",
+            tag(item),
+            d.path,
+            d.line,
+            d.module
+        )) {
+            break;
+        }
+        shown += 1;
+    }
+    text.paging(dependents.total, dependents.offset, shown);
+    format!(
+        "call again with offset={}",
+        dependents.offset + shown as u64
+    )
+}
+
+/// `search_text`: each hit as `path:line  (in definition)  text`, its
+/// context lines as `path-line-  text`.
+pub fn text_hits(page: &Merged<wire::TextHit>, count_only: bool, text: &mut Text) -> String {
+    page_lines(page, text, count_only, "matching lines", |h| {
+        let path = &h.path;
+        let line = h.line as usize;
+        let enclosing = h
+            .enclosing
+            .as_deref()
+            .map(|e| format!("  (in {e})"))
+            .unwrap_or_default();
+        let mut out = String::new();
+        for (i, before) in h.before.iter().enumerate() {
+            let n = line.saturating_sub(h.before.len()) + i;
+            out.push_str(&format!("{path}-{n}-  {before}\n"));
+        }
+        out.push_str(&format!("{path}:{line}{enclosing}  {}", h.text.trim()));
+        for (i, after) in h.after.iter().enumerate() {
+            out.push_str(&format!("\n{path}-{}-  {after}", line + 1 + i));
+        }
+        out
+    })
+}
+
+/// `repo_map`: each file, then its most used definitions.
+pub fn repo_map(files: &[wire::RepoMapFile], text: &mut Text) -> String {
+    'files: for file in files {
+        if !text.line(&file.path) {
+            break;
+        }
+        for s in &file.symbols {
+            let s = &s.symbol;
+            let signature = if s.signature.is_empty() {
+                &s.qualified_name
+            } else {
+                &s.signature
+            };
+            if !text.line(format!("  {}  {}  {signature}", s.span.start_line, s.kind)) {
+                break 'files;
+            }
+        }
+    }
+    "raise max_tokens for more".to_string()
+}
+
+/// `find_files`: each file with its language and definitions, or why it is
+/// not parsed.
+pub fn files(page: &Merged<wire::FileEntry>, count_only: bool, text: &mut Text) -> String {
+    page_lines(page, text, count_only, "files", |f| {
+        match (&f.language, &f.skipped) {
+            (_, Some(why)) => format!("{}  (not parsed: {why})", f.path),
+            (Some(lang), None) => format!("{}  {lang}, {} definitions", f.path, f.definitions),
+            (None, None) => f.path.clone(),
+        }
+    })
+}
+
+/// `list_dir`: entries indented by depth below `prefix`, directories with
+/// their file counts.
+pub fn dir(page: &Merged<wire::DirEntry>, prefix: &str, text: &mut Text) -> String {
+    if page.total == 0 {
+        text.line(format!(
+            "no indexed files under {:?}",
+            if prefix.is_empty() { "." } else { prefix }
+        ));
+        text.set_total(0);
+        return String::new();
+    }
+    let mut shown = 0;
+    for item in &page.items {
+        let path = item.item.path.trim_end_matches('/');
+        let indent = "  ".repeat(path.matches('/').count());
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let line = match item.item.files {
+            Some(count) => format!("{indent}{name}/  ({count} files)"),
+            None => format!("{indent}{name}"),
+        };
+        if !text.line(line) {
+            break;
+        }
+        shown += 1;
+    }
+    text.paging(page.total, page.offset, shown);
+    format!(
+        "call again with offset={}, or give a deeper path or a smaller depth",
+        page.offset + shown as u64
+    )
+}
+
+/// A definition that changed lines touch, and its callers.
+pub struct Touched<'a> {
+    pub change: &'a FileChange,
+    pub symbol: wire::Symbol,
+    /// Absent when they could not be listed.
+    pub callers: Option<wire::CallGraph>,
+}
+
+/// `diff_symbols`: under each changed file, the definitions its changes
+/// touch, each with its first callers.
+pub fn diff_symbols(
+    base: &str,
+    changes: &[FileChange],
+    touched: &[Touched],
+    text: &mut Text,
+) -> String {
+    if changes.is_empty() {
+        text.line(format!("no changes against {base}"));
+    } else if touched.is_empty() {
+        text.line("the changes touch no indexed definition");
+    }
+    let mut file: Option<&str> = None;
+    for t in touched {
+        if file != Some(t.change.path.as_str()) {
+            file = Some(&t.change.path);
+            let new = if t.change.new_file {
+                "  (new file)"
+            } else {
+                ""
+            };
+            text.line(format!("{}{new}", t.change.path));
+        }
+        text.line(format!("  {}", symbol_line(&t.symbol)));
+        let Some(callers) = &t.callers else { continue };
+        for e in &callers.edges {
+            let line = e.lines.first().map_or(String::new(), u32::to_string);
+            text.line(format!("      called by {} at {}:{line}", e.from, e.path));
+        }
+        let more = callers.total.saturating_sub(callers.edges.len() as u64);
+        if more > 0 {
+            text.line(format!(
+                "      … {more} more callers: find_callers {}",
+                t.symbol.qualified_name
+            ));
+        }
+    }
+    "narrow with base".to_string()
+}
+
+/// `reindex`: what the pass did.
+pub fn reindex(r: &wire::ReindexResult, text: &mut Text) -> String {
+    text.line(format!(
+        "reindexed: {} parsed, {} unchanged, {} removed in {:.0} ms",
+        r.parsed, r.unchanged, r.removed, r.elapsed_ms
+    ));
+    if let (Some(path), Some(why)) = (&r.path, &r.skipped) {
+        text.line(format!("{path} is listed but not parsed: {why}"));
+    }
+    String::new()
 }
 
 /// One project's `index_status` block: state, index, languages, watcher,
@@ -342,204 +523,5 @@ pub fn index_status(
     ));
 }
 
-/// Longest word of an error message kept whole; longer ones (an echoed
-/// argument) are shortened.
-const MAX_ERROR_WORD: usize = 160;
-/// Longest error message.
-const MAX_ERROR: usize = 2_000;
-
-/// An error message that cannot carry a huge argument back to the model:
-/// each overlong word keeps its start and end, and the whole keeps its start
-/// and its end (where the advice is).
-pub fn bounded_message(message: &str) -> String {
-    fn cut(s: &str, head: usize, tail: usize) -> String {
-        let chars: Vec<char> = s.chars().collect();
-        if chars.len() <= head + tail + 40 {
-            return s.to_string();
-        }
-        let start: String = chars[..head].iter().collect();
-        let end: String = chars[chars.len() - tail..].iter().collect();
-        format!(
-            "{start}…({} characters cut)…{end}",
-            chars.len() - head - tail
-        )
-    }
-    let words: Vec<String> = message
-        .split(' ')
-        .map(|w| {
-            if w.chars().count() > MAX_ERROR_WORD {
-                cut(w, 80, 30)
-            } else {
-                w.to_string()
-            }
-        })
-        .collect();
-    cut(&words.join(" "), MAX_ERROR - 600, 500)
-}
-
-/// The notice for answers given while the index is still being built.
-pub fn incomplete_notice(progress: Option<(u64, u64)>) -> String {
-    match progress {
-        Some((done, total)) if total > 0 => format!(
-            "note: the index is still being built ({done} of {total} files); results may be missing"
-        ),
-        _ => "note: the index is still being built; results may be missing".to_string(),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn lines_name_path_kind_and_signature() {
-        let s = json!({"path": "src/a.rs", "span": {"start_line": 3}, "kind": "method",
-                       "qualified_name": "Foo::bar", "signature": "fn bar(&self)"});
-        assert_eq!(
-            symbol_line(&s),
-            "src/a.rs:3  method  Foo::bar  fn bar(&self)"
-        );
-    }
-
-    #[test]
-    fn paging_says_how_to_get_more() {
-        assert_eq!(paging_line(10, 0, 10), None);
-        assert_eq!(
-            paging_line(120, 0, 50).unwrap(),
-            "showing 1–50 of 120; 70 more: call again with offset=50"
-        );
-        assert_eq!(paging_line(120, 100, 20).unwrap(), "showing 101–120 of 120");
-    }
-
-    #[test]
-    fn the_budget_cuts_and_says_so() {
-        let mut text = Text::new(300);
-        let line = "x".repeat(99);
-        assert!(text.line(&line));
-        assert!(text.line(&line));
-        assert!(!text.line(&line));
-        let out = text.finish("narrow the query");
-        assert!(
-            out.contains("cut at 300 characters; narrow the query"),
-            "{out}"
-        );
-        assert!(out.len() <= 300, "{} characters", out.len());
-    }
-
-    #[test]
-    fn index_status_names_state_progress_languages_watcher_and_daemon() {
-        let status = code_index_protocol::StatusResult {
-            root: "/src/app".into(),
-            state: "indexing".into(),
-            progress: Some(code_index_protocol::Progress {
-                done: 40,
-                total: 120,
-            }),
-            pid: 7,
-            version: "0.5.0".into(),
-            uptime_seconds: 3,
-            watcher: "ok".into(),
-            watcher_repairs: Some(0),
-            ..Default::default()
-        };
-        let mut stats = code_index_protocol::StatsResult {
-            files: 40,
-            definitions: 300,
-            references: 900,
-            ..Default::default()
-        };
-        stats.languages.insert(
-            "rust".into(),
-            code_index_protocol::LanguageStats {
-                files: 40,
-                definitions: 300,
-                references: 900,
-            },
-        );
-        let mut text = Text::new(DEFAULT_BUDGET);
-        index_status(&status, &stats, &mut text);
-        assert_eq!(
-            text.finish(""),
-            "project  /src/app\n\
-             state    indexing (40 of 120 files)\n\
-             index    40 files, 300 definitions, 900 references\n\
-             \x20 rust: 40 files, 300 definitions\n\
-             watcher  ok; 0 repairs by the periodic check\n\
-             daemon   pid 7, version 0.5.0, up 3s\n"
-        );
-    }
-
-    #[test]
-    fn structured_json_fits_the_budget_however_long_the_notes() {
-        let mut text = Text::for_payload(
-            Payload {
-                budget: 1_000,
-                structured: true,
-                wire: false,
-            },
-            None,
-        );
-        for _ in 0..3 {
-            text.note("n".repeat(300));
-        }
-        while text.line("src/a.rs:1  fn  a") {}
-        let out = text.finish_rendered("call again").structured_within(1_000);
-        let json = Value::Object(out.clone()).to_string();
-        assert!(
-            json.chars().count() <= 1_000,
-            "{} characters",
-            json.chars().count()
-        );
-        assert!(out["notes"].as_array().unwrap().len() >= 4, "{json}");
-    }
-
-    #[test]
-    fn error_messages_do_not_echo_huge_arguments() {
-        let huge = "x".repeat(100_000);
-        let message = bounded_message(&format!(
-            "invalid regular expression {huge:?}: unclosed group; fix the pattern"
-        ));
-        assert!(message.len() < 400, "{} characters", message.len());
-        assert!(
-            message.ends_with("unclosed group; fix the pattern"),
-            "{message}"
-        );
-        assert!(message.contains("characters cut"), "{message}");
-        let words = vec!["word"; 20_000].join(" ");
-        let message = bounded_message(&format!("bad {words}; do this"));
-        assert!(
-            message.chars().count() <= 2_100,
-            "{}",
-            message.chars().count()
-        );
-        assert!(message.ends_with("; do this"), "{message}");
-        assert_eq!(bounded_message("short and sweet"), "short and sweet");
-    }
-
-    #[test]
-    fn a_structured_answer_stays_within_the_budget_as_json() {
-        let payload = Payload {
-            budget: 2_000,
-            structured: true,
-            wire: false,
-        };
-        let mut text = Text::for_payload(payload, None);
-        let mut shown = 0;
-        // Quotes and backslashes double when escaped.
-        while text.line(r#"src/a.rs:1  fn  "quoted" \ path\with\backslashes"#) {
-            shown += 1;
-        }
-        text.paging(10_000, 0, shown);
-        let rendered = text.finish_rendered("call again with offset=N");
-        let json = serde_json::to_string(&Value::Object(rendered.structured())).unwrap();
-        assert!(json.len() <= 2_000, "{} characters", json.len());
-        assert_eq!(rendered.next_offset, Some(shown as u64));
-        assert_eq!(rendered.total, Some(10_000));
-        assert!(
-            rendered.notes[0].contains("output cut"),
-            "{:?}",
-            rendered.notes
-        );
-    }
-}
+mod tests;

@@ -1,245 +1,32 @@
-//! The MCP server: one tool per question, each a thin call to the root's
-//! daemon through [`RpcIndex`], its answer rendered for a model's context
-//! window within a budget (text, and with `--structured` the same answer as
-//! `structuredContent`: see [`render::Payload`]).
+//! The MCP server: the tool table. Each tool turns its arguments
+//! ([`crate::args`]) into a typed daemon call ([`code_index_protocol::calls`]),
+//! asks the projects it concerns ([`crate::fanout`]), and renders the answer
+//! for a model's context window within a budget ([`crate::render`], text; with
+//! `--structured` also `structuredContent`: see [`crate::payload::Payload`]).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use code_index_protocol::calls::{self, Call};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::{ServerHandler, tool, tool_handler, tool_router};
-use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
-
-use std::path::PathBuf;
-
+use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-use crate::render::{self, Payload, Rendered, Text};
-use crate::rpc::{RpcIndex, RpcIndexError, SpawnOptions};
-
-/// Default number of results a listing tool returns.
-const DEFAULT_LIMIT: u64 = 50;
-
-/// The paging arguments every listing tool takes.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct PageArgs {
-    /// Results per page (default 50).
-    pub limit: Option<u64>,
-    /// Results to skip.
-    pub offset: Option<u64>,
-    /// Only count the results.
-    pub count_only: Option<bool>,
-}
-
-impl PageArgs {
-    fn count_only(&self) -> bool {
-        self.count_only.unwrap_or(false)
-    }
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct SearchSymbolsArgs {
-    /// Name or part of a name; `Foo::bar` or `Foo.bar` also filters by container.
-    pub query: String,
-    /// Only these kinds: function, method, class, struct, enum, interface, trait, module, constant, variable, field, type_alias, macro, ...
-    pub kind: Option<Vec<String>>,
-    /// Only this language: rust, python, typescript, go, java, c, cpp, ...
-    pub language: Option<String>,
-    /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
-    pub glob: Option<String>,
-    #[serde(flatten)]
-    pub page: PageArgs,
-    /// Only these projects (comma-separated names, see list_projects); all when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct FindDefinitionArgs {
-    /// A name (`parse`) or a qualified name (`Parser::parse`, `pkg.Parser.parse`), spelled exactly.
-    pub name: String,
-    /// A file (relative path) to rank definitions near it first.
-    pub context: Option<String>,
-    /// Only these kinds: function, method, class, struct, enum, interface, trait, module, constant, variable, field, type_alias, macro, ...
-    pub kind: Option<Vec<String>>,
-    /// Only this language: rust, python, typescript, go, java, c, cpp, ...
-    pub language: Option<String>,
-    /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
-    pub glob: Option<String>,
-    #[serde(flatten)]
-    pub page: PageArgs,
-    /// Only these projects (comma-separated names, see list_projects); all when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct FindReferencesArgs {
-    /// The name referred to (last segment of a qualified name).
-    pub name: String,
-    /// Only these reference kinds: call, type_use, import, implementation, other.
-    pub kind: Option<Vec<String>>,
-    /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
-    pub glob: Option<String>,
-    #[serde(flatten)]
-    pub page: PageArgs,
-    /// Only these projects (comma-separated names, see list_projects); all when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct PathArgs {
-    /// A file path relative to the project root.
-    pub path: String,
-    /// The project (see list_projects); the primary one when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct SymbolAtArgs {
-    /// A file path relative to the project root.
-    pub path: String,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column (default: the first identifier on the line).
-    pub column: Option<u32>,
-    /// The project (see list_projects); the primary one when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct CallGraphArgs {
-    /// The function or method (plain or qualified name).
-    pub name: String,
-    /// Levels to follow, 1 to 3 (default 1).
-    pub depth: Option<u8>,
-    #[serde(flatten)]
-    pub page: PageArgs,
-    /// Only these projects (comma-separated names, see list_projects); all when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct NameArgs {
-    /// A type, trait, interface or class name.
-    pub name: String,
-    /// Only these projects (comma-separated names, see list_projects); all when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct FileDependenciesArgs {
-    /// A file path relative to the project root.
-    pub path: String,
-    /// Dependents per page (default 50).
-    pub limit: Option<u64>,
-    /// Results to skip.
-    pub offset: Option<u64>,
-    /// The project (see list_projects); the primary one when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct NoArgs {}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct SearchTextArgs {
-    /// Text to find (literal unless `regex` is true).
-    pub pattern: String,
-    /// Treat the pattern as a regular expression.
-    pub regex: Option<bool>,
-    /// Match case exactly (default true).
-    pub case_sensitive: Option<bool>,
-    /// Only paths matching this glob.
-    pub glob: Option<String>,
-    /// Lines of context around each hit (default 0, at most 20).
-    pub context: Option<u32>,
-    #[serde(flatten)]
-    pub page: PageArgs,
-    /// Only these projects (comma-separated names, see list_projects); all when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct DiffSymbolsArgs {
-    /// A git ref to compare the working tree with (default: HEAD, so the
-    /// uncommitted changes, staged or not, and untracked files).
-    pub base: Option<String>,
-    /// The project (see list_projects); the primary one when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct RepoMapArgs {
-    /// Roughly how many tokens the map may use (default 2000; 4 characters a token).
-    pub max_tokens: Option<u32>,
-    /// The project (see list_projects); the primary one when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct ReadFileArgs {
-    /// A file path relative to the project root.
-    pub path: String,
-    /// First line to show, 1-based (default 1).
-    pub start_line: Option<u32>,
-    /// Last line to show (default: as many as fit).
-    pub end_line: Option<u32>,
-    /// The project (see list_projects); the primary one when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct SymbolSourceArgs {
-    /// A (qualified) name; or give `path` and `line` instead.
-    pub name: Option<String>,
-    /// A file path relative to the project root, with `line`: the definition around it.
-    pub path: Option<String>,
-    /// A line (1-based) inside the definition, with `path`.
-    pub line: Option<u32>,
-    /// The project (see list_projects); the primary one when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct FindFilesArgs {
-    /// A glob (`src/**/*.rs`, `*.h`) or a part of a path (`parser`).
-    pub pattern: String,
-    #[serde(flatten)]
-    pub page: PageArgs,
-    /// Only these projects (comma-separated names, see list_projects); all when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct ListDirArgs {
-    /// A directory relative to the project root (default: the root).
-    pub path: Option<String>,
-    /// Levels to show, 1 to 4 (default 1).
-    pub depth: Option<u8>,
-    /// Entries per page (default 500).
-    pub limit: Option<u64>,
-    /// Entries to skip.
-    pub offset: Option<u64>,
-    /// The project (see list_projects); the primary one when absent.
-    pub project: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct ReindexArgs {
-    /// A file or directory to re-read (relative to the project root); the whole project when absent. Ignored files are refused with the reason.
-    pub path: Option<String>,
-    /// The project (see list_projects); the primary one when absent.
-    pub project: Option<String>,
-}
+use crate::args::*;
+use crate::daemon_client::{DaemonClient, DaemonError, SpawnOptions};
+use crate::fanout::{self, Listing, Merged, Paged, Source};
+use crate::payload::{self, Payload, Rendered, Text};
+use crate::render;
 
 /// The code-index MCP server for one project root.
 #[derive(Clone)]
 pub struct CodeIndexServer {
     /// Attached on first use (and started in the background at once), so
     /// that `initialize` never waits for a daemon.
-    index: Arc<OnceCell<Arc<RpcIndex>>>,
+    index: Arc<OnceCell<Arc<DaemonClient>>>,
     /// The project root; until the first tool call it may still change to
     /// the client's MCP root.
     root: Arc<std::sync::RwLock<PathBuf>>,
@@ -265,36 +52,7 @@ struct Links {
 struct Project {
     spec: crate::projects::ProjectSpec,
     /// Links only: the primary project's client is the server's own.
-    client: OnceCell<Arc<RpcIndex>>,
-}
-
-fn filter_params(
-    kind: Option<Vec<String>>,
-    language: Option<String>,
-    glob: Option<String>,
-) -> Map<String, Value> {
-    let mut params = Map::new();
-    if let Some(kind) = kind {
-        params.insert("kind".into(), json!(kind));
-    }
-    if let Some(language) = language {
-        params.insert("language".into(), json!(language));
-    }
-    if let Some(glob) = glob {
-        params.insert("glob".into(), json!(glob));
-    }
-    params
-}
-
-fn paging(params: &mut Map<String, Value>, page: &PageArgs) {
-    // Counting needs one result at most: the total comes with any page.
-    let limit = if page.count_only() {
-        1
-    } else {
-        page.limit.unwrap_or(DEFAULT_LIMIT)
-    };
-    params.insert("limit".into(), json!(limit));
-    params.insert("offset".into(), json!(page.offset.unwrap_or(0)));
+    client: OnceCell<Arc<DaemonClient>>,
 }
 
 #[tool_router(router = tool_router)]
@@ -371,7 +129,7 @@ impl CodeIndexServer {
     }
 
     /// The daemon client of one project.
-    async fn client_for(&self, project: &Project) -> Result<Arc<RpcIndex>, RpcIndexError> {
+    async fn client_for(&self, project: &Project) -> Result<Arc<DaemonClient>, DaemonError> {
         if project.spec.primary {
             return self.index().await.cloned();
         }
@@ -380,8 +138,8 @@ impl CodeIndexServer {
             .client
             .get_or_try_init(|| async {
                 let client = match spawn {
-                    Some(spawn) => RpcIndex::attach(&project.spec.root, spawn).await?,
-                    None => RpcIndex::connect_running(&project.spec.root).await?,
+                    Some(spawn) => DaemonClient::attach(&project.spec.root, spawn).await?,
+                    None => DaemonClient::connect_running(&project.spec.root).await?,
                 };
                 Ok(Arc::new(client))
             })
@@ -404,154 +162,102 @@ impl CodeIndexServer {
         Ok(self.one_project(project).await?.spec.root.clone())
     }
 
-    /// `call` in the project `project` names (the primary when `None`).
-    async fn call_in(
+    /// The daemons a tool asks: with `across`, every project `project`
+    /// names (all when absent), items tagged with their project when the
+    /// server answers for several; else the one project it names, or the
+    /// primary.
+    async fn sources(
         &self,
         project: Option<&str>,
-        op: &str,
-        params: Value,
-    ) -> Result<Value, RpcIndexError> {
+        across: bool,
+    ) -> Result<Vec<Source>, DaemonError> {
+        let linked = self.links().await.projects.len() > 1;
+        let selected = if across {
+            self.select(project).await.map_err(DaemonError::Usage)?
+        } else {
+            vec![
+                self.one_project(project)
+                    .await
+                    .map_err(DaemonError::Usage)?,
+            ]
+        };
+        let mut sources = Vec::with_capacity(selected.len());
+        for p in selected {
+            sources.push(Source {
+                project: (linked && across).then(|| p.spec.name.clone()),
+                client: self.client_for(&p).await?,
+            });
+        }
+        Ok(sources)
+    }
+
+    /// Op `C` in the one project `project` names (the primary when `None`).
+    async fn op_in<C: Call>(
+        &self,
+        project: Option<&str>,
+        params: &C::Params,
+    ) -> Result<C::Result, DaemonError> {
         let p = self
             .one_project(project)
             .await
-            .map_err(RpcIndexError::Usage)?;
-        self.client_for(&p).await?.call::<Value>(op, params).await
+            .map_err(DaemonError::Usage)?;
+        self.client_for(&p).await?.op::<C>(params).await
     }
 
-    /// `run` in the project `project` names (the primary when `None`).
-    async fn run_in(
+    /// A listing tool: op `C` asked of the projects (see [`Self::sources`]),
+    /// merged into one page and rendered.
+    async fn listing<C: Call>(
         &self,
-        project: Option<String>,
         tool: &str,
-        op: &str,
-        params: Value,
-        render: impl FnOnce(&Value, &mut Text) -> String,
-    ) -> CallToolResult {
-        let p = match self.one_project(project.as_deref()).await {
-            Ok(p) => p,
-            Err(message) => return tool_error(tool, &self.root(), message),
+        project: Option<&str>,
+        across: bool,
+        params: C::Params,
+        render: impl FnOnce(&Merged<<C::Result as Listing>::Item>, &mut Text) -> String,
+    ) -> CallToolResult
+    where
+        C::Params: Paged + Clone,
+        C::Result: Listing,
+        <C::Result as Listing>::Item: serde::Serialize,
+    {
+        let merged = match self.sources(project, across).await {
+            Ok(sources) => fanout::across::<C>(&sources, params).await,
+            Err(err) => Err(err),
         };
-        let client = match self.client_for(&p).await {
-            Ok(client) => client,
-            Err(err) => return self.failure(tool, &err),
-        };
-        match client.request(op, params).await {
-            Ok(response) => {
-                let complete = response.complete.unwrap_or(true);
-                let progress = response.progress.map(|p| (p.done, p.total));
-                match response.into_result::<Value>() {
-                    Ok(result) => self.answer(result, complete, progress, render),
-                    Err(err) => self.failure(tool, &RpcIndexError::Daemon(err)),
-                }
+        match merged {
+            Ok(merged) => {
+                let rendered = render::answer(self.text(), merged.complete, merged.progress, |t| {
+                    render(&merged, t)
+                });
+                self.reply(rendered, &merged)
             }
             Err(err) => self.failure(tool, &err),
         }
     }
 
-    /// Runs a listing op on the selected projects and merges the pages:
-    /// every hit names its project when links exist.
-    async fn run_across(
+    /// A tool of one project that renders one answer of op `C`.
+    async fn single<C: Call>(
         &self,
         tool: &str,
-        op: &str,
-        params: Value,
-        project: Option<String>,
-        render: impl FnOnce(&Value, &mut Text) -> String,
+        project: Option<&str>,
+        params: C::Params,
+        render: impl FnOnce(&C::Result, &mut Text) -> String,
     ) -> CallToolResult {
-        let linked = self.links().await.projects.len() > 1;
-        if !linked && project.is_none() {
-            return self.run(tool, op, params, render).await;
-        }
-        let selected = match self.select(project.as_deref()).await {
-            Ok(selected) => selected,
-            Err(message) => return tool_error(tool, &self.root(), message),
+        let answer = match self.one_project(project).await {
+            Ok(p) => match self.client_for(&p).await {
+                Ok(client) => client.ask::<C>(&params).await,
+                Err(err) => Err(err),
+            },
+            Err(message) => Err(DaemonError::Usage(message)),
         };
-        let offset = params["offset"].as_u64().unwrap_or(0);
-        let limit = params["limit"].as_u64().unwrap_or(DEFAULT_LIMIT);
-        let mut each = params.clone();
-        each["offset"] = json!(0);
-        each["limit"] = json!(offset + limit);
-        let (mut total, mut complete, mut progress) = (0u64, true, None);
-        let mut lower_bound = false;
-        let mut items: Vec<Value> = Vec::new();
-        let mut hits: Vec<(String, String, Value)> = Vec::new();
-        let mut relations: Vec<(&str, Value)> = Vec::new();
-        let (mut name, mut depth): (Option<Value>, Option<Value>) = (None, None);
-        for p in selected {
-            let client = match self.client_for(&p).await {
-                Ok(client) => client,
-                Err(err) => return self.failure(tool, &err),
-            };
-            let response = match client.request(op, each.clone()).await {
-                Ok(response) => response,
-                Err(err) => return self.failure(tool, &err),
-            };
-            complete &= response.complete.unwrap_or(true);
-            progress = progress.or(response.progress.map(|pr| (pr.done, pr.total)));
-            let result = match response.into_result::<Value>() {
-                Ok(result) => result,
-                Err(err) => return self.failure(tool, &RpcIndexError::Daemon(err)),
-            };
-            total += result["total"].as_u64().unwrap_or(0);
-            lower_bound |= result["total_is_lower_bound"] == json!(true);
-            for key in ["items", "edges"] {
-                for mut item in result[key].as_array().cloned().unwrap_or_default() {
-                    item["project"] = json!(p.spec.name);
-                    items.push(item);
-                }
+        match answer {
+            Ok(a) => {
+                let rendered = render::answer(self.text(), a.complete, a.progress, |t| {
+                    render(&a.result, t)
+                });
+                self.reply(rendered, &a.result)
             }
-            for key in ["implementations", "supertypes"] {
-                for mut item in result[key].as_array().cloned().unwrap_or_default() {
-                    item["project"] = json!(p.spec.name);
-                    relations.push((key, item));
-                }
-            }
-            if name.is_none() {
-                name = result.get("name").cloned();
-                depth = result.get("depth").cloned();
-            }
-            for file in result["files"].as_array().into_iter().flatten() {
-                let path = file["path"].as_str().unwrap_or("?").to_string();
-                for hit in file["references"].as_array().into_iter().flatten() {
-                    hits.push((p.spec.name.clone(), path.clone(), hit.clone()));
-                }
-            }
+            Err(err) => self.failure(tool, &err),
         }
-        let skip = offset as usize;
-        let take = limit as usize;
-        let merged = if op == "implementations" {
-            let pick = |key: &str| -> Vec<Value> {
-                relations
-                    .iter()
-                    .filter(|(k, _)| *k == key)
-                    .map(|(_, v)| v.clone())
-                    .collect()
-            };
-            json!({"name": name, "implementations": pick("implementations"), "supertypes": pick("supertypes")})
-        } else if op == "callers" || op == "callees" {
-            let edges: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
-            json!({"name": name, "depth": depth, "total": total, "offset": offset, "limit": limit, "edges": edges})
-        } else if op == "references" {
-            let mut files: Vec<Value> = Vec::new();
-            for (project, path, hit) in hits.into_iter().skip(skip).take(take) {
-                match files.last_mut() {
-                    Some(f) if f["project"] == json!(project) && f["path"] == json!(path) => {
-                        f["references"].as_array_mut().unwrap().push(hit);
-                    }
-                    _ => files.push(json!({"project": project, "path": path, "references": [hit]})),
-                }
-            }
-            json!({"total": total, "offset": offset, "limit": limit, "files": files})
-        } else {
-            let items: Vec<Value> = items.into_iter().skip(skip).take(take).collect();
-            let mut page =
-                json!({"total": total, "offset": offset, "limit": limit, "items": items});
-            if lower_bound {
-                page["total_is_lower_bound"] = json!(true);
-            }
-            page
-        };
-        self.answer(merged, complete, progress, render)
     }
 
     /// A server whose root was guessed from the working directory: the
@@ -569,7 +275,7 @@ impl CodeIndexServer {
     pub fn with_payload(mut self, payload: Payload) -> Self {
         self.payload = payload;
         if payload.structured {
-            let schema = Arc::new(render::output_schema());
+            let schema = Arc::new(payload::output_schema());
             for route in self.tool_router.map.values_mut() {
                 route.attr.output_schema = Some(schema.clone());
             }
@@ -638,61 +344,17 @@ impl CodeIndexServer {
         .await;
     }
 
-    async fn index(&self) -> Result<&Arc<RpcIndex>, RpcIndexError> {
+    async fn index(&self) -> Result<&Arc<DaemonClient>, DaemonError> {
         self.wait_for_root().await;
         self.index
             .get_or_try_init(|| async {
                 let client = match &self.spawn {
-                    Some(spawn) => RpcIndex::attach(&self.root_path(), spawn.clone()).await?,
-                    None => RpcIndex::connect_running(&self.root_path()).await?,
+                    Some(spawn) => DaemonClient::attach(&self.root_path(), spawn.clone()).await?,
+                    None => DaemonClient::connect_running(&self.root_path()).await?,
                 };
                 Ok(Arc::new(client))
             })
             .await
-    }
-
-    /// Runs a daemon op in the primary project and renders its answer;
-    /// failures become `isError` results.
-    async fn run(
-        &self,
-        tool: &str,
-        op: &str,
-        params: Value,
-        render: impl FnOnce(&Value, &mut Text) -> String,
-    ) -> CallToolResult {
-        self.run_in(None, tool, op, params, render).await
-    }
-
-    /// Renders a result: the text for the model, the result itself as
-    /// structured content.
-    fn answer(
-        &self,
-        result: Value,
-        complete: bool,
-        progress: Option<(u64, u64)>,
-        render: impl FnOnce(&Value, &mut Text) -> String,
-    ) -> CallToolResult {
-        let mut text = self.text();
-        if !complete {
-            text.note(render::incomplete_notice(progress));
-        }
-        let how = render(&result, &mut text);
-        if !complete && text.total() == Some(0) {
-            // "Nothing" from a partial index is not "does not exist".
-            let left = progress
-                .filter(|&(_, total)| total > 0)
-                .map(|(done, total)| {
-                    format!(
-                        " ({} of {total} files still to index)",
-                        total.saturating_sub(done)
-                    )
-                })
-                .unwrap_or_default();
-            text.note(format!(
-                "nothing found yet: it may be in files not indexed so far{left}; ask again once index_status says ready"
-            ));
-        }
-        self.reply(text.finish_rendered(&how), result)
     }
 
     /// A text within this server's budget.
@@ -702,8 +364,9 @@ impl CodeIndexServer {
 
     /// The result a client gets: the text, and with `--structured` the
     /// structured form of the same answer.
-    fn reply(&self, rendered: Rendered, wire: Value) -> CallToolResult {
+    fn reply(&self, rendered: Rendered, wire: &impl serde::Serialize) -> CallToolResult {
         let structured = if self.payload.wire {
+            let wire = serde_json::to_value(wire).unwrap_or(Value::Null);
             // structuredContent must be an object.
             Some(if wire.is_object() {
                 wire
@@ -720,38 +383,33 @@ impl CodeIndexServer {
         out
     }
 
-    fn failure(&self, tool: &str, err: &RpcIndexError) -> CallToolResult {
+    fn failure(&self, tool: &str, err: &DaemonError) -> CallToolResult {
         tracing::warn!(root = %self.root(), tool, "tool failed: {}", error_chain(err));
         let advice = match err {
-            RpcIndexError::Daemon(_) | RpcIndexError::Usage(_) | RpcIndexError::Cancelled => "",
-            RpcIndexError::Connection(_) | RpcIndexError::NoDaemon { .. } => {
+            DaemonError::Daemon(_) | DaemonError::Usage(_) | DaemonError::Cancelled => "",
+            DaemonError::Connection(_) | DaemonError::NoDaemon { .. } => {
                 " The code-index daemon is not reachable; `code-index doctor` in the project says why (its logs: .code-index/daemon.log and daemon.out)."
             }
-            RpcIndexError::ForeignDaemon { .. } => {
+            DaemonError::ForeignDaemon { .. } => {
                 " Another project's daemon answered; stop it or remove .code-index/daemon.lock in this project."
             }
-            RpcIndexError::Protocol(_) => {
-                " The daemon and this server may be of different versions."
-            }
+            DaemonError::Protocol(_) => " The daemon and this server may be of different versions.",
         };
-        CallToolResult::error(vec![ContentBlock::text(render::bounded_message(&format!(
-            "{err}.{advice}"
-        )))])
+        CallToolResult::error(vec![ContentBlock::text(payload::bounded_message(
+            &format!("{err}.{advice}"),
+        ))])
     }
 
     /// Find definitions by name: exact, prefix, substring, or fuzzy (typos forgiven), ranked in that order, case-insensitive. Filters: kind, language, glob.
     #[tool(annotations(read_only_hint = true))]
     async fn search_symbols(&self, Parameters(a): Parameters<SearchSymbolsArgs>) -> CallToolResult {
         let count_only = a.page.count_only();
-        let mut params = filter_params(a.kind, a.language, a.glob);
-        params.insert("query".into(), json!(a.query));
-        paging(&mut params, &a.page);
-        self.run_across(
+        self.listing::<calls::SearchSymbols>(
             "search_symbols",
-            "search_symbols",
-            Value::Object(params),
-            a.project,
-            |r, text| page_lines(r, text, count_only, "symbols", render::symbol_line),
+            a.project.as_deref(),
+            true,
+            a.params(),
+            |r, text| render::symbols(r, count_only, text),
         )
         .await
     }
@@ -763,27 +421,12 @@ impl CodeIndexServer {
         Parameters(a): Parameters<FindDefinitionArgs>,
     ) -> CallToolResult {
         let count_only = a.page.count_only();
-        let mut params = filter_params(a.kind, a.language, a.glob);
-        params.insert("name".into(), json!(a.name));
-        if let Some(context) = a.context {
-            params.insert("context".into(), json!(context));
-        }
-        paging(&mut params, &a.page);
-        self.run_across(
+        self.listing::<calls::Definitions>(
             "find_definition",
-            "definitions",
-            Value::Object(params),
-            a.project,
-            |r, text| {
-                page_lines(r, text, count_only, "definitions", |s| {
-                    let mut line = render::symbol_line(s);
-                    if let Some(doc) = s["doc"].as_str().and_then(|d| d.lines().next()) {
-                        line.push_str("\n    ");
-                        line.push_str(doc);
-                    }
-                    line
-                })
-            },
+            a.project.as_deref(),
+            true,
+            a.params(),
+            |r, text| render::definitions(r, count_only, text),
         )
         .await
     }
@@ -795,61 +438,12 @@ impl CodeIndexServer {
         Parameters(a): Parameters<FindReferencesArgs>,
     ) -> CallToolResult {
         let count_only = a.page.count_only();
-        let mut params = Map::new();
-        params.insert("name".into(), json!(a.name));
-        if let Some(kind) = a.kind {
-            params.insert("kind".into(), json!(kind));
-        }
-        if let Some(glob) = a.glob {
-            params.insert("glob".into(), json!(glob));
-        }
-        paging(&mut params, &a.page);
-        self.run_across(
+        self.listing::<calls::References>(
             "find_references",
-            "references",
-            Value::Object(params),
-            a.project,
-            |r, text| {
-                let total = r["total"].as_u64().unwrap_or(0);
-                if count_only || total == 0 {
-                    text.line(format!("{total} references"));
-                    return String::new();
-                }
-                let mut shown = 0;
-                for file in r["files"].as_array().into_iter().flatten() {
-                    let path = file["path"].as_str().unwrap_or("?");
-                    let header = match file["project"].as_str() {
-                        Some(project) => format!("[{project}] {path}"),
-                        None => path.to_string(),
-                    };
-                    if !text.line(header) {
-                        break;
-                    }
-                    for hit in file["references"].as_array().into_iter().flatten() {
-                        let enclosing = hit["enclosing"]
-                            .as_str()
-                            .map(|e| format!(" (in {e})"))
-                            .unwrap_or_default();
-                        let line = format!(
-                            "  {}:{}  {}{enclosing}  {}",
-                            hit["line"],
-                            hit["column"],
-                            hit["kind"].as_str().unwrap_or("?"),
-                            hit["text"].as_str().unwrap_or("")
-                        );
-                        if !text.line(line) {
-                            break;
-                        }
-                        shown += 1;
-                    }
-                }
-                let offset = r["offset"].as_u64().unwrap_or(0);
-                text.paging(total, offset, shown);
-                format!(
-                    "call again with offset={} and a smaller limit",
-                    offset + shown as u64
-                )
-            },
+            a.project.as_deref(),
+            true,
+            a.params(),
+            |r, text| render::references(r, count_only, text),
         )
         .await
     }
@@ -857,43 +451,11 @@ impl CodeIndexServer {
     /// The definitions of one file as a tree: kind, name, line, signature.
     #[tool(annotations(read_only_hint = true))]
     async fn file_outline(&self, Parameters(a): Parameters<PathArgs>) -> CallToolResult {
-        self.run_in(
-            a.project.clone(),
+        self.single::<calls::FileOutline>(
             "file_outline",
-            "file_outline",
-            json!({"path": a.path}),
-            |r, text| {
-                let mut stack: Vec<(usize, &Value)> = r
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .rev()
-                    .map(|n| (0, n))
-                    .collect();
-                if stack.is_empty() {
-                    text.line("no definitions");
-                }
-                while let Some((depth, node)) = stack.pop() {
-                    let line = format!(
-                        "{}{}  {}  {}",
-                        "  ".repeat(depth),
-                        node["span"]["start_line"],
-                        node["kind"].as_str().unwrap_or("?"),
-                        node["signature"]
-                            .as_str()
-                            .filter(|s| !s.is_empty())
-                            .or(node["name"].as_str())
-                            .unwrap_or("?"),
-                    );
-                    if !text.line(line) {
-                        break;
-                    }
-                    for child in node["children"].as_array().into_iter().flatten().rev() {
-                        stack.push((depth + 1, child));
-                    }
-                }
-                "use find_definition or symbol_at for parts of the file".to_string()
-            },
+            a.project.as_deref(),
+            a.params(),
+            |r, text| render::outline(r, text),
         )
         .await
     }
@@ -901,32 +463,11 @@ impl CodeIndexServer {
     /// What is at a position in a file: the identifier, the innermost enclosing definition, and whether the identifier is defined or used there.
     #[tool(annotations(read_only_hint = true))]
     async fn symbol_at(&self, Parameters(a): Parameters<SymbolAtArgs>) -> CallToolResult {
-        let mut params = json!({"path": a.path, "line": a.line});
-        if let Some(column) = a.column {
-            params["column"] = json!(column);
-        }
-        self.run_in(
-            a.project.clone(),
+        self.single::<calls::SymbolAt>(
             "symbol_at",
-            "symbol_at",
-            params,
-            |r, text| {
-                if let Some(id) = r["identifier"].as_str() {
-                    let role = match (r.get("defines"), r["reference_kind"].as_str()) {
-                        (Some(d), _) if !d.is_null() => "defined here".to_string(),
-                        (_, Some(kind)) => format!("{kind} reference"),
-                        _ => "identifier".to_string(),
-                    };
-                    text.line(format!("{id}  ({role})"));
-                }
-                match r.get("enclosing") {
-                    Some(e) if !e.is_null() => {
-                        text.line(format!("inside {}", render::symbol_line(e)))
-                    }
-                    _ => text.line("at the top level of the file"),
-                };
-                String::new()
-            },
+            a.project.as_deref(),
+            a.params(),
+            render::symbol_at,
         )
         .await
     }
@@ -934,108 +475,40 @@ impl CodeIndexServer {
     /// Who calls a function, and with depth 2 or 3 who calls those; each edge with the calling file and lines.
     #[tool(annotations(read_only_hint = true))]
     async fn find_callers(&self, Parameters(a): Parameters<CallGraphArgs>) -> CallToolResult {
-        self.call_graph("find_callers", "callers", a).await
+        let count_only = a.page.count_only();
+        self.listing::<calls::Callers>(
+            "find_callers",
+            a.project.as_deref(),
+            true,
+            a.params(),
+            |r, text| render::call_edges(r, count_only, text),
+        )
+        .await
     }
 
     /// What a function calls, and with depth 2 or 3 what those call; each callee resolved to its definition when found.
     #[tool(annotations(read_only_hint = true))]
     async fn find_callees(&self, Parameters(a): Parameters<CallGraphArgs>) -> CallToolResult {
-        self.call_graph("find_callees", "callees", a).await
-    }
-
-    async fn call_graph(&self, tool: &str, op: &str, a: CallGraphArgs) -> CallToolResult {
         let count_only = a.page.count_only();
-        let mut params = Map::new();
-        params.insert("name".into(), json!(a.name));
-        params.insert("depth".into(), json!(a.depth.unwrap_or(1).clamp(1, 3)));
-        paging(&mut params, &a.page);
-        self.run_across(tool, op, Value::Object(params), a.project, |r, text| {
-            let total = r["total"].as_u64().unwrap_or(0);
-            if count_only || total == 0 {
-                text.line(format!("{total} call edges"));
-                return String::new();
-            }
-            let edges = r["edges"].as_array().cloned().unwrap_or_default();
-            let mut shown = 0;
-            for e in &edges {
-                let lines: Vec<String> = e["lines"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|l| l.to_string())
-                    .collect();
-                let target = e["to_symbol"]["path"]
-                    .as_str()
-                    .map(|p| format!("  → {p}:{}", e["to_symbol"]["span"]["start_line"]))
-                    .unwrap_or_default();
-                let project = e["project"]
-                    .as_str()
-                    .map(|p| format!("[{p}] "))
-                    .unwrap_or_default();
-                let line = format!(
-                    "{project}{}{} → {}  at {}:{}{target}",
-                    "  ".repeat(e["depth"].as_u64().unwrap_or(1) as usize - 1),
-                    e["from"].as_str().unwrap_or("?"),
-                    e["to"].as_str().unwrap_or("?"),
-                    e["path"].as_str().unwrap_or("?"),
-                    lines.join(","),
-                );
-                if !text.line(line) {
-                    break;
-                }
-                shown += 1;
-            }
-            let offset = r["offset"].as_u64().unwrap_or(0);
-            text.paging(total, offset, shown);
-            format!("call again with offset={}", offset + shown as u64)
-        })
+        self.listing::<calls::Callees>(
+            "find_callees",
+            a.project.as_deref(),
+            true,
+            a.params(),
+            |r, text| render::call_edges(r, count_only, text),
+        )
         .await
     }
 
     /// Types that implement or extend a trait, interface or class, and the types it implements or extends itself.
     #[tool(annotations(read_only_hint = true))]
     async fn find_implementations(&self, Parameters(a): Parameters<NameArgs>) -> CallToolResult {
-        self.run_across(
+        self.listing::<calls::Implementations>(
             "find_implementations",
-            "implementations",
-            json!({"name": a.name}),
-            a.project,
-            |r, text| {
-                for (title, key, side) in [
-                    (
-                        "implemented or extended by",
-                        "implementations",
-                        "implementor",
-                    ),
-                    ("implements or extends", "supertypes", "supertype"),
-                ] {
-                    let items = r[key].as_array().cloned().unwrap_or_default();
-                    if items.is_empty() {
-                        continue;
-                    }
-                    text.line(format!("{title}:"));
-                    for rel in &items {
-                        let at = rel["symbol"]
-                            .as_object()
-                            .map(|_| render::symbol_line(&rel["symbol"]))
-                            .unwrap_or_else(|| {
-                                format!("{}:{}", rel["path"].as_str().unwrap_or("?"), rel["line"])
-                            });
-                        let project = rel["project"]
-                            .as_str()
-                            .map(|p| format!("[{p}] "))
-                            .unwrap_or_default();
-                        text.line(format!(
-                            "  {project}{}  {at}",
-                            rel[side].as_str().unwrap_or("?")
-                        ));
-                    }
-                }
-                if text_is_empty(r) {
-                    text.line("no implementations or supertypes found");
-                }
-                String::new()
-            },
+            a.project.as_deref(),
+            true,
+            a.params(),
+            render::implementations,
         )
         .await
     }
@@ -1046,65 +519,22 @@ impl CodeIndexServer {
         &self,
         Parameters(a): Parameters<FileDependenciesArgs>,
     ) -> CallToolResult {
+        let path = code_index_protocol::PathParams {
+            path: a.path.clone(),
+        };
         let imports = match self
-            .call_in(a.project.as_deref(), "imports", json!({"path": a.path}))
+            .op_in::<calls::Imports>(a.project.as_deref(), &path)
             .await
         {
-            Ok(v) => v,
+            Ok(imports) => imports,
             Err(err) => return self.failure("file_dependencies", &err),
         };
-        let params = json!({
-            "target": a.path,
-            "limit": a.limit.unwrap_or(DEFAULT_LIMIT),
-            "offset": a.offset.unwrap_or(0),
-        });
-        self.run_in(
-            a.project.clone(),
+        self.listing::<calls::Dependents>(
             "file_dependencies",
-            "dependents",
-            params,
-            |r, text| {
-                text.line("imports:");
-                let list = imports.as_array().cloned().unwrap_or_default();
-                if list.is_empty() {
-                    text.line("  (none)");
-                }
-                for i in &list {
-                    let resolved: Vec<&str> = i["resolved"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
-                        .collect();
-                    let to = if resolved.is_empty() {
-                        String::new()
-                    } else {
-                        format!("  → {}", resolved.join(", "))
-                    };
-                    text.line(format!(
-                        "  {}:{}  {}{to}",
-                        a.path,
-                        i["line"],
-                        i["module"].as_str().unwrap_or("?")
-                    ));
-                }
-                text.line("imported by:");
-                let items = r["items"].as_array().cloned().unwrap_or_default();
-                if items.is_empty() {
-                    text.line("  (none)");
-                }
-                for d in &items {
-                    text.line(format!(
-                        "  {}:{}  {}",
-                        d["path"].as_str().unwrap_or("?"),
-                        d["line"],
-                        d["module"].as_str().unwrap_or("?")
-                    ));
-                }
-                let total = r["total"].as_u64().unwrap_or(0);
-                text.paging(total, r["offset"].as_u64().unwrap_or(0), items.len());
-                String::new()
-            },
+            a.project.as_deref(),
+            false,
+            a.params(),
+            |r, text| render::file_dependencies(&a.path, &imports, r, text),
         )
         .await
     }
@@ -1119,7 +549,6 @@ impl CodeIndexServer {
             if i > 0 {
                 text.line("");
             }
-            use code_index_protocol::calls;
             let answers = match self.client_for(p).await {
                 Ok(client) => match client.op::<calls::Stats>(&()).await {
                     Ok(stats) => client
@@ -1149,7 +578,7 @@ impl CodeIndexServer {
         }
         self.reply(
             text.finish_rendered("use list_projects"),
-            json!({ "projects": projects }),
+            &json!({ "projects": projects }),
         )
     }
 
@@ -1157,50 +586,12 @@ impl CodeIndexServer {
     #[tool(annotations(read_only_hint = true))]
     async fn search_text(&self, Parameters(a): Parameters<SearchTextArgs>) -> CallToolResult {
         let count_only = a.page.count_only();
-        let mut params = Map::new();
-        params.insert("pattern".into(), json!(a.pattern));
-        params.insert("regex".into(), json!(a.regex.unwrap_or(false)));
-        params.insert(
-            "case_sensitive".into(),
-            json!(a.case_sensitive.unwrap_or(true)),
-        );
-        if let Some(glob) = a.glob {
-            params.insert("glob".into(), json!(glob));
-        }
-        params.insert("context".into(), json!(a.context.unwrap_or(0)));
-        paging(&mut params, &a.page);
-        self.run_across(
+        self.listing::<calls::SearchText>(
             "search_text",
-            "search_text",
-            Value::Object(params),
-            a.project,
-            |r, text| {
-                page_lines(r, text, count_only, "matching lines", |h| {
-                    let path = h["path"].as_str().unwrap_or("?");
-                    let line = h["line"].as_u64().unwrap_or(0);
-                    let enclosing = h["enclosing"]
-                        .as_str()
-                        .map(|e| format!("  (in {e})"))
-                        .unwrap_or_default();
-                    let mut out = String::new();
-                    for (i, before) in h["before"].as_array().into_iter().flatten().enumerate() {
-                        let n = line as usize - h["before"].as_array().map_or(0, Vec::len) + i;
-                        out.push_str(&format!("{path}-{n}-  {}\n", before.as_str().unwrap_or("")));
-                    }
-                    out.push_str(&format!(
-                        "{path}:{line}{enclosing}  {}",
-                        h["text"].as_str().unwrap_or("").trim()
-                    ));
-                    for (i, after) in h["after"].as_array().into_iter().flatten().enumerate() {
-                        out.push_str(&format!(
-                            "\n{path}-{}-  {}",
-                            line as usize + 1 + i,
-                            after.as_str().unwrap_or("")
-                        ));
-                    }
-                    out
-                })
-            },
+            a.project.as_deref(),
+            true,
+            a.params(),
+            |r, text| render::text_hits(r, count_only, text),
         )
         .await
     }
@@ -1208,50 +599,28 @@ impl CodeIndexServer {
     /// The most important files of the project (those others depend on most) with their most used definitions, within a token budget: a first look at an unfamiliar codebase.
     #[tool(annotations(read_only_hint = true))]
     async fn repo_map(&self, Parameters(a): Parameters<RepoMapArgs>) -> CallToolResult {
-        let cap = a.max_tokens.unwrap_or(2000).clamp(100, 50_000) as usize * 4;
+        let params = code_index_protocol::RepoMapParams {
+            max_files: Some(REPO_MAP_FILES),
+            symbols_per_file: None,
+        };
         let map = match self
-            .call_in(
-                a.project.as_deref(),
-                "repo_map",
-                json!({"max_files": 200, "symbols_per_file": 8}),
-            )
+            .op_in::<calls::RepoMap>(a.project.as_deref(), &params)
             .await
         {
             Ok(map) => map,
             Err(err) => return self.failure("repo_map", &err),
         };
-        let mut text = Text::for_payload(self.payload, Some(cap));
-        'files: for file in map.as_array().into_iter().flatten() {
-            if !text.line(file["path"].as_str().unwrap_or("?")) {
-                break;
-            }
-            for s in file["symbols"].as_array().into_iter().flatten() {
-                let name = s["qualified_name"].as_str().unwrap_or("?");
-                let signature = s["signature"]
-                    .as_str()
-                    .filter(|g| !g.is_empty())
-                    .unwrap_or(name);
-                let line = format!(
-                    "  {}  {}  {signature}",
-                    s["span"]["start_line"],
-                    s["kind"].as_str().unwrap_or("?")
-                );
-                if !text.line(line) {
-                    break 'files;
-                }
-            }
-        }
-        self.reply(
-            text.finish_rendered("raise max_tokens for more"),
-            json!({ "files": map }),
-        )
+        let mut text = Text::for_payload(self.payload, Some(a.max_chars()));
+        let how = render::repo_map(&map, &mut text);
+        self.reply(text.finish_rendered(&how), &json!({ "files": map }))
     }
 
     /// The definitions touched by uncommitted changes (or by changes since a git ref): changed lines mapped to their enclosing definitions, each with its callers.
     #[tool(annotations(read_only_hint = true))]
     async fn diff_symbols(&self, Parameters(a): Parameters<DiffSymbolsArgs>) -> CallToolResult {
         let base = a.base.unwrap_or_else(|| "HEAD".to_string());
-        let root = match self.project_root(a.project.as_deref()).await {
+        let project = a.project.as_deref();
+        let root = match self.project_root(project).await {
             Ok(root) => root,
             Err(message) => return tool_error("diff_symbols", &self.root(), message),
         };
@@ -1259,70 +628,44 @@ impl CodeIndexServer {
             Ok(changes) => changes,
             Err(message) => return tool_error("diff_symbols", &self.root(), message),
         };
-        let mut text = self.text();
-        let mut touched_all = Vec::new();
-        if changes.is_empty() {
-            text.line(format!("no changes against {base}"));
-        }
-        for change in &changes {
-            let outline = match self
-                .call_in(
-                    a.project.as_deref(),
-                    "file_outline",
-                    json!({"path": change.path}),
-                )
-                .await
-            {
+        let mut touched = Vec::new();
+        for change in changes.iter() {
+            let path = code_index_protocol::PathParams {
+                path: change.path.clone(),
+            };
+            let outline = match self.op_in::<calls::FileOutline>(project, &path).await {
                 Ok(outline) => outline,
                 // A changed file the index does not hold (not source, or ignored).
-                Err(RpcIndexError::Daemon(_)) => continue,
+                Err(DaemonError::Daemon(_)) => continue,
                 Err(err) => return self.failure("diff_symbols", &err),
             };
-            let touched = crate::diff::touched_definitions(&outline, change);
-            if touched.is_empty() {
-                continue;
-            }
-            text.line(format!(
-                "{}{}",
-                change.path,
-                if change.new_file { "  (new file)" } else { "" }
-            ));
-            for symbol in touched {
-                let name = symbol["qualified_name"].as_str().unwrap_or("?").to_string();
-                text.line(format!("  {}", render::symbol_line(&symbol)));
-                let callers = self
-                    .call_in(
-                        a.project.as_deref(),
-                        "callers",
-                        json!({"name": name, "limit": 10}),
-                    )
-                    .await
-                    .unwrap_or(Value::Null);
-                let edges = callers["edges"].as_array().cloned().unwrap_or_default();
-                for e in &edges {
-                    text.line(format!(
-                        "      called by {} at {}:{}",
-                        e["from"].as_str().unwrap_or("?"),
-                        e["path"].as_str().unwrap_or("?"),
-                        e["lines"][0]
-                    ));
-                }
-                let more = callers["total"]
-                    .as_u64()
-                    .unwrap_or(0)
-                    .saturating_sub(edges.len() as u64);
-                if more > 0 {
-                    text.line(format!("      … {more} more callers: find_callers {name}"));
-                }
-                touched_all.push(json!({"path": change.path, "symbol": symbol, "callers": edges}));
+            for symbol in crate::diff::touched_definitions(&outline, change) {
+                let params = code_index_protocol::CallGraphParams {
+                    name: symbol.qualified_name.clone(),
+                    depth: Some(1),
+                    paging: code_index_protocol::PageRequest {
+                        offset: None,
+                        limit: Some(DIFF_CALLERS),
+                    },
+                };
+                // A symbol whose callers cannot be listed is still touched.
+                let callers = self.op_in::<calls::Callers>(project, &params).await.ok();
+                touched.push(render::Touched {
+                    change,
+                    symbol,
+                    callers,
+                });
             }
         }
-        if !changes.is_empty() && touched_all.is_empty() {
-            text.line("the changes touch no indexed definition");
-        }
+        let mut text = self.text();
+        let how = render::diff_symbols(&base, &changes, &touched, &mut text);
+        let wire: Vec<Value> = touched
+            .iter()
+            .map(|t| json!({"path": t.change.path, "symbol": t.symbol, "callers": t.callers.as_ref().map(|c| &c.edges)}))
+            .collect();
         self.reply(
-            text.finish_rendered("narrow with base"),
-            json!({"base": base, "touched": touched_all}),
+            text.finish_rendered(&how),
+            &json!({"base": base, "touched": wire}),
         )
     }
 
@@ -1334,7 +677,7 @@ impl CodeIndexServer {
             Err(message) => return tool_error("read_file", &self.root(), message),
         };
         match read_lines(&root, &a.path, a.start_line, a.end_line, self.text()) {
-            Ok((rendered, wire)) => self.reply(rendered, wire),
+            Ok((rendered, wire)) => self.reply(rendered, &wire),
             Err(message) => tool_error("read_file", &self.root(), message),
         }
     }
@@ -1345,64 +688,67 @@ impl CodeIndexServer {
         &self,
         Parameters(a): Parameters<SymbolSourceArgs>,
     ) -> CallToolResult {
-        let symbol = match (&a.name, &a.path, a.line) {
+        const TOOL: &str = "get_symbol_source";
+        let project = a.project.as_deref();
+        let (symbol, others) = match (&a.name, &a.path, a.line) {
             (Some(name), _, _) => {
-                let params = json!({"name": name, "limit": 1, "context": a.path});
-                match self
-                    .call_in(a.project.as_deref(), "definitions", params)
-                    .await
-                {
-                    Ok(page) if page["total"].as_u64().unwrap_or(0) > 0 => {
-                        let others = page["total"].as_u64().unwrap_or(1) - 1;
-                        (page["items"][0].clone(), others)
-                    }
-                    Ok(_) => {
-                        return tool_error(
-                            "get_symbol_source",
-                            &self.root(),
-                            format!(
-                                "no definition named {name:?}; try search_symbols to find the spelling"
-                            ),
-                        );
-                    }
-                    Err(err) => return self.failure("get_symbol_source", &err),
+                let params = code_index_protocol::DefinitionsParams {
+                    name: name.clone(),
+                    context: a.path.clone(),
+                    filter: Default::default(),
+                    paging: code_index_protocol::PageRequest {
+                        offset: None,
+                        limit: Some(1),
+                    },
+                };
+                match self.op_in::<calls::Definitions>(project, &params).await {
+                    Ok(page) => match page.items.into_iter().next() {
+                        Some(first) => (first, page.total.saturating_sub(1)),
+                        None => {
+                            return tool_error(
+                                TOOL,
+                                &self.root(),
+                                format!(
+                                    "no definition named {name:?}; try search_symbols to find the spelling"
+                                ),
+                            );
+                        }
+                    },
+                    Err(err) => return self.failure(TOOL, &err),
                 }
             }
             (None, Some(path), Some(line)) => {
-                match self
-                    .call_in(
-                        a.project.as_deref(),
-                        "symbol_at",
-                        json!({"path": path, "line": line}),
-                    )
-                    .await
-                {
-                    Ok(at) if at["enclosing"].is_object() => (at["enclosing"].clone(), 0),
+                let params = code_index_protocol::SymbolAtParams {
+                    path: path.clone(),
+                    line,
+                    column: None,
+                };
+                match self.op_in::<calls::SymbolAt>(project, &params).await {
+                    Ok(code_index_protocol::SymbolAtResult {
+                        enclosing: Some(enclosing),
+                        ..
+                    }) => (enclosing, 0),
                     Ok(_) => {
                         return tool_error(
-                            "get_symbol_source",
+                            TOOL,
                             &self.root(),
                             format!("no definition encloses {path}:{line}"),
                         );
                     }
-                    Err(err) => return self.failure("get_symbol_source", &err),
+                    Err(err) => return self.failure(TOOL, &err),
                 }
             }
             _ => {
                 return tool_error(
-                    "get_symbol_source",
+                    TOOL,
                     &self.root(),
                     "give a name, or a path and a line".to_string(),
                 );
             }
         };
-        let (symbol, others) = symbol;
-        let path = symbol["path"].as_str().unwrap_or_default().to_string();
-        let start = symbol["span"]["start_line"].as_u64().unwrap_or(1) as u32;
-        let end = symbol["span"]["end_line"].as_u64().unwrap_or(start as u64) as u32;
-        let root = match self.project_root(a.project.as_deref()).await {
+        let root = match self.project_root(project).await {
             Ok(root) => root,
-            Err(message) => return tool_error("get_symbol_source", &self.root(), message),
+            Err(message) => return tool_error(TOOL, &self.root(), message),
         };
         let mut text = self.text();
         text.line(render::symbol_line(&symbol));
@@ -1411,12 +757,13 @@ impl CodeIndexServer {
                 "{others} other definitions share this name: find_definition lists them"
             ));
         }
-        match read_lines(&root, &path, Some(start), Some(end), text) {
+        let (start, end) = (symbol.span.start_line, symbol.span.end_line);
+        match read_lines(&root, &symbol.path, Some(start), Some(end), text) {
             Ok((rendered, _)) => self.reply(
                 rendered,
-                json!({"symbol": symbol, "other_definitions": others}),
+                &json!({"symbol": symbol, "other_definitions": others}),
             ),
-            Err(message) => tool_error("get_symbol_source", &self.root(), message),
+            Err(message) => tool_error(TOOL, &self.root(), message),
         }
     }
 
@@ -1424,20 +771,12 @@ impl CodeIndexServer {
     #[tool(annotations(read_only_hint = true))]
     async fn find_files(&self, Parameters(a): Parameters<FindFilesArgs>) -> CallToolResult {
         let count_only = a.page.count_only();
-        let glob = if a.pattern.contains(['*', '?', '[', '{']) {
-            a.pattern.clone()
-        } else {
-            format!("**/*{}*", a.pattern)
-        };
-        let mut params = Map::new();
-        params.insert("glob".into(), json!(glob));
-        paging(&mut params, &a.page);
-        self.run_across(
+        self.listing::<calls::Files>(
             "find_files",
-            "files",
-            Value::Object(params),
-            a.project,
-            |r, text| page_lines(r, text, count_only, "files", file_line),
+            a.project.as_deref(),
+            true,
+            a.params(),
+            |r, text| render::files(r, count_only, text),
         )
         .await
     }
@@ -1458,47 +797,13 @@ impl CodeIndexServer {
                 }
             }
         };
-        let depth = a.depth.unwrap_or(1).clamp(1, 4) as usize;
-        let offset = a.offset.unwrap_or(0);
-        let params = json!({
-            "prefix": prefix,
-            "depth": depth,
-            "limit": a.limit.unwrap_or(500).clamp(1, 10_000),
-            "offset": offset,
-        });
-        self.run_in(a.project.clone(), "list_dir", "dir", params, |r, text| {
-            let total = r["total"].as_u64().unwrap_or(0);
-            if total == 0 {
-                text.line(format!(
-                    "no indexed files under {:?}",
-                    if prefix.is_empty() { "." } else { &prefix }
-                ));
-                return String::new();
-            }
-            let mut shown = 0;
-            for entry in r["items"].as_array().into_iter().flatten() {
-                let path = entry["path"].as_str().unwrap_or("?");
-                let indent = "  ".repeat(path.trim_end_matches('/').matches('/').count());
-                let name = path
-                    .trim_end_matches('/')
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(path);
-                let line = match entry["files"].as_u64() {
-                    Some(count) => format!("{indent}{name}/  ({count} files)"),
-                    None => format!("{indent}{name}"),
-                };
-                if !text.line(line) {
-                    break;
-                }
-                shown += 1;
-            }
-            text.paging(total, offset, shown);
-            format!(
-                "call again with offset={}, or give a deeper path or a smaller depth",
-                offset + shown as u64
-            )
-        })
+        self.listing::<calls::Dir>(
+            "list_dir",
+            a.project.as_deref(),
+            false,
+            a.params(prefix.clone()),
+            |r, text| render::dir(r, &prefix, text),
+        )
         .await
     }
 
@@ -1541,7 +846,7 @@ impl CodeIndexServer {
         }
         self.reply(
             text.finish_rendered("name fewer projects"),
-            json!({"projects": projects, "warnings": links.warnings}),
+            &json!({"projects": projects, "warnings": links.warnings}),
         )
     }
 
@@ -1557,10 +862,6 @@ impl CodeIndexServer {
         client: rmcp::Peer<rmcp::RoleServer>,
         Parameters(a): Parameters<ReindexArgs>,
     ) -> CallToolResult {
-        let params = match a.path {
-            Some(path) => json!({"path": path}),
-            None => json!({}),
-        };
         // With a progress token, report the pass's progress as it goes,
         // read from `status` on a connection of its own.
         let token = meta.get_progress_token();
@@ -1573,29 +874,10 @@ impl CodeIndexServer {
             .map(|token| tokio::spawn(report_progress(root, token, client.clone())));
         let mut done_files = None;
         let result = self
-            .run_in(
-                a.project.clone(),
-                "reindex",
-                "reindex",
-                params,
-                |r, text| {
-                    done_files = Some(
-                        r["parsed"].as_f64().unwrap_or(0.0)
-                            + r["unchanged"].as_f64().unwrap_or(0.0),
-                    );
-                    text.line(format!(
-                        "reindexed: {} parsed, {} unchanged, {} removed in {:.0} ms",
-                        r["parsed"],
-                        r["unchanged"],
-                        r["removed"],
-                        r["elapsed_ms"].as_f64().unwrap_or(0.0)
-                    ));
-                    if let (Some(path), Some(why)) = (r["path"].as_str(), r["skipped"].as_str()) {
-                        text.line(format!("{path} is listed but not parsed: {why}"));
-                    }
-                    String::new()
-                },
-            )
+            .single::<calls::Reindex>("reindex", a.project.as_deref(), a.params(), |r, text| {
+                done_files = Some((r.parsed + r.unchanged) as f64);
+                render::reindex(r, text)
+            })
             .await;
         if let Some(reporter) = reporter {
             reporter.abort();
@@ -1621,13 +903,13 @@ async fn report_progress(
         return;
     };
     let Some(port) = lock.port else { return };
-    let Ok(status) = RpcIndex::connect(port, &lock.token).await else {
+    let Ok(status) = DaemonClient::connect(port, &lock.token).await else {
         return;
     };
     let mut last = None;
     loop {
-        if let Ok(response) = status.request("status", Value::Null).await
-            && let Some(progress) = response.progress
+        if let Ok(answer) = status.ask::<calls::Status>(&()).await
+            && let Some(progress) = answer.progress
             && last != Some(progress.done)
         {
             last = Some(progress.done);
@@ -1643,17 +925,13 @@ async fn report_progress(
     }
 }
 
-fn file_line(f: &Value) -> String {
-    let path = f["path"].as_str().unwrap_or("?");
-    match (f["language"].as_str(), f["skipped"].as_str()) {
-        (_, Some(why)) => format!("{path}  (not parsed: {why})"),
-        (Some(lang), None) => format!("{path}  {lang}, {} definitions", f["definitions"]),
-        (None, None) => path.to_string(),
-    }
-}
+/// Files `repo_map` asks the daemon for; the token budget cuts the rest.
+const REPO_MAP_FILES: u32 = 200;
+/// Callers `diff_symbols` lists for each touched definition.
+const DIFF_CALLERS: u64 = 10;
 
 fn tool_error(tool: &str, root: &str, message: String) -> CallToolResult {
-    let message = render::bounded_message(&message);
+    let message = payload::bounded_message(&message);
     tracing::warn!(root, tool, "tool failed: {message}");
     CallToolResult::error(vec![ContentBlock::text(message)])
 }
@@ -1734,48 +1012,6 @@ fn read_lines(
     ))
 }
 
-fn text_is_empty(r: &Value) -> bool {
-    ["implementations", "supertypes"]
-        .iter()
-        .all(|k| r[*k].as_array().is_none_or(|a| a.is_empty()))
-}
-
-/// Renders a page of symbols, with the paging line.
-fn page_lines(
-    r: &Value,
-    text: &mut Text,
-    count_only: bool,
-    what: &str,
-    line_of: impl Fn(&Value) -> String,
-) -> String {
-    let total = r["total"].as_u64().unwrap_or(0);
-    if count_only || total == 0 {
-        text.line(format!("{total} {what}"));
-        text.set_total(total);
-        return String::new();
-    }
-    let offset = r["offset"].as_u64().unwrap_or(0);
-    let mut shown = 0;
-    for item in r["items"].as_array().into_iter().flatten() {
-        let line = match item["project"].as_str() {
-            Some(project) => format!("[{project}] {}", line_of(item)),
-            None => line_of(item),
-        };
-        if !text.line(line) {
-            break;
-        }
-        shown += 1;
-    }
-    text.paging(total, offset, shown);
-    if r["total_is_lower_bound"] == json!(true) {
-        text.lower_bound();
-        text.note(format!(
-            "counting stopped at {total}: there are at least that many; narrow with glob or a more specific pattern"
-        ));
-    }
-    format!("call again with offset={}", offset + shown as u64)
-}
-
 /// An error and its causes, for the log.
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
@@ -1799,7 +1035,7 @@ impl ServerHandler for CodeIndexServer {
     ) -> Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
         let cancel = context.ct.clone();
         let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
-        crate::rpc::CANCEL
+        crate::daemon_client::CANCEL
             .scope(cancel, self.tool_router.call(call))
             .await
     }

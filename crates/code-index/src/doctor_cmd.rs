@@ -456,13 +456,14 @@ fn check_daemon(findings: &mut Findings, root: &Path) -> Option<StatusResult> {
         );
         return None;
     }
-    let status: StatusResult = match crate::running::op::<code_index_protocol::calls::Status>(&mut client, &()) {
-        Ok(status) => status,
-        Err(err) => {
-            findings.fail("daemon", format!("{err:#}"), kill);
-            return None;
-        }
-    };
+    let status: StatusResult =
+        match crate::running::op::<code_index_protocol::calls::Status>(&mut client, &()) {
+            Ok(status) => status,
+            Err(err) => {
+                findings.fail("daemon", format!("{err:#}"), kill);
+                return None;
+            }
+        };
     let described = format!(
         "pid {} on 127.0.0.1:{port} serves this root: {}, {}, {}",
         status.pid,

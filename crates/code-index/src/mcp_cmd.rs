@@ -66,11 +66,11 @@ pub fn run(args: McpArgs) -> anyhow::Result<()> {
         tracing::warn!(root = %root.display(), "{err:#}; answering with the default budget");
         code_index_protocol::ProjectConfig::default()
     });
-    let payload = code_index_mcp::render::Payload {
+    let payload = code_index_mcp::payload::Payload {
         budget: args
             .budget
             .or(project.mcp_budget)
-            .unwrap_or(code_index_mcp::render::DEFAULT_BUDGET),
+            .unwrap_or(code_index_mcp::payload::DEFAULT_BUDGET),
         structured: args.structured || project.mcp_structured.unwrap_or(false),
         wire: false,
     };

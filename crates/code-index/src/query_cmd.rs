@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use code_index_mcp::{CodeIndexServer, RpcIndex, SpawnOptions};
+use code_index_mcp::{CodeIndexServer, DaemonClient, SpawnOptions};
 use code_index_protocol::StatusResult;
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
@@ -59,7 +59,7 @@ async fn query(root: PathBuf, args: QueryArgs) -> anyhow::Result<ExitCode> {
     // The text is what `code-index mcp` answers; `--json` is the daemon's
     // result as it is.
     let server = CodeIndexServer::new(root.clone(), Some(spawn.clone())).with_payload(
-        code_index_mcp::render::Payload {
+        code_index_mcp::payload::Payload {
             wire: args.json,
             ..Default::default()
         },
@@ -163,7 +163,7 @@ const STALL: Duration = Duration::from_secs(60);
 /// Attaches to the root's daemon (starting one if none runs) and waits until
 /// its index is complete, showing progress on a terminal.
 async fn wait_until_ready(root: &Path, spawn: SpawnOptions) -> anyhow::Result<()> {
-    let index = RpcIndex::attach(root, spawn)
+    let index = DaemonClient::attach(root, spawn)
         .await
         .with_context(|| format!("cannot reach a daemon for {}", root.display()))?;
     let tty = std::io::stderr().is_terminal();

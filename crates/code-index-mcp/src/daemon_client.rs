@@ -1,7 +1,8 @@
-//! `RpcIndex`: the MCP server's client of a root's daemon.
+//! `DaemonClient`: the MCP server's client of a root's daemon, typed by
+//! [`code_index_protocol::calls`].
 //!
-//! [`RpcIndex::connect`] keeps one connection and never reconnects.
-//! [`RpcIndex::connect_with_reconnect`] survives its daemon: on a
+//! [`DaemonClient::connect`] keeps one connection and never reconnects.
+//! [`DaemonClient::connect_with_reconnect`] survives its daemon: on a
 //! connection-level failure (refused, reset, end of stream, broken pipe; never
 //! an error the daemon answered with) it drops the connection, reads the
 //! lockfile again, starts a daemon if none runs, connects to the port the
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use code_index_protocol::calls::Call;
 use code_index_protocol::{
     HelloParams, HelloResult, LockError, Lockfile, PROTOCOL_VERSION, Request, Response, RpcError,
 };
@@ -40,7 +42,7 @@ pub const SPAWN_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
-pub enum RpcIndexError {
+pub enum DaemonError {
     /// The connection failed (refused, reset, closed, timed out).
     #[error("cannot reach the code-index daemon: {0}")]
     Connection(#[source] std::io::Error),
@@ -68,10 +70,10 @@ pub enum RpcIndexError {
     Cancelled,
 }
 
-impl RpcIndexError {
+impl DaemonError {
     /// Whether this failure is the connection's, which a reconnect may cure.
     pub fn is_connection(&self) -> bool {
-        matches!(self, RpcIndexError::Connection(_))
+        matches!(self, DaemonError::Connection(_))
     }
 }
 
@@ -216,7 +218,7 @@ impl Mux {
         op: &str,
         params: &Value,
         cancel: Option<&tokio_util::sync::CancellationToken>,
-    ) -> Result<Response, RpcIndexError> {
+    ) -> Result<Response, DaemonError> {
         let id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -230,7 +232,7 @@ impl Mux {
         }
         if let Err(err) = self.send(id, op, params).await {
             lock(&self.waiting).calls.remove(&id);
-            return Err(RpcIndexError::Connection(err));
+            return Err(DaemonError::Connection(err));
         }
         let cancelled = async {
             match cancel {
@@ -253,7 +255,7 @@ impl Mux {
                 let _ = self
                     .send(cancel_id, "cancel", &serde_json::json!({ "id": id }))
                     .await;
-                Err(RpcIndexError::Cancelled)
+                Err(DaemonError::Cancelled)
             }
             () = tokio::time::sleep(timeout_for(op)) => {
                 lock(&self.waiting).calls.remove(&id);
@@ -267,8 +269,8 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn lost(reason: &str) -> RpcIndexError {
-    RpcIndexError::Connection(std::io::Error::new(
+fn lost(reason: &str) -> DaemonError {
+    DaemonError::Connection(std::io::Error::new(
         std::io::ErrorKind::ConnectionAborted,
         reason.to_string(),
     ))
@@ -276,17 +278,17 @@ fn lost(reason: &str) -> RpcIndexError {
 
 /// A client of one root's daemon, shared by concurrent calls: they go out
 /// at once over one connection, and a slow one never delays a fast one.
-pub struct RpcIndex {
+pub struct DaemonClient {
     mode: Mode,
     conn: Mutex<Option<Arc<Mux>>>,
 }
 
-impl RpcIndex {
+impl DaemonClient {
     /// One connection to the daemon on `port`, authenticated with `token`;
     /// it never reconnects.
-    pub async fn connect(port: u16, token: &str) -> Result<RpcIndex, RpcIndexError> {
+    pub async fn connect(port: u16, token: &str) -> Result<DaemonClient, DaemonError> {
         let (conn, _) = open(port, token).await?;
-        Ok(RpcIndex {
+        Ok(DaemonClient {
             mode: Mode::Fixed,
             conn: Mutex::new(Some(Mux::start(conn))),
         })
@@ -294,11 +296,14 @@ impl RpcIndex {
 
     /// Connects to the daemon on `port` for `root` (canonical), reading the
     /// token from the root's lockfile, and reconnects as the module explains.
-    /// It starts no daemon: see [`RpcIndex::attach`] for that.
-    pub async fn connect_with_reconnect(root: &Path, port: u16) -> Result<RpcIndex, RpcIndexError> {
+    /// It starts no daemon: see [`DaemonClient::attach`] for that.
+    pub async fn connect_with_reconnect(
+        root: &Path,
+        port: u16,
+    ) -> Result<DaemonClient, DaemonError> {
         let lock = read_lock(root)?;
         let conn = connect_verified(root, port, &lock.token).await?;
-        Ok(RpcIndex {
+        Ok(DaemonClient {
             mode: Mode::Reconnect {
                 root: root.to_path_buf(),
                 spawn: None,
@@ -309,9 +314,9 @@ impl RpcIndex {
 
     /// Connects to the daemon that runs for `root`, found through its
     /// lockfile, and reconnects as the module explains; it starts none.
-    pub async fn connect_running(root: &Path) -> Result<RpcIndex, RpcIndexError> {
+    pub async fn connect_running(root: &Path) -> Result<DaemonClient, DaemonError> {
         let conn = establish(root, None).await?;
-        Ok(RpcIndex {
+        Ok(DaemonClient {
             mode: Mode::Reconnect {
                 root: root.to_path_buf(),
                 spawn: None,
@@ -322,9 +327,9 @@ impl RpcIndex {
 
     /// Attaches to `root`'s daemon, starting one with `spawn` if none runs,
     /// and keeps doing so whenever the connection fails.
-    pub async fn attach(root: &Path, spawn: SpawnOptions) -> Result<RpcIndex, RpcIndexError> {
+    pub async fn attach(root: &Path, spawn: SpawnOptions) -> Result<DaemonClient, DaemonError> {
         let conn = establish(root, Some(&spawn)).await?;
-        Ok(RpcIndex {
+        Ok(DaemonClient {
             mode: Mode::Reconnect {
                 root: root.to_path_buf(),
                 spawn: Some(spawn),
@@ -342,7 +347,7 @@ impl RpcIndex {
     /// `complete` flag and progress). Errors the daemon answers with are in
     /// the response, not in `Err`. Inside an MCP request ([`CANCEL`]), the
     /// call is given up, and cancelled in the daemon, when that request is.
-    pub async fn request(&self, op: &str, params: Value) -> Result<Response, RpcIndexError> {
+    pub async fn request(&self, op: &str, params: Value) -> Result<Response, DaemonError> {
         let cancel = CANCEL.try_with(Clone::clone).ok();
         let mux = self.current(None).await?;
         let first = mux.call(op, &params, cancel.as_ref()).await;
@@ -359,7 +364,7 @@ impl RpcIndex {
     /// The connection to use: the current one, or (when there is none, or
     /// `ended` is still the current one) a new one, made once for all
     /// callers.
-    async fn current(&self, ended: Option<&Arc<Mux>>) -> Result<Arc<Mux>, RpcIndexError> {
+    async fn current(&self, ended: Option<&Arc<Mux>>) -> Result<Arc<Mux>, DaemonError> {
         let mut guard = self.conn.lock().await;
         if let Some(mux) = guard.as_ref() {
             let stale = ended.is_some_and(|e| Arc::ptr_eq(e, mux)) || mux.has_ended();
@@ -370,7 +375,7 @@ impl RpcIndex {
         match &self.mode {
             Mode::Fixed => {
                 // A fixed client whose connection failed stays failed.
-                Err(RpcIndexError::Connection(std::io::Error::new(
+                Err(DaemonError::Connection(std::io::Error::new(
                     std::io::ErrorKind::NotConnected,
                     "the connection to the daemon was lost",
                 )))
@@ -386,38 +391,63 @@ impl RpcIndex {
 
     /// A typed call: the op, its params and its result as the protocol
     /// defines them ([`code_index_protocol::calls`]).
-    pub async fn op<C: code_index_protocol::calls::Call>(
-        &self,
-        params: &C::Params,
-    ) -> Result<C::Result, RpcIndexError> {
-        let params =
-            serde_json::to_value(params).map_err(|e| RpcIndexError::Protocol(e.to_string()))?;
-        self.call(C::OP, params).await
+    pub async fn op<C: Call>(&self, params: &C::Params) -> Result<C::Result, DaemonError> {
+        Ok(self.ask::<C>(params).await?.result)
     }
 
-    /// A call whose daemon error becomes `Err`, and whose result is decoded.
+    /// A typed call, with what the daemon says of its index's readiness.
+    pub async fn ask<C: Call>(&self, params: &C::Params) -> Result<Answer<C::Result>, DaemonError> {
+        let params =
+            serde_json::to_value(params).map_err(|e| DaemonError::Protocol(e.to_string()))?;
+        let response = self.request(C::OP, params).await?;
+        let complete = response.complete.unwrap_or(true);
+        let progress = response.progress;
+        let value = response
+            .into_result::<Value>()
+            .map_err(DaemonError::Daemon)?;
+        let result = serde_json::from_value(value).map_err(|e| {
+            DaemonError::Protocol(format!("the answer to {} is not of its type: {e}", C::OP))
+        })?;
+        Ok(Answer {
+            result,
+            complete,
+            progress,
+        })
+    }
+
+    /// An untyped call whose daemon error becomes `Err`, and whose result is
+    /// decoded (for ops sent as data, as tests do).
     pub async fn call<T: serde::de::DeserializeOwned>(
         &self,
         op: &str,
         params: Value,
-    ) -> Result<T, RpcIndexError> {
+    ) -> Result<T, DaemonError> {
         self.request(op, params)
             .await?
             .into_result()
-            .map_err(RpcIndexError::Daemon)
+            .map_err(DaemonError::Daemon)
     }
 }
 
-fn read_lock(root: &Path) -> Result<code_index_protocol::LockPayload, RpcIndexError> {
+/// A daemon's answer and what it says of the index it came from.
+#[derive(Clone, Debug)]
+pub struct Answer<T> {
+    pub result: T,
+    /// False while the index is still being built: results may be missing.
+    pub complete: bool,
+    pub progress: Option<code_index_protocol::Progress>,
+}
+
+fn read_lock(root: &Path) -> Result<code_index_protocol::LockPayload, DaemonError> {
     Lockfile::read(root).map_err(|e| match e {
         LockError::RootMismatch {
             found, expected, ..
-        } => RpcIndexError::ForeignDaemon {
+        } => DaemonError::ForeignDaemon {
             port: 0,
             expected,
             found,
         },
-        other => RpcIndexError::NoDaemon {
+        other => DaemonError::NoDaemon {
             root: root.display().to_string(),
             reason: other.to_string(),
         },
@@ -425,13 +455,13 @@ fn read_lock(root: &Path) -> Result<code_index_protocol::LockPayload, RpcIndexEr
 }
 
 /// Finds (or starts) the root's daemon and opens a verified connection.
-async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connection, RpcIndexError> {
+async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connection, DaemonError> {
     if let Ok(lock) = Lockfile::read(root)
         && let Some(port) = lock.port
     {
         match connect_verified(root, port, &lock.token).await {
             Ok(conn) => return Ok(conn),
-            Err(err @ RpcIndexError::ForeignDaemon { .. }) => {
+            Err(err @ DaemonError::ForeignDaemon { .. }) => {
                 tracing::warn!(root = %root.display(), "{err}");
                 if spawn.is_none() {
                     return Err(err);
@@ -450,7 +480,7 @@ async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connecti
         tracing::warn!(root = %root.display(), "ignoring a lockfile for {found} (expected {expected})");
     }
     let Some(spawn) = spawn else {
-        return Err(RpcIndexError::NoDaemon {
+        return Err(DaemonError::NoDaemon {
             root: root.display().to_string(),
             reason: "none is running".to_string(),
         });
@@ -466,7 +496,7 @@ async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connecti
         {
             match connect_verified(root, port, &lock.token).await {
                 Ok(conn) => return Ok(conn),
-                Err(err @ RpcIndexError::ForeignDaemon { .. }) => return Err(err),
+                Err(err @ DaemonError::ForeignDaemon { .. }) => return Err(err),
                 Err(_) => {}
             }
         }
@@ -483,7 +513,7 @@ async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connecti
                     root.display()
                 ));
             }
-            return Err(RpcIndexError::NoDaemon {
+            return Err(DaemonError::NoDaemon {
                 root: root.display().to_string(),
                 reason: format!(
                     "the daemon it started (pid {pid}) exited at once ({status}): {said}; \
@@ -493,7 +523,7 @@ async fn establish(root: &Path, spawn: Option<&SpawnOptions>) -> Result<Connecti
             });
         }
         if Instant::now() > deadline {
-            return Err(RpcIndexError::NoDaemon {
+            return Err(DaemonError::NoDaemon {
                 root: root.display().to_string(),
                 reason: format!(
                     "a daemon was started (pid {pid}) but did not publish its port within {}s; \
@@ -561,8 +591,8 @@ const MAX_DAEMON_OUT_BYTES: u64 = 1 << 20;
 
 /// Starts `code-index daemon --root ROOT` detached in a session of its own.
 /// It logs to its log file; what it prints (a panic) goes to `daemon.out`.
-fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<Started, RpcIndexError> {
-    let no_daemon = |reason: String| RpcIndexError::NoDaemon {
+fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<Started, DaemonError> {
+    let no_daemon = |reason: String| DaemonError::NoDaemon {
         root: root.display().to_string(),
         reason,
     };
@@ -634,27 +664,21 @@ fn start_daemon(root: &Path, spawn: &SpawnOptions) -> Result<Started, RpcIndexEr
 }
 
 /// Connects, says hello, and checks with `stats` that the daemon serves `root`.
-async fn connect_verified(
-    root: &Path,
-    port: u16,
-    token: &str,
-) -> Result<Connection, RpcIndexError> {
+async fn connect_verified(root: &Path, port: u16, token: &str) -> Result<Connection, DaemonError> {
     let (mut conn, hello) = open(port, token).await?;
     let expected = root.display().to_string();
     if hello.root != expected {
-        return Err(RpcIndexError::ForeignDaemon {
+        return Err(DaemonError::ForeignDaemon {
             port,
             expected,
             found: hello.root,
         });
     }
     let stats = exchange(&mut conn, "stats", &Value::Null).await?;
-    let stats = stats
-        .into_result::<Value>()
-        .map_err(RpcIndexError::Daemon)?;
+    let stats = stats.into_result::<Value>().map_err(DaemonError::Daemon)?;
     match stats.get("root").and_then(Value::as_str) {
         Some(found) if found != expected => {
-            return Err(RpcIndexError::ForeignDaemon {
+            return Err(DaemonError::ForeignDaemon {
                 port,
                 expected,
                 found: found.to_string(),
@@ -669,14 +693,12 @@ async fn connect_verified(
     Ok(conn)
 }
 
-async fn open(port: u16, token: &str) -> Result<(Connection, HelloResult), RpcIndexError> {
+async fn open(port: u16, token: &str) -> Result<(Connection, HelloResult), DaemonError> {
     let stream = tokio::time::timeout(CALL_TIMEOUT, TcpStream::connect(("127.0.0.1", port)))
         .await
         .map_err(|_| timed_out("connecting"))?
-        .map_err(RpcIndexError::Connection)?;
-    stream
-        .set_nodelay(true)
-        .map_err(RpcIndexError::Connection)?;
+        .map_err(DaemonError::Connection)?;
+    stream.set_nodelay(true).map_err(DaemonError::Connection)?;
     let (read, writer) = stream.into_split();
     let mut conn = Connection {
         reader: BufReader::new(read),
@@ -689,16 +711,16 @@ async fn open(port: u16, token: &str) -> Result<(Connection, HelloResult), RpcIn
         client: Some(format!("code-index-mcp {}", env!("CARGO_PKG_VERSION"))),
         protocol: Some(PROTOCOL_VERSION),
     };
-    let params = serde_json::to_value(hello).map_err(|e| RpcIndexError::Protocol(e.to_string()))?;
+    let params = serde_json::to_value(hello).map_err(|e| DaemonError::Protocol(e.to_string()))?;
     let response = exchange(&mut conn, "hello", &params).await?;
     let hello = response
         .into_result::<HelloResult>()
-        .map_err(RpcIndexError::Daemon)?;
+        .map_err(DaemonError::Daemon)?;
     Ok((conn, hello))
 }
 
-fn timed_out(what: &str) -> RpcIndexError {
-    RpcIndexError::Connection(std::io::Error::new(
+fn timed_out(what: &str) -> DaemonError {
+    DaemonError::Connection(std::io::Error::new(
         std::io::ErrorKind::TimedOut,
         format!("{what} took longer than {}s", timeout_for(what).as_secs()),
     ))
@@ -709,7 +731,7 @@ async fn exchange(
     conn: &mut Connection,
     op: &str,
     params: &Value,
-) -> Result<Response, RpcIndexError> {
+) -> Result<Response, DaemonError> {
     conn.next_id += 1;
     let id = conn.next_id;
     let request = Request {
@@ -718,7 +740,7 @@ async fn exchange(
         params: params.clone(),
     };
     let mut line =
-        serde_json::to_vec(&request).map_err(|e| RpcIndexError::Protocol(e.to_string()))?;
+        serde_json::to_vec(&request).map_err(|e| DaemonError::Protocol(e.to_string()))?;
     line.push(b'\n');
     let io = async {
         conn.writer.write_all(&line).await?;
@@ -734,11 +756,11 @@ async fn exchange(
     let answer = tokio::time::timeout(timeout_for(op), io)
         .await
         .map_err(|_| timed_out(op))?
-        .map_err(RpcIndexError::Connection)?;
+        .map_err(DaemonError::Connection)?;
     let response: Response =
-        serde_json::from_str(&answer).map_err(|e| RpcIndexError::Protocol(e.to_string()))?;
+        serde_json::from_str(&answer).map_err(|e| DaemonError::Protocol(e.to_string()))?;
     if response.id != id {
-        return Err(RpcIndexError::Protocol(format!(
+        return Err(DaemonError::Protocol(format!(
             "answer for request {} while waiting for {id}",
             response.id
         )));

@@ -7,6 +7,7 @@
 
 pub mod mcp;
 
+use code_index_protocol::calls;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -242,11 +243,11 @@ impl Daemon {
     pub fn client(&self) -> Client {
         let lock = self.lock().expect("a lockfile");
         let mut client = Client::connect(lock.port.expect("a port"));
-        let hello = client.call(
-            "hello",
-            serde_json::json!({"token": lock.token, "client": "tests"}),
-        );
-        assert!(hello.error.is_none(), "hello failed: {hello:?}");
+        client.op::<calls::Hello>(&code_index_protocol::HelloParams {
+            token: lock.token,
+            client: Some("tests".into()),
+            protocol: None,
+        });
         client
     }
 
@@ -254,8 +255,7 @@ impl Daemon {
     pub fn wait_ready(&self) -> Client {
         let mut client = self.client();
         wait_until(DEADLINE, "the index to be ready", || {
-            let status = client.call("status", serde_json::Value::Null);
-            (status.result.as_ref()?["state"] == "ready").then_some(())
+            (client.op::<calls::Status>(&()).state == "ready").then_some(())
         });
         client
     }
@@ -328,6 +328,14 @@ impl Client {
     /// Sends a request and reads its response.
     pub fn call(&mut self, op: &str, params: serde_json::Value) -> code_index_protocol::Response {
         self.0.call(op, params).expect("a response")
+    }
+
+    /// Typed op `C`, which must succeed.
+    pub fn op<C: calls::Call>(&mut self, params: &C::Params) -> C::Result {
+        self.0
+            .op::<C>(params)
+            .expect("a response of the op's type")
+            .unwrap_or_else(|e| panic!("{} failed: {e}", C::OP))
     }
 
     /// A call that must succeed; returns its result.

@@ -227,40 +227,85 @@ fn every_query_op_answers() {
     let project = project();
     let daemon = Daemon::start(project.root(), &[]);
     let mut client = daemon.wait_ready();
-    let found = client.ok("search_symbols", json!({"query": "ad", "limit": 5}));
-    assert_eq!(found["items"][0]["name"], "add");
-    assert_eq!(found["items"][0]["match_kind"], "prefix");
-    let refs = client.ok("references", json!({"name": "add", "kind": ["call"]}));
-    assert_eq!(refs["total"], 1);
-    assert_eq!(refs["files"][0]["path"], "src/main.rs");
-    let outline = client.ok("file_outline", json!({"path": "app/models.py"}));
-    assert_eq!(outline[0]["name"], "User");
-    assert_eq!(outline[0]["children"][0]["name"], "name");
-    let at = client.ok("symbol_at", json!({"path": "app/models.py", "line": 3}));
-    assert_eq!(at["enclosing"]["qualified_name"], "User.name");
-    let callers = client.ok("callers", json!({"name": "add"}));
-    assert_eq!(callers["edges"][0]["from"], "main");
-    let callees = client.ok("callees", json!({"name": "main", "depth": 2}));
-    let tos: HashSet<&str> = callees["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["to"].as_str().unwrap())
-        .collect();
+    // Through the protocol's types: every answer decodes into its op's type.
+    use code_index_protocol::{self as wire, calls};
+    let page = |limit| wire::PageRequest {
+        offset: None,
+        limit: Some(limit),
+    };
+    let found = client.op::<calls::SearchSymbols>(&wire::SearchSymbolsParams {
+        query: "ad".into(),
+        paging: page(5),
+        ..Default::default()
+    });
+    assert_eq!(found.items[0].symbol.name, "add");
+    assert_eq!(found.items[0].match_kind, "prefix");
+    let refs = client.op::<calls::References>(&wire::ReferencesParams {
+        name: "add".into(),
+        kind: Some(vec!["call".into()]),
+        ..Default::default()
+    });
+    assert_eq!(refs.total, 1);
+    assert_eq!(refs.files[0].path, "src/main.rs");
+    let models = wire::PathParams {
+        path: "app/models.py".into(),
+    };
+    let outline = client.op::<calls::FileOutline>(&models);
+    assert_eq!(outline[0].symbol.name, "User");
+    assert_eq!(outline[0].children[0].symbol.name, "name");
+    let at = client.op::<calls::SymbolAt>(&wire::SymbolAtParams {
+        path: models.path.clone(),
+        line: 3,
+        column: None,
+    });
+    assert_eq!(at.enclosing.unwrap().qualified_name, "User.name");
+    let graph = |name: &str, depth| wire::CallGraphParams {
+        name: name.into(),
+        depth: Some(depth),
+        ..Default::default()
+    };
+    let callers = client.op::<calls::Callers>(&graph("add", 1));
+    assert_eq!(callers.edges[0].from, "main");
+    let callees = client.op::<calls::Callees>(&graph("main", 2));
+    let tos: HashSet<&str> = callees.edges.iter().map(|e| e.to.as_str()).collect();
     assert!(tos.contains("add") && tos.contains("println"), "{tos:?}");
-    let imps = client.ok("implementations", json!({"name": "User"}));
-    assert_eq!(imps["implementations"], json!([]));
-    assert_eq!(
-        client.ok("imports", json!({"path": "src/main.rs"})),
-        json!([])
+    let imps = client.op::<calls::Implementations>(&wire::NameParams {
+        name: "User".into(),
+    });
+    assert!(imps.implementations.is_empty());
+    let main = wire::PathParams {
+        path: "src/main.rs".into(),
+    };
+    assert!(client.op::<calls::Imports>(&main).is_empty());
+    let dependents = client.op::<calls::Dependents>(&wire::DependentsParams {
+        target: "src/lib.rs".into(),
+        ..Default::default()
+    });
+    assert_eq!(dependents.total, 0);
+    let files = client.op::<calls::Files>(&Default::default());
+    assert_eq!(files.total, 3);
+    let dir = client.op::<calls::Dir>(&Default::default());
+    assert!(
+        dir.items
+            .iter()
+            .any(|e| e.path == "src/" && e.files == Some(2)),
+        "{dir:?}"
     );
-    assert_eq!(
-        client.ok("dependents", json!({"target": "src/lib.rs"}))["total"],
-        0
+    let hits = client.op::<calls::SearchText>(&wire::SearchTextParams {
+        pattern: "add(".into(),
+        ..Default::default()
+    });
+    assert!(
+        hits.items.iter().any(|h| h.path == "src/main.rs"),
+        "{hits:?}"
     );
-    let reindex = client.ok("reindex", Value::Null);
-    assert_eq!(reindex["parsed"], 0);
-    assert_eq!(reindex["unchanged"], 3);
+    let map = client.op::<calls::RepoMap>(&Default::default());
+    assert!(map.iter().any(|f| f.path == "src/lib.rs"), "{map:?}");
+    let stats = client.op::<calls::Stats>(&());
+    assert_eq!(stats.files, 3);
+    let reindex = client.op::<calls::Reindex>(&Default::default());
+    assert_eq!(reindex.parsed, 0);
+    assert_eq!(reindex.unchanged, 3);
 }
 
 #[test]

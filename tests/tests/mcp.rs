@@ -493,6 +493,24 @@ fn linked_projects_are_searched_together_and_name_their_hits() {
         text.contains("[app] src/main.rs:1  function  main"),
         "{text}"
     );
+    // One page over both projects' hits, in project order.
+    let (text, _, _) = mcp.tool(
+        "search_text",
+        json!({"pattern": "shared_helper", "limit": 1, "offset": 1}),
+    );
+    assert_eq!(
+        text,
+        "[lib] src/lib.rs:1  (in shared_helper)  pub fn shared_helper() {}\nshowing 2–2 of 2\n"
+    );
+    let (text, _, _) = mcp.tool(
+        "search_text",
+        json!({"pattern": "shared_helper", "limit": 1}),
+    );
+    assert!(
+        text.starts_with("[app] src/main.rs:2  (in main)  shared_helper();\n")
+            && text.contains("1 more: call again with offset=1"),
+        "{text}"
+    );
     let (text, _, _) = mcp.tool(
         "find_definition",
         json!({"name": "shared_helper", "project": "app"}),

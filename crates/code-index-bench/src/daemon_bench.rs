@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use code_index_protocol::calls;
 use code_index_protocol::client::Client;
 use code_index_protocol::{LockPayload, Lockfile};
 use serde::Serialize;
@@ -79,11 +80,13 @@ pub fn measure(
     })?;
     let daemon = Running { child, lock };
     let mut client = daemon.client()?;
-    client.call("status", Value::Null)?;
+    client
+        .op::<calls::Status>(&())?
+        .map_err(|e| anyhow::anyhow!("status failed: {e}"))?;
     let first_answer = started.elapsed();
     poll(|| {
-        let status = client.call("status", Value::Null).ok()?;
-        (status.result?["state"] == "ready").then_some(())
+        let status = client.op::<calls::Status>(&()).ok()?.ok()?;
+        (status.state == "ready").then_some(())
     })?;
     let ready = started.elapsed();
 
@@ -93,15 +96,18 @@ pub fn measure(
         "ac", "bl", "ca", "de", "en", "fi", "ge", "ha", "in", "jo", "ke", "li", "ma", "no", "op",
         "pa", "qu", "re", "se", "ti", "up", "ve", "wr", "xa", "yi", "zo",
     ] {
-        let found = client.call("search_symbols", json!({"query": prefix, "limit": 20}))?;
-        let result = found.result.context("search failed")?;
-        names.extend(
-            result["items"]
-                .as_array()
-                .context("no items")?
-                .iter()
-                .filter_map(|s| s["name"].as_str().map(str::to_string)),
-        );
+        let params = code_index_protocol::SearchSymbolsParams {
+            query: prefix.to_string(),
+            paging: code_index_protocol::PageRequest {
+                offset: None,
+                limit: Some(20),
+            },
+            ..Default::default()
+        };
+        let found = client
+            .op::<calls::SearchSymbols>(&params)?
+            .map_err(|e| anyhow::anyhow!("search_symbols failed: {e}"))?;
+        names.extend(found.items.into_iter().map(|m| m.symbol.name));
     }
     anyhow::ensure!(!names.is_empty(), "no names to look up");
 
@@ -130,7 +136,9 @@ pub fn measure(
         fresh.push(written.elapsed());
     }
     std::fs::remove_dir_all(&dir)?;
-    client.call("shutdown", Value::Null)?;
+    client
+        .op::<calls::Shutdown>(&())?
+        .map_err(|e| anyhow::anyhow!("shutdown failed: {e}"))?;
     fresh.sort_unstable();
     let at = |q: f64| fresh[((fresh.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
     Ok(DaemonResult {
@@ -148,8 +156,12 @@ pub fn measure(
 }
 
 fn found(client: &mut Client, name: &str) -> Option<()> {
-    let r = client.call("definitions", json!({ "name": name })).ok()?;
-    (r.result?["total"].as_u64()? > 0).then_some(())
+    let params = code_index_protocol::DefinitionsParams {
+        name: name.to_string(),
+        ..Default::default()
+    };
+    let found = client.op::<calls::Definitions>(&params).ok()?.ok()?;
+    (found.total > 0).then_some(())
 }
 
 /// `requests` round trips spread over `connections` connections, one thread each.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 mod daemon_bench;
 mod mcp_bench;
 mod payload_bench;
+mod session;
 
 use anyhow::{Context, bail};
 use clap::Parser;

@@ -2,14 +2,15 @@
 //! spoken to over its stdio with JSON-RPC lines, timed end to end (client →
 //! mcp → daemon → back).
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::{Value, json};
+
+use crate::session::{Percentiles, Session, ms, names_in, percentiles, stop_daemon, text};
 
 #[derive(Debug, Serialize)]
 pub struct McpResult {
@@ -28,136 +29,16 @@ pub struct McpResult {
     search_text_name: String,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Percentiles {
-    p50_ms: f64,
-    p95_ms: f64,
-    samples: usize,
-}
-
-struct Session {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    next_id: u64,
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Session {
-    fn start(binary: &Path, root: &Path) -> anyhow::Result<Session> {
-        let mut child = Command::new(binary)
-            .args(["mcp", "--root"])
-            .arg(root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting code-index mcp")?;
-        Ok(Session {
-            stdin: child.stdin.take().context("stdin")?,
-            stdout: BufReader::new(child.stdout.take().context("stdout")?),
-            child,
-            next_id: 0,
-        })
-    }
-
-    fn send(&mut self, message: &Value) -> anyhow::Result<()> {
-        let mut line = serde_json::to_vec(message)?;
-        line.push(b'\n');
-        self.stdin.write_all(&line)?;
-        Ok(self.stdin.flush()?)
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> anyhow::Result<Value> {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
-        loop {
-            let mut line = String::new();
-            anyhow::ensure!(
-                self.stdout.read_line(&mut line)? > 0,
-                "code-index mcp closed stdout"
-            );
-            let message: Value = serde_json::from_str(&line)?;
-            if message["id"] == json!(id) && message.get("method").is_none() {
-                return Ok(message["result"].clone());
-            }
-        }
-    }
-
-    fn initialize(&mut self) -> anyhow::Result<()> {
-        self.request(
-            "initialize",
-            json!({"protocolVersion": "2025-06-18", "capabilities": {},
-                   "clientInfo": {"name": "code-index-bench", "version": "1"}}),
-        )?;
-        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-    }
-
-    fn tool(&mut self, name: &str, arguments: Value) -> anyhow::Result<Value> {
-        self.request("tools/call", json!({"name": name, "arguments": arguments}))
-    }
-}
-
-fn stop_daemon(root: &Path) {
-    if let Ok(lock) = code_index_protocol::Lockfile::read(root) {
-        // SAFETY: stopping the daemon this benchmark started.
-        unsafe { libc::kill(lock.pid as libc::pid_t, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while code_index_protocol::Lockfile::is_held(root) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
-    samples.sort_unstable();
-    let at = |q: f64| ms(samples[((samples.len() - 1) as f64 * q).round() as usize]);
-    Percentiles {
-        p50_ms: at(0.5),
-        p95_ms: at(0.95),
-        samples: samples.len(),
-    }
-}
-
 pub fn measure(name: &str, root: &Path, binary: &Path, calls: usize) -> anyhow::Result<McpResult> {
     stop_daemon(root);
 
     // No daemon yet: the first answer comes while the daemon loads.
     let started = Instant::now();
-    let mut session = Session::start(binary, root)?;
-    session.initialize()?;
+    let mut session = Session::initialized(binary, root, &[])?;
     let first = session.tool("index_status", json!({}))?;
     let first_answer_cold = started.elapsed();
-    let first_text = first["content"][0]["text"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    let first_answer_incomplete = !first_text.contains("state    ready");
-    // Wait until ready for the rest.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let status = session.tool("index_status", json!({}))?;
-        if status["content"][0]["text"]
-            .as_str()
-            .unwrap_or("")
-            .contains("state    ready")
-        {
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the index never got ready");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let first_answer_incomplete = !text(&first).contains("state    ready");
+    session.wait_ready(Duration::from_secs(300))?;
 
     // Names to look up, from many corners.
     let mut names: Vec<String> = Vec::new();
@@ -166,16 +47,7 @@ pub fn measure(name: &str, root: &Path, binary: &Path, calls: usize) -> anyhow::
         "se", "ti", "up", "wr", "zo",
     ] {
         let found = session.tool("search_symbols", json!({"query": prefix, "limit": 10}))?;
-        // Lines are `path:line  kind  name  signature`.
-        let text = found["content"][0]["text"].as_str().unwrap_or("");
-        for line in text.lines() {
-            if let Some(n) = line.split("  ").nth(2) {
-                let last = n.rsplit(['.', ':']).next().unwrap_or(n);
-                if last.chars().all(|c| c.is_alphanumeric() || c == '_') && !last.is_empty() {
-                    names.push(last.to_string());
-                }
-            }
-        }
+        names.extend(names_in(text(&found)));
     }
     anyhow::ensure!(!names.is_empty(), "no names found");
     let mut time = |tool: &str, args: &dyn Fn(&str) -> Value| -> anyhow::Result<Percentiles> {
@@ -220,8 +92,7 @@ pub fn measure(name: &str, root: &Path, binary: &Path, calls: usize) -> anyhow::
     let mut starts = Vec::new();
     for _ in 0..20 {
         let t = Instant::now();
-        let mut s = Session::start(binary, root)?;
-        s.initialize()?;
+        Session::initialized(binary, root, &[])?;
         starts.push(t.elapsed());
     }
     let initialize_warm = percentiles(starts).p50_ms;

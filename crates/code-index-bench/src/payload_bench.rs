@@ -6,14 +6,15 @@
 //! of `find_definition` alone and while a slow `search_text` is in flight in
 //! the same session.
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::{Value, json};
+
+use crate::session::{Percentiles, Session, names_in, percentiles, text};
 
 #[derive(Debug, Serialize)]
 pub struct PayloadResult {
@@ -53,100 +54,6 @@ fn stats(mut v: Vec<usize>) -> Stats {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct Percentiles {
-    p50_ms: f64,
-    p95_ms: f64,
-    samples: usize,
-}
-
-fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
-    samples.sort_unstable();
-    let at =
-        |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
-    Percentiles {
-        p50_ms: at(0.5),
-        p95_ms: at(0.95),
-        samples: samples.len(),
-    }
-}
-
-struct Session {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    next_id: u64,
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Session {
-    fn start(binary: &Path, root: &Path, structured: bool) -> anyhow::Result<Session> {
-        let mut cmd = Command::new(binary);
-        cmd.args(["mcp", "--root"]).arg(root);
-        if structured {
-            cmd.arg("--structured");
-        }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting code-index mcp")?;
-        let mut session = Session {
-            stdin: child.stdin.take().context("stdin")?,
-            stdout: BufReader::new(child.stdout.take().context("stdout")?),
-            child,
-            next_id: 0,
-        };
-        session.wait_for(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
-            "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                       "clientInfo": {"name": "code-index-bench", "version": "1"}}}))?;
-        session.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))?;
-        Ok(session)
-    }
-
-    fn send(&mut self, message: &Value) -> anyhow::Result<()> {
-        let mut line = serde_json::to_vec(message)?;
-        line.push(b'\n');
-        self.stdin.write_all(&line)?;
-        Ok(self.stdin.flush()?)
-    }
-
-    /// Sends a request and reads until its answer, skipping other messages.
-    fn wait_for(&mut self, message: &Value) -> anyhow::Result<Value> {
-        self.send(message)?;
-        let id = message["id"].clone();
-        loop {
-            let mut line = String::new();
-            anyhow::ensure!(
-                self.stdout.read_line(&mut line)? > 0,
-                "code-index mcp closed stdout"
-            );
-            let answer: Value = serde_json::from_str(&line)?;
-            if answer["id"] == id && answer.get("method").is_none() {
-                return Ok(answer["result"].clone());
-            }
-        }
-    }
-
-    fn take_id(&mut self) -> u64 {
-        self.next_id += 1;
-        self.next_id
-    }
-
-    fn tool(&mut self, name: &str, arguments: Value) -> anyhow::Result<Value> {
-        let id = self.take_id();
-        self.wait_for(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-                              "params": {"name": name, "arguments": arguments}}))
-    }
-}
-
 /// What Claude Code and Codex CLI hand the model.
 fn forwarded(result: &Value) -> String {
     match &result["structuredContent"] {
@@ -158,27 +65,6 @@ fn forwarded(result: &Value) -> String {
             .collect(),
         structured => structured.to_string(),
     }
-}
-
-fn text(result: &Value) -> &str {
-    result["content"][0]["text"].as_str().unwrap_or("")
-}
-
-/// Names of the definitions a `search_symbols` answer lists, from its lines
-/// (`path:line  kind  name  signature`).
-fn names_in(answer: &str) -> Vec<String> {
-    answer
-        .lines()
-        .filter_map(|line| {
-            let mut fields = line.split("  ");
-            let _location = fields.next()?;
-            let _kind = fields.next()?;
-            let name = fields.next()?;
-            let last = name.rsplit(['.', ':']).next()?;
-            (last.len() > 2 && last.chars().all(|c| c.is_alphanumeric() || c == '_'))
-                .then(|| last.to_string())
-        })
-        .collect()
 }
 
 /// Paths of the files a `repo_map` answer lists.
@@ -197,22 +83,20 @@ pub fn measure(
     structured: bool,
 ) -> anyhow::Result<PayloadResult> {
     let bpe = tiktoken_rs::o200k_base().context("loading the o200k tokenizer")?;
-    let mut session = Session::start(binary, root, structured)?;
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let status = session.tool("index_status", json!({}))?;
-        if text(&status).contains("state    ready") {
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the index never got ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let extra: &[&str] = if structured { &["--structured"] } else { &[] };
+    let mut session = Session::initialized(binary, root, extra)?;
+    session.wait_ready(Duration::from_secs(600))?;
     let mut names = Vec::new();
     for prefix in [
         "get", "new", "run", "set", "read", "parse", "handle", "make",
     ] {
         let found = session.tool("search_symbols", json!({"query": prefix, "limit": 5}))?;
-        names.extend(names_in(text(&found)));
+        // Three characters of each make a prefix query.
+        names.extend(
+            names_in(text(&found))
+                .into_iter()
+                .filter(|n| n.len() > 2 && n.is_ascii()),
+        );
     }
     names.sort();
     names.dedup();
@@ -288,32 +172,20 @@ pub fn measure(
     // answer comes, another is sent.
     let slow = json!({"pattern": "[a-z]+_[a-z]+\\s*\\(", "regex": true, "limit": 1000});
     let mut during = Vec::new();
-    let mut search_id = session.take_id();
-    session.send(
-        &json!({"jsonrpc": "2.0", "id": search_id, "method": "tools/call",
-                         "params": {"name": "search_text", "arguments": slow}}),
-    )?;
+    let mut search_id = session.send_tool("search_text", &slow)?;
     let mut searches = 0;
     for i in 0..200 {
-        let id = session.take_id();
         let t = Instant::now();
-        session.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-            "params": {"name": "find_definition", "arguments": {"name": names[i % names.len()]}}}))?;
+        let id = session.send_tool("find_definition", &json!({"name": names[i % names.len()]}))?;
         loop {
-            let mut line = String::new();
-            anyhow::ensure!(session.stdout.read_line(&mut line)? > 0, "stdout closed");
-            let answer: Value = serde_json::from_str(&line)?;
+            let answer = session.read_message()?;
             if answer["id"] == json!(id) {
                 during.push(t.elapsed());
                 break;
             }
             if answer["id"] == json!(search_id) {
                 searches += 1;
-                search_id = session.take_id();
-                session.send(
-                    &json!({"jsonrpc": "2.0", "id": search_id, "method": "tools/call",
-                                     "params": {"name": "search_text", "arguments": slow}}),
-                )?;
+                search_id = session.send_tool("search_text", &slow)?;
             }
         }
     }

@@ -581,3 +581,24 @@ fn nothing_found_while_indexing_says_the_name_may_be_in_files_not_indexed_yet() 
     );
     mcp.close();
 }
+
+#[test]
+fn index_status_shows_languages_while_the_index_is_being_built() {
+    let project = Project::shapes();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    // A snapshot to start from, then a daemon whose pass over the tree waits.
+    let mut first = code_index_tests::Daemon::start(project.root(), &[]);
+    first.wait_ready();
+    first.signal(libc::SIGTERM);
+    assert!(first.wait_exit().0.success());
+    let _running = code_index_tests::Daemon::start(project.root(), &["--pass-delay", "30s"]);
+    let mut mcp = McpSession::start(project.root());
+    let (text, _, error) = mcp.tool("index_status", json!({}));
+    assert!(!error, "{text}");
+    assert!(
+        text.contains("state    indexing (listing the files)"),
+        "{text}"
+    );
+    assert!(text.contains("  rust: 2 files, 8 definitions"), "{text}");
+    mcp.close();
+}

@@ -5,12 +5,14 @@
 //! graph; definitions within a file by how many references other files make
 //! to their name.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::index::{FileId, Index};
 use crate::model::SymbolKind;
-use crate::query::Symbol;
+use crate::query::{QueryError, Symbol};
 
 /// Names defined in more files than this are too generic (`new`, `init`,
 /// `String`) to say which file a reference depends on.
@@ -40,11 +42,32 @@ impl Index {
     /// Files by importance, each with up to `symbols_per_file` definitions,
     /// best first. The caller cuts the list to its budget.
     pub fn repo_map(&self, symbols_per_file: usize) -> Vec<MapFile> {
+        match self.repo_map_until(symbols_per_file, &AtomicBool::new(false)) {
+            Ok(map) => map,
+            Err(_) => unreachable!("nothing cancels it"),
+        }
+    }
+
+    /// [`Index::repo_map`], given up with [`QueryError::Cancelled`] soon
+    /// after `cancelled` is set.
+    pub fn repo_map_until(
+        &self,
+        symbols_per_file: usize,
+        cancelled: &AtomicBool,
+    ) -> Result<Vec<MapFile>, QueryError> {
+        let check = |i: usize| {
+            if i.is_multiple_of(1024) && cancelled.load(Ordering::Relaxed) {
+                Err(QueryError::Cancelled)
+            } else {
+                Ok(())
+            }
+        };
         // Defining files of each name, and how many references from other
         // files each definition's name gets.
         let mut edges: FxHashMap<(FileId, FileId), f64> = FxHashMap::default();
         let mut name_score: FxHashMap<&str, f64> = FxHashMap::default();
-        for (name, ref_postings) in &self.refs {
+        for (i, (name, ref_postings)) in self.refs.iter().enumerate() {
+            check(i)?;
             let Some(def_postings) = self.defs.get(name) else {
                 continue;
             };
@@ -72,7 +95,7 @@ impl Index {
         // PageRank over files.
         let ids: Vec<FileId> = self.files().map(|(id, _)| id).collect();
         if ids.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let slot: FxHashMap<FileId, usize> =
             ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
@@ -87,6 +110,7 @@ impl Index {
         }
         let mut rank = vec![1.0 / n as f64; n];
         for _ in 0..ITERATIONS {
+            check(0)?;
             let dangling: f64 = (0..n)
                 .filter(|&i| out_weight[i] == 0.0)
                 .map(|i| rank[i])
@@ -106,7 +130,7 @@ impl Index {
 
         let mut files: Vec<(usize, f64)> = rank.iter().cloned().enumerate().collect();
         files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        files
+        Ok(files
             .into_iter()
             .filter_map(|(i, r)| {
                 let file = self.file(ids[i])?;
@@ -136,7 +160,7 @@ impl Index {
                     symbols,
                 })
             })
-            .collect()
+            .collect())
     }
 }
 

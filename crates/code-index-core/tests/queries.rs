@@ -690,6 +690,12 @@ fn the_repo_map_credits_a_common_name_once_per_definition() {
     assert_eq!(names, ["Engine", "new"], "{:?}", a.symbols);
     assert_eq!(a.symbols[0].references, 3.0);
     assert_eq!(a.symbols[1].references, 0.75);
+    // A cancelled request gives up instead of ranking.
+    let cancelled = std::sync::atomic::AtomicBool::new(true);
+    assert!(matches!(
+        index.repo_map_until(2, &cancelled),
+        Err(code_index_core::query::QueryError::Cancelled)
+    ));
 }
 
 #[test]

@@ -54,16 +54,7 @@ pub fn query(shared: &Shared, op: Op, cancelled: &AtomicBool) -> Result<Value, R
         Op::Files(p) => encode::<calls::Files>(files(&cx, p)),
         Op::Dir(p) => encode::<calls::Dir>(dir(&cx, p)),
         Op::SearchText(p) => encode::<calls::SearchText>(search_text(&cx, p)),
-        Op::RepoMap(p) => encode::<calls::RepoMap>(Ok(repo_map(
-            shared,
-            cx.index,
-            p.symbols_per_file
-                .unwrap_or(limits::DEFAULT_MAP_SYMBOLS)
-                .clamp(1, limits::MAX_MAP_SYMBOLS) as usize,
-            p.max_files
-                .unwrap_or(limits::DEFAULT_MAP_FILES)
-                .clamp(1, limits::MAX_MAP_FILES) as usize,
-        ))),
+        Op::RepoMap(p) => encode::<calls::RepoMap>(repo_map(&cx, p)),
         Op::Stats => encode::<calls::Stats>(Ok(stats(shared, cx.index))),
         other => Err(RpcError::new(
             ErrorCode::Internal,
@@ -314,24 +305,30 @@ fn indexed_path(
     }
 }
 
-/// The repo map, recomputed only when the index changed (it ranks every file).
-/// The first `max_files` files of the map; the whole map is cached by
-/// generation, and only what is asked for is copied out of it.
-fn repo_map(
-    shared: &Shared,
-    index: &code_index_core::Index,
-    per_file: usize,
-    max_files: usize,
-) -> Vec<wire::RepoMapFile> {
-    let mut cache = shared.repo_map_cache.lock().unwrap();
-    if let Some((generation, cached_per_file, map)) = cache.as_ref()
-        && *generation == index.generation()
+/// The repo map, recomputed only when the index changed (it ranks every
+/// file, and gives up when the request is cancelled). The whole map is cached
+/// by generation, and only the files asked for are copied out of it.
+fn repo_map(cx: &Ctx, p: wire::RepoMapParams) -> Answer<calls::RepoMap> {
+    let per_file = p
+        .symbols_per_file
+        .unwrap_or(limits::DEFAULT_MAP_SYMBOLS)
+        .clamp(1, limits::MAX_MAP_SYMBOLS) as usize;
+    let max_files = p
+        .max_files
+        .unwrap_or(limits::DEFAULT_MAP_FILES)
+        .clamp(1, limits::MAX_MAP_FILES) as usize;
+    let generation = cx.index.generation();
+    let mut cache = cx.shared.repo_map_cache.lock().unwrap();
+    if let Some((cached, cached_per_file, map)) = cache.as_ref()
+        && *cached == generation
         && *cached_per_file == per_file
     {
-        return map.iter().take(max_files).cloned().collect();
+        return Ok(map.iter().take(max_files).cloned().collect());
     }
-    let map: Vec<wire::RepoMapFile> = index
-        .repo_map(per_file)
+    let map: Vec<wire::RepoMapFile> = cx
+        .index
+        .repo_map_until(per_file, cx.cancelled)
+        .map_err(query_error)?
         .into_iter()
         .map(|f| wire::RepoMapFile {
             path: f.path,
@@ -347,8 +344,8 @@ fn repo_map(
         })
         .collect();
     let first = map.iter().take(max_files).cloned().collect();
-    *cache = Some((index.generation(), per_file, map));
-    first
+    *cache = Some((generation, per_file, map));
+    Ok(first)
 }
 
 /// The index's stats, recomputed only when the index changed.

@@ -486,7 +486,11 @@ pub fn index_status(
     text.line(format!("project  {}", status.root));
     let progress = status
         .progress
-        .map(|p| format!(" ({} of {} files)", p.done, p.total))
+        .map(|p| match p.total {
+            // The walk has not counted the files yet.
+            0 => " (listing the files)".to_string(),
+            total => format!(" ({} of {total} files)", p.done),
+        })
         .unwrap_or_default();
     let failure = status
         .error

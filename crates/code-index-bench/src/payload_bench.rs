@@ -24,6 +24,9 @@ pub struct PayloadResult {
     tools: Vec<ToolPayload>,
     /// `rg -n -w NAME` over the tree, for the names `find_references` got.
     rg_chars: Stats,
+    /// That, plus the source of the name's definition (what reading the
+    /// enclosing function adds): a lower bound of answering without the index.
+    rg_and_source_chars: Stats,
     find_definition_alone: Percentiles,
     find_definition_during_search: Percentiles,
 }
@@ -153,13 +156,17 @@ pub fn measure(
         .collect();
 
     let mut rg = Vec::new();
+    let mut rg_and_source = Vec::new();
     for n in &names {
         let out = Command::new("rg")
             .args(["-n", "-w", "--no-heading", "-e", n])
             .current_dir(root)
             .output()
             .context("running rg (apt-get install ripgrep)")?;
-        rg.push(String::from_utf8_lossy(&out.stdout).chars().count());
+        let printed = String::from_utf8_lossy(&out.stdout).chars().count();
+        rg.push(printed);
+        let source = session.tool("get_symbol_source", json!({"name": n}))?;
+        rg_and_source.push(printed + text(&source).chars().count());
     }
 
     let mut alone = Vec::new();
@@ -195,6 +202,7 @@ pub fn measure(
         structured,
         tools,
         rg_chars: stats(rg),
+        rg_and_source_chars: stats(rg_and_source),
         find_definition_alone: percentiles(alone),
         find_definition_during_search: percentiles(during),
     })
@@ -222,6 +230,10 @@ pub fn print_table(results: &[PayloadResult]) {
         println!(
             "| `rg -n -w NAME` (same names) | {} | {} | {} | | |",
             r.rg_chars.samples, r.rg_chars.p50, r.rg_chars.max
+        );
+        println!(
+            "| `rg -n -w NAME` and the definition's source | {} | {} | {} | | |",
+            r.rg_and_source_chars.samples, r.rg_and_source_chars.p50, r.rg_and_source_chars.max
         );
         println!(
             "find_definition p50/p95: alone {:.2}/{:.2} ms; while a search_text runs {:.2}/{:.2} ms",

@@ -557,3 +557,47 @@ fn a_query_sent_while_the_snapshot_loads_waits_for_it() {
     assert_eq!(found["items"][0]["path"], "src/lib.rs", "{found}");
     assert_ne!(client.ok("status", Value::Null)["state"], "loading");
 }
+
+#[test]
+fn files_git_tracks_under_an_ignored_directory_are_indexed_and_watched() {
+    let project = Project::new();
+    let root = project.root();
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    project
+        .write(".gitignore", "vendor/\n")
+        .write("src/main.rs", "fn main() {}\n")
+        .write("vendor/lib/api.rs", "pub fn vendored_api() {}\n")
+        .write("vendor/lib/scratch.rs", "pub fn scratch_space() {}\n");
+    git(&["add", "-f", "vendor/lib/api.rs"]);
+    let daemon = Daemon::start(root, &[]);
+    let mut client = daemon.wait_ready();
+    assert_eq!(
+        defined_at(&mut client, "vendored_api"),
+        ["vendor/lib/api.rs"]
+    );
+    assert!(defined_at(&mut client, "scratch_space").is_empty());
+    // Edits of the tracked file are seen; a new untracked file beside it is
+    // still ignored.
+    project.write(
+        "vendor/lib/api.rs",
+        "pub fn vendored_api() {}\npub fn vendored_more() {}\n",
+    );
+    project.write("vendor/lib/new.rs", "pub fn untracked_new() {}\n");
+    wait_defined_at(
+        &mut client,
+        "vendored_more",
+        &["vendor/lib/api.rs"],
+        "the edit of a tracked file under an ignored directory",
+    );
+    assert!(defined_at(&mut client, "untracked_new").is_empty());
+    assert!(defined_at(&mut client, "scratch_space").is_empty());
+}

@@ -5,6 +5,11 @@
 //! `.git/` or `.code-index/`, and never follows a symbolic link: a link to a file
 //! inside the root is indexed at the target's own path, and a link that leads
 //! out of the root is counted and left alone.
+//!
+//! In a git work tree, a file git tracks is part of the walk even where a
+//! `.gitignore` pattern matches it (git never ignores a tracked file: code
+//! vendored on purpose under an ignored directory is code of the project);
+//! the exclude globs still leave it out.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -196,12 +201,14 @@ pub fn discover_from(
             WalkState::Continue
         })
     });
-    let found = found.into_inner().unwrap();
+    let mut found = found.into_inner().unwrap();
+    add_tracked_but_ignored(root, start, options, &mut found.files, &mut found.dirs)?;
     let mut files = found.files;
     files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     files.dedup_by(|a, b| a.path == b.path);
     let mut dirs = found.dirs;
     dirs.sort_unstable();
+    dirs.dedup();
     Ok(Discovery {
         files,
         dirs,
@@ -209,6 +216,143 @@ pub fn discover_from(
         symlinks_inside_root: found.inside,
         errors: found.errors,
     })
+}
+
+/// Files below `start` that git tracks although an ignore pattern matches
+/// them, relative to `root`; empty outside a git work tree or without git.
+pub fn tracked_but_ignored(root: &Path, start: &Path) -> Vec<String> {
+    let Some(prefix) = relative_path(root, start).or_else(|| (start == root).then(String::new))
+    else {
+        return Vec::new();
+    };
+    // `-c -i --exclude-standard`: tracked files that the standard excludes
+    // (.gitignore files, .git/info/exclude, core.excludesFile) match.
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(start)
+        .args(["ls-files", "-z", "-c", "-i", "--exclude-standard"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    let output = match output {
+        Ok(output) if output.status.success() => output.stdout,
+        // Not a work tree, no git, or a repository git refuses to read.
+        _ => return Vec::new(),
+    };
+    output
+        .split(|&b| b == 0)
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| std::str::from_utf8(p).ok())
+        .map(|p| {
+            if prefix.is_empty() {
+                p.to_string()
+            } else {
+                format!("{prefix}/{p}")
+            }
+        })
+        .collect()
+}
+
+/// Adds to a walk's findings the files git tracks that ignore rules left out
+/// (see the module's doc), and the directories that lead to them, within
+/// the walk's depth and its exclude globs.
+fn add_tracked_but_ignored(
+    root: &Path,
+    start: &Path,
+    options: &DiscoverOptions,
+    files: &mut Vec<DiscoveredFile>,
+    dirs: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    let tracked = tracked_but_ignored(root, start);
+    if tracked.is_empty() {
+        return Ok(());
+    }
+    let excluded = if options.exclude.is_empty() {
+        None
+    } else {
+        Some(exclude_overrides(root, &options.exclude)?)
+    };
+    let start_rel = relative_path(root, start).unwrap_or_default();
+    if !start_rel.is_empty() && git_ignores(start) {
+        // A directory the ignore rules leave out, walked for the tracked
+        // files it holds: nothing else in it belongs to the walk (walking
+        // from inside it, the rule that leaves it out does not apply).
+        files.clear();
+        dirs.retain(|d| *d == start_rel);
+    }
+    let depth_of = |rel: &str| {
+        let below = if start_rel.is_empty() {
+            rel
+        } else {
+            rel.strip_prefix(start_rel.as_str())
+                .map_or(rel, |r| r.trim_start_matches('/'))
+        };
+        below.split('/').count()
+    };
+    for rel in tracked {
+        if is_always_skipped(&rel) {
+            continue;
+        }
+        let abs = root.join(&rel);
+        if let Some(excluded) = &excluded
+            && (excluded.matched(&abs, false).is_ignore()
+                || abs
+                    .ancestors()
+                    .skip(1)
+                    .take_while(|dir| dir.starts_with(root) && *dir != root)
+                    .any(|dir| excluded.matched(dir, true).is_ignore()))
+        {
+            continue;
+        }
+        // A tracked path that is a link, or gone from the work tree, is not
+        // a file of the walk.
+        let Ok(meta) = std::fs::symlink_metadata(&abs) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        let mut parent = rel.as_str();
+        while let Some((dir, _)) = parent.rsplit_once('/') {
+            if dir.len() < start_rel.len() || (dir.len() == start_rel.len() && dir == start_rel) {
+                break;
+            }
+            if !max_depth_exceeded(options, depth_of(dir)) {
+                dirs.push(dir.to_string());
+            }
+            parent = dir;
+        }
+        if !max_depth_exceeded(options, depth_of(&rel)) {
+            files.push(DiscoveredFile {
+                size: meta.len(),
+                mtime_ns: mtime_ns(&meta),
+                path: rel,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether git's ignore patterns match the directory `dir` (or one of its
+/// parents), whatever the index holds.
+fn git_ignores(dir: &Path) -> bool {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return false;
+    };
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(parent)
+        .args(["check-ignore", "-q", "--no-index", "--"])
+        .arg(name)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.code() == Some(0))
+}
+
+fn max_depth_exceeded(options: &DiscoverOptions, depth: usize) -> bool {
+    options.max_depth.is_some_and(|max| depth > max)
 }
 
 /// Checks exclude globs (gitignore syntax, relative to `root`), with an

@@ -50,6 +50,93 @@ fn ignore_files_are_honoured_outside_a_git_repository() {
     assert_eq!(defined(&index, "generated"), 0);
 }
 
+fn git(root: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn in_a_git_repository_tracked_files_are_indexed_even_where_gitignore_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &std::fs::canonicalize(dir.path()).unwrap();
+    git(root, &["init", "-q"]);
+    common::write(root, ".gitignore", "include/\n*.gen.rs\n");
+    common::write(root, "src/lib.rs", "fn kept() {}\n");
+    // Vendored on purpose: tracked although the ignore rules match it.
+    common::write(root, "include/vendored/api.h", "int vendored_api(void);\n");
+    common::write(root, "src/fixture.gen.rs", "fn tracked_fixture() {}\n");
+    // Ignored and untracked: left out.
+    common::write(root, "include/scratch.h", "int scratch(void);\n");
+    common::write(root, "src/out.gen.rs", "fn generated() {}\n");
+    // Tracked but excluded by a glob: left out.
+    common::write(root, "include/vendored/big/huge.h", "int huge(void);\n");
+    git(
+        root,
+        &[
+            "add",
+            "-f",
+            "include/vendored/api.h",
+            "include/vendored/big/huge.h",
+            "src/fixture.gen.rs",
+        ],
+    );
+    let options = DiscoverOptions {
+        exclude: vec!["include/vendored/big/".into()],
+        ..Default::default()
+    };
+    let found = discover::discover(root, &options).unwrap();
+    let paths: Vec<&str> = found.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            ".gitignore",
+            "include/vendored/api.h",
+            "src/fixture.gen.rs",
+            "src/lib.rs"
+        ]
+    );
+    // Their directories are walked (and so watched).
+    for dir in ["include", "include/vendored"] {
+        assert!(found.dirs.iter().any(|d| d == dir), "{:?}", found.dirs);
+    }
+    // A walk of one level lists the directory that leads to them, not them.
+    let shallow = discover::discover(
+        root,
+        &DiscoverOptions {
+            max_depth: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(shallow.files.iter().all(|f| !f.path.contains('/')));
+    assert!(shallow.dirs.iter().any(|d| d == "include"));
+    // Walked from inside the ignored directory (as the watcher relists it),
+    // only the tracked file belongs.
+    let inside = discover::discover_from(root, &root.join("include"), &options).unwrap();
+    let paths: Vec<&str> = inside.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["include/vendored/api.h"]);
+    // A path's admission follows the same rule.
+    assert!(matches!(
+        discover::admission(root, "include/vendored/api.h", &options).unwrap(),
+        discover::Admission::File(_)
+    ));
+    assert!(matches!(
+        discover::admission(root, "include/scratch.h", &options).unwrap(),
+        discover::Admission::Ignored { .. }
+    ));
+    let index = common::index_dir(root);
+    assert_eq!(defined(&index, "vendored_api"), 1);
+    assert_eq!(defined(&index, "tracked_fixture"), 1);
+    assert_eq!(defined(&index, "scratch"), 0);
+    assert_eq!(defined(&index, "generated"), 0);
+}
+
 #[test]
 fn git_info_exclude_and_state_directories() {
     let dir = tempfile::tempdir().unwrap();

@@ -31,7 +31,24 @@ pub enum Language {
     Bash,
 }
 
+/// Languages whose code calls each other's definitions by name: a
+/// JavaScript file a TypeScript function, C++ a C function, Kotlin a Java
+/// method. A call never binds across families (a shell script's `start` is not
+/// a caller of a Go `start`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Family(u8);
+
 impl Language {
+    /// The language's family (see [`Family`]).
+    pub fn family(self) -> Family {
+        Family(match self {
+            Language::JavaScript | Language::TypeScript | Language::Tsx => 0,
+            Language::C | Language::Cpp => 1,
+            Language::Java | Language::Kotlin | Language::Scala => 2,
+            other => 3 + other as u8,
+        })
+    }
+
     pub const ALL: [Language; 16] = [
         Language::Rust,
         Language::Python,

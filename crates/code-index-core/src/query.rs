@@ -5,6 +5,7 @@
 //! are ranked by proximity to the file asking: the same file, then the files
 //! it imports, then the same directory, then the rest.
 
+use crate::language::Family;
 use std::collections::BTreeMap;
 
 use globset::{Glob, GlobMatcher};
@@ -695,13 +696,40 @@ impl Index {
     }
 
     /// The best definition of `name` as seen from `context`, preferring callables.
+    /// The definition of `name` a use in `context` most likely means: the
+    /// nearest callable one, else the nearest; only one of the same
+    /// language family as `context` when that is known.
     fn best_definition(&self, name: &str, context: Option<&str>) -> Option<Posting> {
-        let postings = self.definition_postings(name, context, &SymbolFilter::default());
+        let family = context
+            .and_then(|c| self.file_by_path(c))
+            .and_then(|f| f.language)
+            .map(Language::family);
+        let postings: Vec<Posting> = self
+            .definition_postings(name, context, &SymbolFilter::default())
+            .into_iter()
+            .filter(|&p| family.is_none() || self.family_of(p.file) == family)
+            .collect();
         postings
             .iter()
             .copied()
             .find(|&p| self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
             .or_else(|| postings.first().copied())
+    }
+
+    /// The language family of a file's code, if it has a language.
+    fn family_of(&self, file: FileId) -> Option<Family> {
+        self.file(file)?.language.map(Language::family)
+    }
+
+    /// The language families in which `name` is defined (by `filter`'s
+    /// kinds): the uses that can refer to those definitions are in files of
+    /// these families. Empty when the project defines no such `name`.
+    fn defining_families(&self, name: &str, callable_only: bool) -> FxHashSet<Family> {
+        self.definition_postings(name, None, &SymbolFilter::default())
+            .into_iter()
+            .filter(|&p| !callable_only || self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
+            .filter_map(|p| self.family_of(p.file))
+            .collect()
     }
 
     /// Where `name` (the last segment of a qualified name) is used, grouped by
@@ -713,6 +741,9 @@ impl Index {
         page: PageRequest,
     ) -> ReferencesPage {
         let (_, base) = split_qualified(name);
+        // Uses in a language that cannot refer to the project's definitions
+        // of the name are not its references.
+        let families = self.defining_families(name, false);
         let mut hits: Vec<(&str, u32, u32, Posting)> = self
             .refs
             .get(base)
@@ -722,7 +753,11 @@ impl Index {
                 let file = self.file(p.file)?;
                 let r = file.references.get(p.item as usize)?;
                 let keep = (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
-                    && filter.glob.as_ref().is_none_or(|g| g.is_match(&file.path));
+                    && filter.glob.as_ref().is_none_or(|g| g.is_match(&file.path))
+                    && (families.is_empty()
+                        || file
+                            .language
+                            .is_some_and(|l| families.contains(&l.family())));
                 keep.then_some((file.path.as_str(), r.line, r.col, p))
             })
             .collect();
@@ -881,17 +916,32 @@ impl Index {
         let depth = depth.clamp(1, MAX_CALL_DEPTH);
         let (_, base) = split_qualified(name);
         let mut edges: Vec<CallEdge> = Vec::new();
-        let mut frontier: Vec<String> = vec![base.to_string()];
-        let mut seen_names: FxHashSet<String> = frontier.iter().cloned().collect();
+        // Each callee with the families its callers may be written in: at
+        // first those of its definitions (any, when the project has none),
+        // then the caller's own.
+        let families = self.defining_families(name, true);
+        let mut seen_names: FxHashSet<(String, Option<Family>)> = families
+            .iter()
+            .map(|&f| (base.to_string(), Some(f)))
+            .chain([(base.to_string(), None)])
+            .collect();
+        let mut frontier: Vec<(String, Option<FxHashSet<Family>>)> =
+            vec![(base.to_string(), (!families.is_empty()).then_some(families))];
         for level in 1..=depth {
             let mut next = Vec::new();
-            for callee in &frontier {
+            for (callee, families) in &frontier {
                 // (file, enclosing) -> lines
                 let mut groups: BTreeMap<(&str, FileId, u32), Vec<u32>> = BTreeMap::new();
                 for &p in self.refs.get(callee.as_str()).into_iter().flatten() {
                     let Some(file) = self.file(p.file) else {
                         continue;
                     };
+                    let family = file.language.map(Language::family);
+                    if let Some(families) = families
+                        && !family.is_some_and(|f| families.contains(&f))
+                    {
+                        continue;
+                    }
                     let r = &file.references[p.item as usize];
                     if r.kind == RefKind::Call {
                         groups
@@ -907,8 +957,14 @@ impl Index {
                     let caller = (enclosing != NONE).then(|| &file.definitions[enclosing as usize]);
                     if let Some(def) = caller {
                         let caller_name = file.str(def.name);
-                        if def.kind.is_callable() && seen_names.insert(caller_name.to_string()) {
-                            next.push(caller_name.to_string());
+                        let family = file.language.map(Language::family);
+                        if def.kind.is_callable()
+                            && seen_names.insert((caller_name.to_string(), family))
+                        {
+                            next.push((
+                                caller_name.to_string(),
+                                family.map(|f| FxHashSet::from_iter([f])),
+                            ));
                         }
                     }
                     edges.push(CallEdge {
@@ -916,7 +972,7 @@ impl Index {
                         from: caller
                             .map_or_else(|| "<top level>".to_string(), |d| file.qualified_name(d)),
                         from_symbol: caller.map(|d| Symbol::of(file, d)),
-                        to: callee.clone(),
+                        to: callee.to_string(),
                         to_symbol: None,
                         path: path.to_string(),
                         lines,

@@ -774,3 +774,57 @@ fn search_text_stops_at_the_page_and_counts_to_a_bound() {
         .unwrap_err();
     assert!(err.to_string().contains("at most"), "{err}");
 }
+
+#[test]
+fn calls_and_references_never_cross_language_families() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "cmd/main.go",
+        "package main\n\nfunc Start() {}\n\nfunc start() {\n\tStart()\n}\n\nfunc main() {\n\tstart()\n}\n",
+    );
+    common::write(
+        root,
+        "scripts/boot.sh",
+        "#!/bin/sh\nstart() {\n  echo up\n}\nboot() {\n  start\n}\nboot\n",
+    );
+    // A JavaScript file may call a TypeScript function: one family.
+    common::write(root, "web/api.ts", "export function fetchAll() {}\n");
+    common::write(root, "web/page.js", "fetchAll();\n");
+    common::write(root, "tools/gen.py", "fetchAll()\n");
+    let index = common::index_dir(root);
+
+    let edges = |graph: code_index_core::query::CallGraph| -> Vec<String> {
+        graph
+            .edges
+            .iter()
+            .map(|e| format!("{} {} → {} {}", e.depth, e.from, e.to, e.path))
+            .collect()
+    };
+    // Go's `start` is called by Go's `main`, never by the shell's `boot`.
+    assert_eq!(
+        edges(index.callers("Start", 2, all())),
+        ["1 start → Start cmd/main.go", "2 main → start cmd/main.go"]
+    );
+    // Each language's call of `start` resolves to its own definition.
+    let to = |graph: code_index_core::query::CallGraph| -> Vec<String> {
+        graph
+            .edges
+            .iter()
+            .map(|e| {
+                let target = e.to_symbol.as_ref().map_or("-", |s| s.path.as_str());
+                format!("{} → {}", e.to, target)
+            })
+            .collect()
+    };
+    assert_eq!(
+        to(index.callees("boot", 1, all())),
+        ["start → scripts/boot.sh"]
+    );
+    assert_eq!(to(index.callees("main", 1, all())), ["start → cmd/main.go"]);
+    // References of a TypeScript function: the JavaScript use, not Python's.
+    let refs = index.references("fetchAll", &ReferenceFilter::default(), all());
+    let paths: Vec<&str> = refs.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["web/page.js"]);
+}

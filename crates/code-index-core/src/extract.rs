@@ -208,7 +208,198 @@ enum Container {
     Scope(usize),
 }
 
+/// Bumped whenever the extraction code (not only a query) changes what a
+/// file yields, so that snapshots of the former extraction are rebuilt.
+pub const EXTRACTOR_REVISION: u32 = 2;
+
+/// How deep macro invocations inside macro arguments are parsed.
+const MAX_MACRO_NESTING: usize = 3;
+
+/// Macros whose arguments are not code of the file: templates of code to
+/// generate (whose names are its own, not this file's), text, paths.
+const NOT_CODE_MACROS: &[&str] = &[
+    "quote",
+    "quote_spanned",
+    "parse_quote",
+    "parse_quote_spanned",
+    "include",
+    "include_str",
+    "include_bytes",
+    "concat",
+    "stringify",
+    "env",
+    "option_env",
+    "compile_error",
+    "macro_rules",
+];
+
+/// Whether macro arguments are a template (`$x`, `#var` interpolations):
+/// they do not parse as code, and parsing them costs the parser its error
+/// recovery.
+fn is_template(tokens: &[u8]) -> bool {
+    tokens.windows(2).any(|w| {
+        (w[0] == b'$' && (w[1].is_ascii_alphabetic() || w[1] == b'(' || w[1] == b'_'))
+            || (w[0] == b'#' && (w[1].is_ascii_alphabetic() || w[1] == b'('))
+    })
+}
+
+/// Rust macro arguments are token trees to the grammar. The arguments of
+/// item macros (`cfg_rt! { pub fn … }`) are parsed again as items, in place;
+/// in all others the calls are read off the tokens (`name (` and
+/// `.name (`), which costs nothing and survives syntax of the macro's own
+/// (`debug!(target: "x", …)`, `link!("dll" fn …)`).
+#[derive(Default)]
+struct MacroArguments<'t> {
+    /// Insides of braces that hold items, to parse.
+    items: Vec<tree_sitter::Range>,
+    /// Names called in the other arguments.
+    calls: Vec<Node<'t>>,
+}
+
+/// Keywords that open an item: braces that start with one hold items.
+const ITEM_START: &[&str] = &[
+    "pub",
+    "fn",
+    "struct",
+    "enum",
+    "union",
+    "impl",
+    "mod",
+    "use",
+    "const",
+    "static",
+    "type",
+    "trait",
+    "unsafe",
+    "extern",
+    "async",
+    "#",
+    "macro_rules",
+];
+
+/// Keywords after which `name (` declares rather than calls.
+const DECLARES: &[&str] = &[
+    "fn",
+    "struct",
+    "enum",
+    "union",
+    "trait",
+    "macro_rules",
+    "mod",
+];
+
+fn macro_arguments<'t>(node: Node<'t>, source: &[u8], out: &mut MacroArguments<'t>) {
+    let mut cursor = node.walk();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "macro_invocation" => {
+                let name = n
+                    .child_by_field_name("macro")
+                    .map(|m| {
+                        let text = &source[m.start_byte()..m.end_byte()];
+                        let last = text.rsplit(|&b| b == b':').next().unwrap_or(text);
+                        std::str::from_utf8(last).unwrap_or("")
+                    })
+                    .unwrap_or("");
+                let tt = (0..n.named_child_count())
+                    .filter_map(|i| n.named_child(i as u32))
+                    .find(|c| c.kind() == "token_tree");
+                if let Some(tt) = tt
+                    && !NOT_CODE_MACROS.contains(&name)
+                    && !is_template(&source[tt.start_byte()..tt.end_byte()])
+                {
+                    token_tree(tt, source, out);
+                }
+            }
+            // Token trees of anything else (attributes, macro definitions)
+            // are not code of the file.
+            "token_tree" | "macro_definition" | "attribute_item" | "inner_attribute_item" => {}
+            _ => stack.extend(n.children(&mut cursor)),
+        }
+    }
+}
+
+/// The arguments of one macro invocation (see [`MacroArguments`]).
+fn token_tree<'t>(tt: Node<'t>, source: &[u8], out: &mut MacroArguments<'t>) {
+    let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).unwrap_or("");
+    let count = tt.child_count();
+    let (Some(open), Some(close)) = (tt.child(0), tt.child(count.saturating_sub(1))) else {
+        return;
+    };
+    let mut cursor = tt.walk();
+    let tokens: Vec<Node<'t>> = tt
+        .children(&mut cursor)
+        .filter(|t| !t.kind().ends_with("comment"))
+        .collect();
+    if open.kind() == "{"
+        && let Some(&first) = tokens.get(1)
+        && ITEM_START.contains(&text(first))
+        && close.start_byte() > open.end_byte()
+    {
+        out.items.push(tree_sitter::Range {
+            start_byte: open.end_byte(),
+            end_byte: close.start_byte(),
+            start_point: open.end_position(),
+            end_point: close.start_position(),
+        });
+        return;
+    }
+    for (i, &token) in tokens.iter().enumerate() {
+        match token.kind() {
+            "identifier" => {
+                // `name(…)`, and `name!(…)` as the grammar takes a macro's name.
+                let called = tokens.get(i + 1).is_some_and(|next| {
+                    (next.kind() == "token_tree"
+                        && next.child(0).is_some_and(|open| open.kind() == "("))
+                        || (next.kind() == "!"
+                            && tokens.get(i + 2).is_some_and(|t| t.kind() == "token_tree"))
+                });
+                let declared = i > 0 && DECLARES.contains(&text(tokens[i - 1]));
+                if called && !declared {
+                    out.calls.push(token);
+                }
+            }
+            "token_tree" => {
+                // `name!(…)` inside: its arguments by the same rules.
+                let invoked =
+                    i >= 2 && tokens[i - 1].kind() == "!" && tokens[i - 2].kind() == "identifier";
+                let name = if invoked { text(tokens[i - 2]) } else { "" };
+                if NOT_CODE_MACROS.contains(&name)
+                    || (invoked && is_template(&source[token.start_byte()..token.end_byte()]))
+                {
+                    continue;
+                }
+                token_tree(token, source, out);
+            }
+            _ => {}
+        }
+    }
+}
+
 impl Extractor {
+    /// Parses only `ranges` of the document (in order, not overlapping;
+    /// positions stay the document's).
+    fn parse_ranges(
+        &mut self,
+        bytes: &[u8],
+        ranges: &[tree_sitter::Range],
+    ) -> Option<tree_sitter::Tree> {
+        self.parser.set_included_ranges(ranges).ok()?;
+        let len = bytes.len();
+        self.parser.parse_with_options(
+            &mut |offset, _| {
+                if offset < len {
+                    &bytes[offset..]
+                } else {
+                    &[][..]
+                }
+            },
+            None,
+            None,
+        )
+    }
+
     fn run(
         &mut self,
         file: &mut FileSymbols,
@@ -252,73 +443,125 @@ impl Extractor {
         let root = tree.root_node();
         file.has_syntax_errors = root.has_error();
         file.lines = count_lines(source);
+        // Rust macro arguments are token trees to the grammar: parse each
+        // again as code, in place, so that the calls, uses and items in them
+        // are found at their own positions.
+        let mut trees = vec![tree];
+        let mut macro_calls: Vec<Node> = Vec::new();
+        if lang == Language::Rust {
+            let mut found = MacroArguments::default();
+            macro_arguments(trees[0].root_node(), bytes, &mut found);
+            let mut items = found.items;
+            let mut sub_trees = Vec::new();
+            for _ in 0..MAX_MACRO_NESTING {
+                if items.is_empty() {
+                    break;
+                }
+                items.sort_by_key(|r| r.start_byte);
+                let Some(sub) = self.parse_ranges(bytes, &items) else {
+                    break;
+                };
+                let mut nested = MacroArguments::default();
+                macro_arguments(sub.root_node(), bytes, &mut nested);
+                items = nested.items;
+                sub_trees.push(sub);
+            }
+            // Back to whole documents for the next file.
+            let _ = self.parser.set_included_ranges(&[]);
+            trees.extend(sub_trees);
+            // The calls of every tree's macros, read off their tokens.
+            for tree in &trees {
+                let mut calls = MacroArguments::default();
+                macro_arguments(tree.root_node(), bytes, &mut calls);
+                macro_calls.extend(calls.calls);
+            }
+        }
 
         // 1. Run the query and gather raw tags.
         let mut tags: Vec<RawTag> = Vec::new();
         let mut scopes: Vec<RawScope> = Vec::new();
         let mut imports: Vec<(usize, usize, u32)> = Vec::new();
         let mut doc_nodes: Vec<DocNode> = Vec::new();
-        let mut matches = self.cursor.matches(&compiled.query, root, bytes);
-        while let Some(m) = matches.next() {
-            let mut role = None;
-            let mut node = None;
-            let mut name = None;
-            let mut receiver = None;
-            let mut scope_name = None;
-            for cap in m.captures() {
-                match compiled.roles[cap.index as usize] {
-                    r @ (Role::Def(_) | Role::Ref(_) | Role::Scope) if role.is_none() => {
-                        role = Some(r);
-                        node = Some(cap.node);
-                    }
-                    Role::Name => name = Some(cap.node),
-                    Role::Suppress => {
-                        role = Some(Role::Suppress);
-                        node = Some(cap.node);
-                        name = Some(cap.node);
-                    }
-                    Role::Receiver => receiver = Some(cap.node),
-                    Role::ScopeName => scope_name = Some(cap.node),
-                    role @ (Role::Comment | Role::DocTransparent) => {
-                        let n = cap.node;
-                        doc_nodes.push(DocNode {
-                            start_byte: n.start_byte(),
-                            end_byte: n.end_byte(),
-                            start_row: n.start_position().row,
-                            comment: role == Role::Comment,
-                        });
-                    }
-                    Role::ImportModule => {
-                        let n = cap.node;
-                        imports.push((n.start_byte(), n.end_byte(), line_of(n)));
-                    }
-                    Role::Def(_) | Role::Ref(_) | Role::Scope | Role::Ignore => {}
-                }
-            }
-            match (role, node) {
-                (Some(Role::Scope), Some(node)) => {
-                    if let Some(name) = scope_name {
-                        scopes.push(RawScope { node, name });
-                    }
-                }
-                (Some(role), Some(node)) => {
-                    if let Some(name_node) = name {
-                        tags.push(RawTag {
-                            name_start: name_node.start_byte(),
-                            name_end: name_node.end_byte(),
-                            pattern: m.pattern_index,
-                            node,
-                            name_node,
-                            role,
-                            receiver,
-                        });
+        for (i, tree) in trees.iter().enumerate() {
+            // Only the file's own tree holds doc comments and imports; a macro's
+            // arguments add tags.
+            let whole = i == 0;
+            let mut matches = self
+                .cursor
+                .matches(&compiled.query, tree.root_node(), bytes);
+            while let Some(m) = matches.next() {
+                let mut role = None;
+                let mut node = None;
+                let mut name = None;
+                let mut receiver = None;
+                let mut scope_name = None;
+                for cap in m.captures() {
+                    match compiled.roles[cap.index as usize] {
+                        r @ (Role::Def(_) | Role::Ref(_) | Role::Scope) if role.is_none() => {
+                            role = Some(r);
+                            node = Some(cap.node);
+                        }
+                        Role::Name => name = Some(cap.node),
+                        Role::Suppress => {
+                            role = Some(Role::Suppress);
+                            node = Some(cap.node);
+                            name = Some(cap.node);
+                        }
+                        Role::Receiver => receiver = Some(cap.node),
+                        Role::ScopeName => scope_name = Some(cap.node),
+                        Role::Comment | Role::DocTransparent | Role::ImportModule if !whole => {}
+                        role @ (Role::Comment | Role::DocTransparent) => {
+                            let n = cap.node;
+                            doc_nodes.push(DocNode {
+                                start_byte: n.start_byte(),
+                                end_byte: n.end_byte(),
+                                start_row: n.start_position().row,
+                                comment: role == Role::Comment,
+                            });
+                        }
+                        Role::ImportModule => {
+                            let n = cap.node;
+                            imports.push((n.start_byte(), n.end_byte(), line_of(n)));
+                        }
+                        Role::Def(_) | Role::Ref(_) | Role::Scope | Role::Ignore => {}
                     }
                 }
-                _ => {}
+                match (role, node) {
+                    (Some(Role::Scope), Some(node)) => {
+                        if let Some(name) = scope_name {
+                            scopes.push(RawScope { node, name });
+                        }
+                    }
+                    (Some(role), Some(node)) => {
+                        if let Some(name_node) = name {
+                            tags.push(RawTag {
+                                name_start: name_node.start_byte(),
+                                name_end: name_node.end_byte(),
+                                pattern: m.pattern_index,
+                                node,
+                                name_node,
+                                role,
+                                receiver,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
             }
         }
-        drop(matches);
         doc_nodes.sort_unstable_by_key(|d| d.start_byte);
+        for node in macro_calls {
+            tags.push(RawTag {
+                name_start: node.start_byte(),
+                name_end: node.end_byte(),
+                // After every pattern of the query.
+                pattern: usize::MAX,
+                node,
+                name_node: node,
+                role: Role::Ref(RefKind::Call),
+                receiver: None,
+            });
+        }
 
         // 2. One tag per name: definitions beat references, earlier patterns
         //    (ours) beat later ones (upstream's).

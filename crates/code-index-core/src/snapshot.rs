@@ -62,6 +62,7 @@ pub fn extraction_fingerprint() -> u64 {
     static FINGERPRINT: OnceLock<u64> = OnceLock::new();
     *FINGERPRINT.get_or_init(|| {
         let mut all = String::from(env!("CARGO_PKG_VERSION"));
+        all.push_str(&crate::extract::EXTRACTOR_REVISION.to_string());
         for lang in Language::ALL {
             all.push_str(lang.name());
             all.push_str(&lang.full_query());

@@ -104,6 +104,7 @@ macro_rules! language_tests {
 
 language_tests! {
     rust: "sample.rs" => Rust,
+    rust_macros: "macros.rs" => Rust,
     python: "sample.py" => Python,
     javascript: "sample.js" => JavaScript,
     typescript: "sample.ts" => TypeScript,

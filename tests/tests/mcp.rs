@@ -602,3 +602,34 @@ fn index_status_shows_languages_while_the_index_is_being_built() {
     assert!(text.contains("  rust: 2 files, 8 definitions"), "{text}");
     mcp.close();
 }
+
+#[test]
+fn find_references_says_what_is_resolved_and_what_is_only_a_name_match() {
+    let project = Project::shapes();
+    let _daemon = StopDaemonOnDrop(project.root().to_path_buf());
+    let mut mcp = McpSession::start(project.root());
+    // `total` is imported from the file that defines it, then called.
+    let (text, _, error) = mcp.tool_when_ready("find_references", json!({"name": "total"}));
+    assert!(!error, "{text}");
+    assert_eq!(
+        text,
+        "2 references, all resolved\nsrc/main.rs\n  2:20  import  use crate::shapes::total;\n  5:13  call (in main)  let t = total(&[]);\n"
+    );
+    // `s.area()`: what `s` is, the index does not know.
+    let (text, _, _) = mcp.tool("find_references", json!({"name": "area"}));
+    assert!(
+        text.starts_with("1 reference, all name-only candidates\nsrc/shapes.rs\n"),
+        "{text}"
+    );
+    let (text, _, _) = mcp.tool(
+        "find_references",
+        json!({"name": "area", "resolution": "resolved"}),
+    );
+    assert_eq!(text, "0 references\n");
+    let (text, _, error) = mcp.tool(
+        "find_references",
+        json!({"name": "area", "resolution": "maybe"}),
+    );
+    assert!(error && text.contains("give resolved, candidate or all"), "{text}");
+    mcp.close();
+}

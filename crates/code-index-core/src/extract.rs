@@ -20,7 +20,8 @@ use tree_sitter::{Node, ParseOptions, Parser, Query, QueryCursor};
 
 use crate::language::Language;
 use crate::model::{
-    Definition, FileSymbols, Import, NONE, RefKind, Reference, Relation, Span, StrRef, SymbolKind,
+    COMPLEX_RECEIVER, Definition, FileSymbols, Import, NONE, RefKind, Reference, Relation, Span,
+    StrRef, SymbolKind,
 };
 
 /// Longest signature kept, in characters.
@@ -208,9 +209,91 @@ enum Container {
     Scope(usize),
 }
 
+/// Fields that name the member in a member access (`obj.name`,
+/// `Type::name`), over the grammars.
+const MEMBER_FIELDS: &[&str] = &["attribute", "property", "field", "name", "method", "suffix"];
+/// Fields that hold what the member is reached through.
+const OBJECT_FIELDS: &[&str] = &[
+    "object",
+    "operand",
+    "value",
+    "argument",
+    "path",
+    "scope",
+    "receiver",
+    "expression",
+    "target",
+    "module",
+];
+
+/// What a referenced name is reached through: `None` for a bare name, its
+/// text for a plain (or dotted) name (the last segment of `a.b` or `a::b`),
+/// [`COMPLEX_RECEIVER`] for anything else.
+fn receiver_of<'s>(name: Node, source: &'s [u8]) -> Option<&'s str> {
+    let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).ok();
+    let parent = name.parent()?;
+    // Kotlin and Swift: `a.b` is (navigation_expression a (navigation_suffix b)).
+    if parent.kind() == "navigation_suffix" {
+        let nav = parent.parent()?;
+        let target = nav.child(0)?;
+        return Some(classify_receiver(text(target)?));
+    }
+    if matches!(
+        parent.kind(),
+        "call" | "call_expression" | "method_invocation" | "function_call_expression"
+    ) && parent.child_by_field_name("receiver").is_none()
+        && parent.child_by_field_name("object").is_none()
+    {
+        // The name is the callee of a plain call.
+        return None;
+    }
+    let is_member = MEMBER_FIELDS.iter().any(|f| {
+        parent
+            .child_by_field_name(f)
+            .is_some_and(|n| n.id() == name.id())
+    });
+    if !is_member {
+        // Macro tokens: `recv . name (` or `Path :: name (`.
+        if parent.kind() == "token_tree" {
+            let sep = name.prev_sibling()?;
+            if matches!(sep.kind(), "." | "::") {
+                let recv = sep.prev_sibling()?;
+                return Some(match recv.kind() {
+                    "identifier" | "self" | "type_identifier" => text(recv)?,
+                    _ => COMPLEX_RECEIVER,
+                });
+            }
+        }
+        return None;
+    }
+    let object = OBJECT_FIELDS.iter().find_map(|f| {
+        parent
+            .child_by_field_name(f)
+            .filter(|n| n.id() != name.id())
+    });
+    // No object: `::name` and the like, a member of nothing written.
+    object.and_then(|object| Some(classify_receiver(text(object)?)))
+}
+
+/// A receiver's text as stored: a plain name's last segment, or
+/// [`COMPLEX_RECEIVER`].
+fn classify_receiver(text: &str) -> &str {
+    let text = text.trim();
+    let last = text
+        .rsplit(['.', ':'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(text);
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '.' || c == ':')
+    };
+    if plain(text) { last } else { COMPLEX_RECEIVER }
+}
+
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 2;
+pub const EXTRACTOR_REVISION: u32 = 3;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;
@@ -731,12 +814,17 @@ impl Extractor {
                 let name_ref = out.intern(name);
                 let start = tag.name_node.start_position();
                 let line = start.row as u32 + 1;
+                let receiver = match receiver_of(tag.name_node, bytes) {
+                    Some(receiver) => out.intern(receiver),
+                    None => StrRef::EMPTY,
+                };
                 out.file.references.push(Reference {
                     name: name_ref,
                     kind,
                     line,
                     col: start.column as u32 + 1,
                     enclosing,
+                    receiver,
                 });
                 if kind == RefKind::Implementation
                     && let Some(&(_, container, _)) = stack.last()

@@ -266,7 +266,18 @@ pub struct Reference {
     pub col: u32,
     /// Index (in the same file) of the innermost enclosing definition, or [`NONE`].
     pub enclosing: u32,
+    /// What the name is reached through, as written: empty for a bare name,
+    /// `self`, `this`, a name (`os` in `os.path`, `Vec` in `Vec::new`), or
+    /// [`COMPLEX_RECEIVER`] for any other expression (`f().name`).
+    pub receiver: StrRef,
 }
+
+/// The receiver of a reference reached through an expression that is not a
+/// plain name.
+pub const COMPLEX_RECEIVER: &str = "(…)";
+
+/// Receivers that mean "the enclosing type".
+pub const SELF_RECEIVERS: &[&str] = &["self", "this", "super", "cls", "Self", "static", "$this"];
 
 /// An import, include, `use` or `require` of a module or file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 //! it imports, then the same directory, then the rest.
 
 use crate::language::Family;
+use crate::model::{COMPLEX_RECEIVER, Reference, SELF_RECEIVERS};
 use std::collections::BTreeMap;
 
 use globset::{Glob, GlobMatcher};
@@ -241,12 +242,15 @@ pub struct ReferenceHit {
     pub enclosing: Option<String>,
     /// The source line, trimmed.
     pub text: String,
+    pub resolution: Resolution,
 }
 
 /// A page of references, grouped by file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ReferencesPage {
     pub total: usize,
+    /// How many of `total` are [`Resolution::Resolved`]; they come first.
+    pub resolved: usize,
     pub offset: usize,
     pub limit: usize,
     pub files: Vec<FileReferences>,
@@ -258,6 +262,162 @@ pub struct ReferenceFilter {
     /// Only these kinds (all when empty).
     pub kinds: Vec<RefKind>,
     pub glob: Option<PathGlob>,
+    /// Only references of this grade (all when `None`).
+    pub resolution: Option<Resolution>,
+}
+
+/// How sure the index is that a reference means the definitions asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Bound to one of them: a bare name defined in the same file (or, in
+    /// Go, the same package) or imported from the defining file, a member
+    /// through `self`/`this` of the enclosing type, or through the name of
+    /// the defining type or module (`Shape.area`, `Vec::new`, `pkg.F`).
+    Resolved,
+    /// The same name, reached through something whose type the index does
+    /// not know: it may mean these definitions or another's.
+    Candidate,
+}
+
+impl Resolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Resolved => "resolved",
+            Resolution::Candidate => "candidate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Resolution> {
+        match s {
+            "resolved" => Some(Resolution::Resolved),
+            "candidate" => Some(Resolution::Candidate),
+            _ => None,
+        }
+    }
+}
+
+/// The definitions a reference query is about, arranged to grade each
+/// reference cheaply (see [`Resolution`]).
+struct Targets<'i> {
+    /// Definitions by file: (container, top level).
+    by_file: FxHashMap<FileId, Vec<(&'i str, bool)>>,
+    /// Last segments of the containers (`Shape` of `geo::Shape`).
+    containers: FxHashSet<&'i str>,
+    /// For top-level definitions: the file's stem (`util` of `util.py`) and
+    /// its directory's name (a Go package, a Python package).
+    modules: FxHashSet<&'i str>,
+    /// Directories of top-level Go definitions: a bare name there binds.
+    go_dirs: FxHashSet<&'i str>,
+}
+
+impl<'i> Targets<'i> {
+    fn new(index: &'i Index, postings: Vec<Posting>) -> Targets<'i> {
+        let mut t = Targets {
+            by_file: FxHashMap::default(),
+            containers: FxHashSet::default(),
+            modules: FxHashSet::default(),
+            go_dirs: FxHashSet::default(),
+        };
+        for p in postings {
+            let Some((file, def)) = index.def(p) else {
+                continue;
+            };
+            let container = file.str(def.container);
+            let top = container.is_empty();
+            t.by_file.entry(p.file).or_default().push((container, top));
+            if !top {
+                t.containers.insert(last_container_segment(container));
+            } else {
+                let (dir, name) = file.path.rsplit_once('/').unwrap_or(("", &file.path));
+                t.modules.insert(name.split('.').next().unwrap_or(name));
+                t.modules.insert(dir.rsplit('/').next().unwrap_or(dir));
+                if file.language == Some(Language::Go) {
+                    t.go_dirs.insert(dir);
+                }
+            }
+        }
+        t.modules.remove("");
+        t
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_file.is_empty()
+    }
+
+    fn grade(
+        &self,
+        index: &Index,
+        file_id: FileId,
+        file: &FileSymbols,
+        r: &Reference,
+        imports: &mut FxHashMap<FileId, bool>,
+    ) -> Resolution {
+        let receiver = file.str(r.receiver);
+        let enclosing_container = if r.enclosing != NONE {
+            file.str(file.definitions[r.enclosing as usize].container)
+        } else {
+            ""
+        };
+        let here = self.by_file.get(&file_id);
+        let resolved = if receiver.is_empty() {
+            let implicit_this = file.language.is_some_and(has_implicit_this);
+            here.is_some_and(|defs| {
+                defs.iter().any(|&(container, top)| {
+                    top || (implicit_this && container == enclosing_container)
+                })
+            }) || (file.language == Some(Language::Go)
+                && self
+                    .go_dirs
+                    .contains(file.path.rsplit_once('/').map_or("", |(d, _)| d)))
+                || *imports.entry(file_id).or_insert_with(|| {
+                    // Whether the file imports one that defines the name at
+                    // its top level.
+                    index.imported_files(file).iter().any(|f| {
+                        self.by_file
+                            .get(f)
+                            .is_some_and(|defs| defs.iter().any(|&(_, top)| top))
+                    })
+                })
+        } else if SELF_RECEIVERS.contains(&receiver) {
+            !enclosing_container.is_empty()
+                && here.is_some_and(|defs| {
+                    defs.iter()
+                        .any(|&(container, _)| container == enclosing_container)
+                })
+        } else if receiver == COMPLEX_RECEIVER {
+            false
+        } else {
+            self.containers.contains(receiver) || self.modules.contains(receiver)
+        };
+        if resolved {
+            Resolution::Resolved
+        } else {
+            Resolution::Candidate
+        }
+    }
+}
+
+/// Languages in which a bare name inside a type's body means its member.
+fn has_implicit_this(lang: Language) -> bool {
+    matches!(
+        lang,
+        Language::Java
+            | Language::CSharp
+            | Language::Cpp
+            | Language::Kotlin
+            | Language::Scala
+            | Language::Swift
+            | Language::Ruby
+    )
+}
+
+/// `Shape` of `geo::Shape` or `pkg.Shape`.
+fn last_container_segment(container: &str) -> &str {
+    container
+        .rsplit(['.', ':', '\\'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(container)
 }
 
 /// A definition and the definitions nested in it.
@@ -744,7 +904,22 @@ impl Index {
         // Uses in a language that cannot refer to the project's definitions
         // of the name are not its references.
         let families = self.defining_families(name, false);
-        let mut hits: Vec<(&str, u32, u32, Posting)> = self
+        let asked = self.definition_postings(name, None, &SymbolFilter::default());
+        // The other definitions of the name (a qualified name asks for some
+        // of them): a use bound to one of those is not a reference of these.
+        let others: Vec<Posting> = if asked.is_empty() {
+            Vec::new()
+        } else {
+            self.definition_postings(base, None, &SymbolFilter::default())
+                .into_iter()
+                .filter(|p| !asked.contains(p))
+                .collect()
+        };
+        let targets = Targets::new(self, asked);
+        let others = Targets::new(self, others);
+        let mut imports: FxHashMap<FileId, bool> = FxHashMap::default();
+        let mut imports_others: FxHashMap<FileId, bool> = FxHashMap::default();
+        let mut hits: Vec<(Resolution, &str, u32, u32, Posting)> = self
             .refs
             .get(base)
             .into_iter()
@@ -758,14 +933,29 @@ impl Index {
                         || file
                             .language
                             .is_some_and(|l| families.contains(&l.family())));
-                keep.then_some((file.path.as_str(), r.line, r.col, p))
+                if !keep {
+                    return None;
+                }
+                let grade = targets.grade(self, p.file, file, r, &mut imports);
+                if grade == Resolution::Candidate
+                    && !others.is_empty()
+                    && others.grade(self, p.file, file, r, &mut imports_others)
+                        == Resolution::Resolved
+                {
+                    return None;
+                }
+                filter
+                    .resolution
+                    .is_none_or(|wanted| wanted == grade)
+                    .then_some((grade, file.path.as_str(), r.line, r.col, p))
             })
             .collect();
         hits.sort_unstable();
         let total = hits.len();
+        let resolved = hits.iter().filter(|h| h.0 == Resolution::Resolved).count();
         let mut files: Vec<FileReferences> = Vec::new();
         let mut lines = SourceLines::new(self);
-        for &(path, line, col, p) in hits.iter().skip(page.offset).take(page.limit) {
+        for &(resolution, path, line, col, p) in hits.iter().skip(page.offset).take(page.limit) {
             let file = self.file(p.file).expect("live posting");
             let r = &file.references[p.item as usize];
             let enclosing = (r.enclosing != NONE)
@@ -776,9 +966,15 @@ impl Index {
                 kind: r.kind,
                 enclosing,
                 text: lines.line(path, line),
+                resolution,
             };
             match files.last_mut() {
-                Some(group) if group.path == path => group.references.push(hit),
+                Some(group)
+                    if group.path == path
+                        && group.references.last().map(|h| h.resolution) == Some(resolution) =>
+                {
+                    group.references.push(hit)
+                }
                 _ => files.push(FileReferences {
                     path: path.to_string(),
                     references: vec![hit],
@@ -787,6 +983,7 @@ impl Index {
         }
         ReferencesPage {
             total,
+            resolved,
             offset: page.offset,
             limit: page.limit,
             files,
@@ -1186,6 +1383,14 @@ impl Index {
                 }
             })
             .collect())
+    }
+
+    /// The indexed files that a file's imports resolve to.
+    fn imported_files(&self, file: &FileSymbols) -> FxHashSet<FileId> {
+        file.imports
+            .iter()
+            .flat_map(|i| self.resolve_import(file, file.str(i.module)))
+            .collect()
     }
 
     /// The files that import `target`: an indexed file's path, or a module

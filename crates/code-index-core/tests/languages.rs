@@ -51,9 +51,15 @@ fn render(file: &FileSymbols) -> String {
         } else {
             file.qualified_name(&file.definitions[r.enclosing as usize])
         };
+        let receiver = file.str(r.receiver);
+        let via = if receiver.is_empty() {
+            String::new()
+        } else {
+            format!(" via {receiver}")
+        };
         writeln!(
             out,
-            "{:<14} {:<20} {}:{} in {}",
+            "{:<14} {:<20} {}:{} in {}{via}",
             r.kind.as_str(),
             file.str(r.name),
             r.line,

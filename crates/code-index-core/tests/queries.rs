@@ -289,6 +289,7 @@ fn references_are_grouped_by_file_with_their_lines() {
     let in_rust = ReferenceFilter {
         kinds: vec![RefKind::Call],
         glob: Some(PathGlob::new("*.rs").unwrap()),
+        resolution: None,
     };
     let page = index.references("area", &in_rust, PageRequest::new(1, 1));
     assert_eq!(page.total, 2);
@@ -827,4 +828,63 @@ fn calls_and_references_never_cross_language_families() {
     let refs = index.references("fetchAll", &ReferenceFilter::default(), all());
     let paths: Vec<&str> = refs.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["web/page.js"]);
+}
+
+#[test]
+fn references_are_graded_resolved_or_candidate_and_those_bound_elsewhere_are_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "shop/cart.py",
+        "class Cart:\n    def add(self, item):\n        return item\n\n    def fill(self, items):\n        for i in items:\n            self.add(i)\n\n\nclass Basket:\n    def add(self, item):\n        return item\n\n    def fill(self, items):\n        self.add(items)\n\n\ndef restock(cart, out):\n    Cart.add(cart, 1)\n    out.add(2)\n",
+    );
+    common::write(root, "shop/util.py", "def add(a, b):\n    return a + b\n");
+    common::write(
+        root,
+        "shop/report.py",
+        "from shop.util import add\n\ndef total(xs):\n    return add(xs[0], xs[1])\n",
+    );
+    let index = common::index_dir(root);
+    let graded = |name: &str| -> Vec<String> {
+        let page = index.references(name, &ReferenceFilter::default(), all());
+        page.files
+            .iter()
+            .flat_map(|f| {
+                f.references
+                    .iter()
+                    .map(move |h| format!("{} {}:{}", h.resolution.as_str(), f.path, h.line))
+            })
+            .collect()
+    };
+    // Every `add`: resolved first (each bound to one of its definitions),
+    // then the use through a value of unknown type.
+    assert_eq!(
+        graded("add"),
+        [
+            "resolved shop/cart.py:7",
+            "resolved shop/cart.py:15",
+            "resolved shop/cart.py:19",
+            "resolved shop/report.py:1",
+            "resolved shop/report.py:4",
+            "candidate shop/cart.py:20",
+        ]
+    );
+    let page = index.references("add", &ReferenceFilter::default(), all());
+    assert_eq!((page.total, page.resolved), (6, 5));
+    // `Cart.add`: its own uses, and `out.add` as a candidate; `Basket`'s
+    // self-call and the imported function bind elsewhere.
+    assert_eq!(
+        graded("Cart.add"),
+        [
+            "resolved shop/cart.py:7",
+            "resolved shop/cart.py:19",
+            "candidate shop/cart.py:20",
+        ]
+    );
+    let resolved_only = ReferenceFilter {
+        resolution: Some(code_index_core::query::Resolution::Resolved),
+        ..ReferenceFilter::default()
+    };
+    assert_eq!(index.references("Cart.add", &resolved_only, all()).total, 2);
 }

@@ -90,13 +90,24 @@ fn definitions(cx: &Ctx, p: wire::DefinitionsParams) -> Answer<calls::Definition
 }
 
 fn references(cx: &Ctx, p: wire::ReferencesParams) -> Answer<calls::References> {
+    let resolution = match p.resolution.as_deref() {
+        None | Some("" | "all") => None,
+        Some(given) => Some(q::Resolution::parse(given).ok_or_else(|| {
+            invalid(format!(
+                "unknown resolution {:?}; give resolved, candidate or all",
+                given.chars().take(40).collect::<String>()
+            ))
+        })?),
+    };
     let filter = ReferenceFilter {
         kinds: ref_kinds(p.kind.as_deref())?,
         glob: glob(p.glob.as_deref())?,
+        resolution,
     };
     let r = cx.index.references(&p.name, &filter, paging(p.paging));
     Ok(wire::ReferencesResult {
         total: r.total as u64,
+        resolved: r.resolved as u64,
         offset: r.offset as u64,
         limit: r.limit as u64,
         files: r
@@ -113,6 +124,7 @@ fn references(cx: &Ctx, p: wire::ReferencesParams) -> Answer<calls::References> 
                         kind: h.kind.as_str().to_string(),
                         enclosing: h.enclosing,
                         text: h.text,
+                        resolution: h.resolution.as_str().to_string(),
                     })
                     .collect(),
             })

@@ -77,6 +77,8 @@ pub struct FindReferencesArgs {
     pub name: String,
     /// Only these reference kinds: call, type_use, import, implementation, other.
     pub kind: Option<Vec<String>>,
+    /// `resolved`: only uses bound to this name's definitions; `candidate`: only same-name uses whose target is unknown; both when absent (resolved first).
+    pub resolution: Option<String>,
     /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
     pub glob: Option<String>,
     #[serde(flatten)]
@@ -270,6 +272,7 @@ impl FindReferencesArgs {
             name: self.name.clone(),
             kind: self.kind.clone(),
             glob: self.glob.clone(),
+            resolution: self.resolution.clone(),
             paging: self.page.request(),
         }
     }

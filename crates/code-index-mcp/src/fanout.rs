@@ -60,6 +60,10 @@ pub trait Listing {
     fn lower_bound(&self) -> bool {
         false
     }
+    /// How many of `total` are resolved, for graded listings.
+    fn resolved(&self) -> Option<u64> {
+        None
+    }
     fn into_items(self) -> Vec<Self::Item>;
 }
 
@@ -91,6 +95,9 @@ impl Listing for wire::ReferencesResult {
     type Item = PathHit;
     fn total(&self) -> u64 {
         self.total
+    }
+    fn resolved(&self) -> Option<u64> {
+        Some(self.resolved)
     }
     fn offset(&self) -> u64 {
         self.offset
@@ -174,6 +181,9 @@ pub struct Merged<T> {
     pub offset: u64,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub total_is_lower_bound: bool,
+    /// How many of `total` are resolved, for graded listings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<u64>,
     pub items: Vec<Tagged<T>>,
     /// False when some project's index is still being built.
     #[serde(skip)]
@@ -193,6 +203,7 @@ impl<T> Merged<T> {
             total: result.total(),
             offset: result.offset(),
             total_is_lower_bound: result.lower_bound(),
+            resolved: result.resolved(),
             complete,
             progress,
             items: result
@@ -246,6 +257,7 @@ where
         total: 0,
         offset: page.map_or(0, |(offset, _)| offset),
         total_is_lower_bound: false,
+        resolved: None,
         items: Vec::new(),
         complete: true,
         progress: None,
@@ -256,6 +268,9 @@ where
         merged.progress = merged.progress.or(answer.progress);
         merged.total += answer.result.total();
         merged.total_is_lower_bound |= answer.result.lower_bound();
+        if let Some(resolved) = answer.result.resolved() {
+            *merged.resolved.get_or_insert(0) += resolved;
+        }
         merged
             .items
             .extend(answer.result.into_items().into_iter().map(|item| Tagged {

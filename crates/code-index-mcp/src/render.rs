@@ -130,17 +130,47 @@ pub fn definitions(page: &Merged<wire::Symbol>, count_only: bool, text: &mut Tex
     })
 }
 
-/// `find_references`: hits grouped under their file.
+/// `find_references`: how many are resolved, then the hits grouped under
+/// their file, the resolved ones first and the name-only candidates after a
+/// line that says what they are.
 pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> String {
     let total = page.total;
+    let resolved = page.resolved.unwrap_or(0);
+    let noun = if total == 1 { "reference" } else { "references" };
+    let summary = match total - resolved.min(total) {
+        0 if resolved > 0 => format!("{total} {noun}, all resolved"),
+        _ if resolved == 0 => format!("{total} {noun}, all name-only candidates"),
+        candidates => format!(
+            "{total} {noun}: {resolved} resolved, {candidates} name-only candidates"
+        ),
+    };
     if count_only || total == 0 {
-        text.line(format!("{total} references"));
+        text.line(if total == 0 {
+            "0 references".to_string()
+        } else {
+            summary
+        });
         text.set_total(total);
         return String::new();
     }
+    text.line(summary);
     let mut shown = 0;
     let mut file: Option<(&Option<String>, &str)> = None;
+    let mut grade: Option<&str> = None;
     for item in &page.items {
+        let hit = &item.item.hit;
+        let candidate = hit.resolution == "candidate";
+        // The candidates after the resolved ones, under a line of their own.
+        let starts_candidates = candidate && grade != Some("candidate") && resolved > 0;
+        grade = Some(hit.resolution.as_str());
+        if starts_candidates {
+            file = None;
+            if !text
+                .line("name-only candidates (the same name; what it is called on is not known):")
+            {
+                break;
+            }
+        }
         let here = (&item.project, item.item.path.as_str());
         if file != Some(here) {
             file = Some(here);
@@ -148,7 +178,6 @@ pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> 
                 break;
             }
         }
-        let hit = &item.item.hit;
         let enclosing = hit
             .enclosing
             .as_deref()
@@ -165,7 +194,7 @@ pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> 
     }
     text.paging(total, page.offset, shown);
     format!(
-        "call again with offset={} and a smaller limit",
+        "call again with offset={} and a smaller limit, or resolution=resolved",
         page.offset + shown as u64
     )
 }

@@ -370,6 +370,9 @@ pub struct ReferencesParams {
     pub kind: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glob: Option<String>,
+    /// Only `resolved` or only `candidate` references; both when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
     #[serde(flatten)]
     pub paging: PageRequest,
 }
@@ -594,6 +597,10 @@ pub struct SymbolMatch {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReferencesResult {
     pub total: u64,
+    /// How many of `total` are bound to the definitions asked about
+    /// (`resolution` = `resolved`); they come first.
+    #[serde(default)]
+    pub resolved: u64,
     pub offset: u64,
     pub limit: u64,
     pub files: Vec<FileReferences>,
@@ -613,6 +620,14 @@ pub struct ReferenceHit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enclosing: Option<String>,
     pub text: String,
+    /// `resolved` (bound to the definitions asked about) or `candidate`
+    /// (the same name, through something whose type is not known).
+    #[serde(default = "candidate")]
+    pub resolution: String,
+}
+
+fn candidate() -> String {
+    "candidate".to_string()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

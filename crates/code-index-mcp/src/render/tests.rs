@@ -28,6 +28,7 @@ fn page<T>(items: Vec<T>, total: u64, offset: u64) -> Merged<T> {
         total,
         offset,
         total_is_lower_bound: false,
+        resolved: None,
         items: items
             .into_iter()
             .map(|item| Tagged {
@@ -117,13 +118,14 @@ fn definitions_with_the_first_line_of_their_doc() {
 }
 
 #[test]
-fn references_grouped_by_file_of_each_project() {
+fn references_resolved_first_then_candidates_grouped_by_file() {
     let hit = |line, kind: &str, enclosing: Option<&str>, text: &str| wire::ReferenceHit {
         line,
         column: 9,
         kind: kind.into(),
         enclosing: enclosing.map(Into::into),
         text: text.into(),
+        resolution: if line == 9 { "candidate" } else { "resolved" }.into(),
     };
     let mut merged = page(
         vec![
@@ -132,18 +134,19 @@ fn references_grouped_by_file_of_each_project() {
                 hit: hit(3, "call", Some("main"), "let s = area(&sq);"),
             },
             PathHit {
-                path: "src/a.rs".into(),
-                hit: hit(9, "call", None, "area(&c)"),
-            },
-            PathHit {
                 path: "src/b.rs".into(),
                 hit: hit(1, "import", None, "use crate::area;"),
+            },
+            PathHit {
+                path: "src/a.rs".into(),
+                hit: hit(9, "call", None, "area(&c)"),
             },
         ],
         40,
         10,
     );
-    merged.items[2].project = Some("lib".into());
+    merged.resolved = Some(12);
+    merged.items[1].project = Some("lib".into());
     insta::assert_snapshot!(rendered(|t| references(&merged, false, t)));
 }
 

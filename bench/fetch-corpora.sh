@@ -11,7 +11,7 @@ set -euo pipefail
 
 CACHE=${CODE_INDEX_CORPORA:-$HOME/.cache/code-index-corpora}
 DEFAULT_SET="rust-crates python-django ts-rxjs go-etcd"
-ALL_SET="$DEFAULT_SET java-jdk c-linux"
+ALL_SET="$DEFAULT_SET java-jdk c-linux python-pytest ts-mobx"
 
 describe() {
   case $1 in
@@ -21,6 +21,8 @@ describe() {
     go-etcd) echo "Go: etcd server sources, Debian package golang-etcd-server-dev" ;;
     java-jdk) echo "Java: OpenJDK 17 class library sources, Debian package openjdk-17-source" ;;
     c-linux) echo "C: Linux 6.1 kernel tree, Debian package linux-source-6.1" ;;
+    python-pytest) echo "Python: pytest 8.3.4 source distribution from PyPI" ;;
+    ts-mobx) echo "TypeScript: the src/ tree of mobx 6.13.5 from npm" ;;
     *) return 1 ;;
   esac
 }
@@ -65,6 +67,24 @@ get_ts_rxjs() {
   mkdir -p "$1"
   cp -r "$tmp/package/src" "$1/src"
   echo "rxjs 7.8.2 src/ (npm)" > "$1/SOURCE"
+  rm -rf "$tmp"
+}
+
+get_python_pytest() {
+  local tmp; tmp=$(scratch)
+  python3 -m pip download --quiet --no-deps --no-binary :all: --dest "$tmp" "pytest==8.3.4"
+  mkdir -p "$1"
+  tar -xzf "$tmp"/*.tar.gz --strip-components=1 -C "$1"
+  echo "pytest 8.3.4 (PyPI sdist)" > "$1/SOURCE"
+  rm -rf "$tmp"
+}
+
+get_ts_mobx() {
+  local tmp; tmp=$(scratch)
+  (cd "$tmp" && npm pack --silent "mobx@6.13.5" > /dev/null && tar -xzf mobx-*.tgz)
+  mkdir -p "$1"
+  cp -r "$tmp/package/src" "$1/src"
+  echo "mobx 6.13.5 src/ (npm)" > "$1/SOURCE"
   rm -rf "$tmp"
 }
 

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 mod daemon_bench;
 mod mcp_bench;
 mod payload_bench;
+mod quality;
 mod session;
 
 use anyhow::{Context, bail};
@@ -53,6 +54,20 @@ struct Args {
     /// search runs.
     #[arg(long)]
     payload: bool,
+    /// Score find_references, find_definition and find_callers against the
+    /// SCIP index of each corpus (made by bench/quality.sh).
+    #[arg(long)]
+    quality: bool,
+    /// Symbols sampled per corpus in the quality benchmark.
+    #[arg(long, default_value_t = 150)]
+    quality_sample: usize,
+    /// Seed of the quality benchmark's sample.
+    #[arg(long, default_value_t = 20261202)]
+    quality_seed: u64,
+    /// Where bench/quality.sh put the SCIP indexes (<dir>/<corpus>/index.scip;
+    /// default ~/.cache/code-index-quality/indexes).
+    #[arg(long, env = "CODE_INDEX_QUALITY_INDEXES")]
+    scip_dir: Option<PathBuf>,
     /// Tool calls per measurement in the MCP benchmark.
     #[arg(long, default_value_t = 200)]
     tool_calls: usize,
@@ -146,7 +161,7 @@ fn main() -> anyhow::Result<()> {
     for name in args
         .corpora
         .iter()
-        .filter(|_| !args.daemon_only && !args.mcp && !args.payload)
+        .filter(|_| !args.daemon_only && !args.mcp && !args.payload && !args.quality)
     {
         let dir = corpora_dir.join(name);
         anyhow::ensure!(
@@ -201,9 +216,35 @@ fn main() -> anyhow::Result<()> {
         }
         payload_bench::print_table(&payload_results);
     }
+    let mut quality_results = Vec::new();
+    if args.quality {
+        let scip_dir = match &args.scip_dir {
+            Some(dir) => dir.clone(),
+            None => PathBuf::from(std::env::var("HOME").context("HOME is not set")?)
+                .join(".cache/code-index-quality/indexes"),
+        };
+        for name in &args.corpora {
+            eprintln!("== quality on {name}");
+            let root = discover::canonical_root(&corpora_dir.join(name))?;
+            let result = quality::measure(
+                name,
+                &root,
+                &binary,
+                &scip_dir.join(name).join("index.scip"),
+                args.quality_sample,
+                args.quality_seed,
+            )
+            .with_context(|| format!("measuring answer quality on {name}"))?;
+            eprintln!("{}", serde_json::to_string_pretty(&result)?);
+            quality::print_worst(&result, 10);
+            quality_results.push(result);
+        }
+        quality::print_table(&quality_results);
+    }
     if let Some(path) = &args.json {
         let all = serde_json::json!({"index": results, "daemon": daemon_results,
-                                     "mcp": mcp_results, "payload": payload_results});
+                                     "mcp": mcp_results, "payload": payload_results,
+                                     "quality": quality_results});
         std::fs::write(path, serde_json::to_string_pretty(&all)?)?;
     }
     Ok(())

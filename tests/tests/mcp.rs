@@ -630,6 +630,9 @@ fn find_references_says_what_is_resolved_and_what_is_only_a_name_match() {
         "find_references",
         json!({"name": "area", "resolution": "maybe"}),
     );
-    assert!(error && text.contains("give resolved, candidate or all"), "{text}");
+    assert!(
+        error && text.contains("give resolved, candidate or all"),
+        "{text}"
+    );
     mcp.close();
 }

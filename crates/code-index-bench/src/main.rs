@@ -64,6 +64,9 @@ struct Args {
     /// Seed of the quality benchmark's sample.
     #[arg(long, default_value_t = 20261202)]
     quality_seed: u64,
+    /// Ask for a type's member by symbol (`Type.name`) rather than by name.
+    #[arg(long)]
+    quality_by_symbol: bool,
     /// Where bench/quality.sh put the SCIP indexes (<dir>/<corpus>/index.scip;
     /// default ~/.cache/code-index-quality/indexes).
     #[arg(long, env = "CODE_INDEX_QUALITY_INDEXES")]
@@ -233,6 +236,7 @@ fn main() -> anyhow::Result<()> {
                 &scip_dir.join(name).join("index.scip"),
                 args.quality_sample,
                 args.quality_seed,
+                args.quality_by_symbol,
             )
             .with_context(|| format!("measuring answer quality on {name}"))?;
             eprintln!("{}", serde_json::to_string_pretty(&result)?);

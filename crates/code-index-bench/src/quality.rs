@@ -52,7 +52,8 @@ struct GroundTruth {
     /// How many defined project symbols have each display name.
     name_count: HashMap<String, usize>,
     /// Display name and whether it is a function or method, per symbol.
-    parsed: HashMap<String, (String, bool)>,
+    /// Name, whether a function, and `Type.name` when a type holds it.
+    parsed: HashMap<String, (String, bool, Option<String>)>,
     /// Symbols whose string the `scip` crate could not parse.
     unparsable: usize,
     tool: String,
@@ -134,7 +135,16 @@ fn load(path: &Path) -> anyhow::Result<GroundTruth> {
         // parameters, type parameters, modules or namespaces.
         if matches!(suffix, Suffix::Type | Suffix::Term | Suffix::Method) {
             let function = suffix == Suffix::Method && !accessor;
-            parsed.insert(symbol.clone(), (name, function));
+            let holder = s
+                .descriptors
+                .len()
+                .checked_sub(2)
+                .map(|i| &s.descriptors[i]);
+            let qualified = holder
+                .filter(|d| d.suffix.enum_value_or_default() == Suffix::Type)
+                .filter(|d| is_identifier(&d.name))
+                .map(|d| format!("{}.{name}", d.name));
+            parsed.insert(symbol.clone(), (name, function, qualified));
         }
     }
     let name_count = names.into_iter().map(|(n, s)| (n, s.len())).collect();
@@ -203,8 +213,11 @@ fn untag(line: &str) -> &str {
 }
 
 /// `find_references` hits: `(path, line)` and the hit's text.
-fn parse_references(pages: &[String]) -> Vec<(Loc, String)> {
+fn parse_references(pages: &[String]) -> Vec<(Loc, String, bool)> {
     let mut out = Vec::new();
+    // Resolved hits come first; the candidates follow a line that says so
+    // (or, when there is no resolved hit, the summary says all are).
+    let mut resolved = true;
     for page in pages {
         let mut file: Option<String> = None;
         for line in page.lines() {
@@ -216,7 +229,11 @@ fn parse_references(pages: &[String]) -> Vec<(Loc, String)> {
                 let Some(Ok(n)) = pos.split_once(':').map(|(l, _)| l.parse::<u32>()) else {
                     continue;
                 };
-                out.push(((file.clone(), n), hit.trim().to_string()));
+                out.push(((file.clone(), n), hit.trim().to_string(), resolved));
+            } else if line.starts_with("name-only candidates")
+                || line.ends_with("all name-only candidates")
+            {
+                resolved = false;
             } else if line.is_empty()
                 || line.starts_with("showing ")
                 || line.starts_with("note:")
@@ -283,6 +300,10 @@ pub struct SymbolScore {
     unscored: usize,
     precision: Option<f64>,
     recall: f64,
+    /// Of `returned`, those graded resolved, and how many of them are right.
+    resolved_returned: usize,
+    resolved_precision: Option<f64>,
+    resolved_recall: f64,
     definition_top1: bool,
     definition_top1_within_2: bool,
     definition_any: bool,
@@ -303,6 +324,11 @@ pub struct Split {
     /// Symbols for which `find_references` returned nothing scored.
     references_empty: usize,
     references_recall: Option<f64>,
+    /// Precision of the lines graded resolved (over symbols with any).
+    resolved_precision: Option<f64>,
+    /// Share of the returned lines graded resolved, over all symbols' lines.
+    resolved_share: Option<f64>,
+    resolved_recall: Option<f64>,
     definition_top1: Option<f64>,
     definition_top1_within_2: Option<f64>,
     definition_any: Option<f64>,
@@ -345,6 +371,13 @@ fn split(scores: &[&SymbolScore]) -> Split {
         references_precision: mean(scores.iter().filter_map(|s| s.precision)),
         references_empty: scores.iter().filter(|s| s.precision.is_none()).count(),
         references_recall: mean(scores.iter().map(|s| s.recall)),
+        resolved_precision: mean(scores.iter().filter_map(|s| s.resolved_precision)),
+        resolved_share: {
+            let returned: usize = scores.iter().map(|s| s.returned).sum();
+            let resolved: usize = scores.iter().map(|s| s.resolved_returned).sum();
+            (returned > 0).then(|| resolved as f64 / returned as f64)
+        },
+        resolved_recall: mean(scores.iter().map(|s| s.resolved_recall)),
         definition_top1: fraction(scores, |s| s.definition_top1),
         definition_top1_within_2: fraction(scores, |s| s.definition_top1_within_2),
         definition_any: fraction(scores, |s| s.definition_any),
@@ -364,6 +397,7 @@ pub fn measure(
     scip_path: &Path,
     sample: usize,
     seed: u64,
+    by_symbol: bool,
 ) -> anyhow::Result<QualityResult> {
     let truth = load(scip_path)?;
     let missing = truth
@@ -387,7 +421,7 @@ pub fn measure(
             truth
                 .parsed
                 .get(*symbol)
-                .is_some_and(|(name, _)| is_identifier(name))
+                .is_some_and(|(name, _, _)| is_identifier(name))
                 && t.references.iter().any(|r| !t.definitions.contains(r))
         })
         .map(|(s, _)| s)
@@ -410,7 +444,13 @@ pub fn measure(
     let mut unscored_lines = 0;
     for symbol in chosen {
         let t = &truth.symbols[symbol];
-        let (name, function) = truth.parsed[symbol].clone();
+        let (name, function, qualified) = truth.parsed[symbol].clone();
+        // Asked as `Type.name` when the symbol is a type's member and the
+        // run asks by symbol; else by its name.
+        let asked = match qualified {
+            Some(q) if by_symbol => q,
+            _ => name.clone(),
+        };
         let defined_once = truth.name_count.get(&name) == Some(&1);
         let expected: BTreeSet<&Loc> = t
             .references
@@ -421,11 +461,12 @@ pub fn measure(
         let pages = all_pages(
             &mut session,
             "find_references",
-            json!({"name": name, "limit": 10000}),
+            json!({"name": asked, "limit": 10000}),
         )?;
         let mut returned: BTreeMap<Loc, String> = BTreeMap::new();
+        let mut resolved_lines: BTreeSet<Loc> = BTreeSet::new();
         let mut unscored = 0;
-        for (loc, hit) in parse_references(&pages) {
+        for (loc, hit, resolved) in parse_references(&pages) {
             if t.definitions.contains(&loc) {
                 continue;
             }
@@ -433,8 +474,15 @@ pub fn measure(
                 unscored += 1;
                 continue;
             }
+            if resolved {
+                resolved_lines.insert(loc.clone());
+            }
             returned.entry(loc).or_insert(hit);
         }
+        let resolved_correct = resolved_lines
+            .iter()
+            .filter(|l| expected.contains(l))
+            .count();
         unscored_lines += unscored;
         let correct = returned.keys().filter(|l| expected.contains(l)).count();
         let wrong_examples = returned
@@ -453,7 +501,7 @@ pub fn measure(
         let pages = all_pages(
             &mut session,
             "find_definition",
-            json!({"name": name, "limit": 10000}),
+            json!({"name": asked, "limit": 10000}),
         )?;
         let definitions = parse_definitions(&pages);
         let near = |(p, n): &Loc, slack: u32| {
@@ -467,7 +515,7 @@ pub fn measure(
             let pages = all_pages(
                 &mut session,
                 "find_callers",
-                json!({"name": name, "depth": 1, "limit": 10000}),
+                json!({"name": asked, "depth": 1, "limit": 10000}),
             )?;
             let lines: BTreeSet<Loc> = parse_callers(&pages)
                 .into_iter()
@@ -493,6 +541,10 @@ pub fn measure(
             correct,
             unscored,
             precision: (!returned.is_empty()).then(|| correct as f64 / returned.len() as f64),
+            resolved_returned: resolved_lines.len(),
+            resolved_precision: (!resolved_lines.is_empty())
+                .then(|| resolved_correct as f64 / resolved_lines.len() as f64),
+            resolved_recall: resolved_correct as f64 / expected.len() as f64,
             recall: correct as f64 / expected.len() as f64,
             definition_top1: first.is_some_and(|l| near(l, 0)),
             definition_top1_within_2: first.is_some_and(|l| near(l, 2)),
@@ -586,9 +638,9 @@ pub fn print_table(results: &[QualityResult]) {
         v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v))
     }
     println!(
-        "| corpus | names | symbols | find_references precision | find_references recall | find_definition top-1 | top-1 ±2 lines | any result | functions | find_callers precision |"
+        "| corpus | names | symbols | find_references precision | find_references recall | resolved: precision | resolved: share of lines | resolved: recall | find_definition top-1 | top-1 ±2 lines | any result | functions | find_callers precision |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in results {
         for (label, s) in [
             ("defined once", &r.once),
@@ -596,12 +648,15 @@ pub fn print_table(results: &[QualityResult]) {
             ("all", &r.all),
         ] {
             println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 r.corpus,
                 label,
                 s.symbols,
                 pct(s.references_precision),
                 pct(s.references_recall),
+                pct(s.resolved_precision),
+                pct(s.resolved_share),
+                pct(s.resolved_recall),
                 pct(s.definition_top1),
                 pct(s.definition_top1_within_2),
                 pct(s.definition_any),
@@ -621,7 +676,7 @@ mod tests {
         let page = "src/a.ts\n  3:9  call (in main)  let s = area(&sq);\n  9:9  call  area(&c)\n[lib] src/b.ts\n  1:9  import  use crate::area;\nshowing 11–13 of 40; 27 more: call again with offset=13\n";
         let hits: Vec<Loc> = parse_references(&[page.to_string()])
             .into_iter()
-            .map(|(l, _)| l)
+            .map(|(l, _, _)| l)
             .collect();
         assert_eq!(
             hits,
@@ -631,6 +686,20 @@ mod tests {
                 ("src/b.ts".to_string(), 1)
             ]
         );
+    }
+
+    #[test]
+    fn reads_the_grade_of_each_reference() {
+        let first = "3 references: 1 resolved, 2 name-only candidates\nsrc/a.py\n  3:9  call  add(1)\nname-only candidates (the same name; what it is called on is not known):\nsrc/a.py\n  9:9  call  x.add(2)\nshowing 1–2 of 3; 1 more: call again with offset=2\n";
+        let second =
+            "3 references: 1 resolved, 2 name-only candidates\nsrc/b.py\n  1:1  call  y.add(3)\n";
+        let grades: Vec<(u32, bool)> = parse_references(&[first.to_string(), second.to_string()])
+            .into_iter()
+            .map(|((_, n), _, resolved)| (n, resolved))
+            .collect();
+        assert_eq!(grades, [(3, true), (9, false), (1, false)]);
+        let none = "1 reference, all name-only candidates\nsrc/a.py\n  2:1  call  s.area()\n";
+        assert!(!parse_references(&[none.to_string()])[0].2);
     }
 
     #[test]

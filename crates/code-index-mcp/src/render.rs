@@ -136,13 +136,17 @@ pub fn definitions(page: &Merged<wire::Symbol>, count_only: bool, text: &mut Tex
 pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> String {
     let total = page.total;
     let resolved = page.resolved.unwrap_or(0);
-    let noun = if total == 1 { "reference" } else { "references" };
+    let noun = if total == 1 {
+        "reference"
+    } else {
+        "references"
+    };
     let summary = match total - resolved.min(total) {
         0 if resolved > 0 => format!("{total} {noun}, all resolved"),
         _ if resolved == 0 => format!("{total} {noun}, all name-only candidates"),
-        candidates => format!(
-            "{total} {noun}: {resolved} resolved, {candidates} name-only candidates"
-        ),
+        candidates => {
+            format!("{total} {noun}: {resolved} resolved, {candidates} name-only candidates")
+        }
     };
     if count_only || total == 0 {
         text.line(if total == 0 {

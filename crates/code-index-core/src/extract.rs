@@ -227,7 +227,7 @@ const OBJECT_FIELDS: &[&str] = &[
 ];
 
 /// What a referenced name is reached through: `None` for a bare name, its
-/// text for a plain (or dotted) name (the last segment of `a.b` or `a::b`),
+/// text for a plain or dotted name (`os.path`, `geo::Circle`),
 /// [`COMPLEX_RECEIVER`] for anything else.
 fn receiver_of<'s>(name: Node, source: &'s [u8]) -> Option<&'s str> {
     let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).ok();
@@ -275,25 +275,21 @@ fn receiver_of<'s>(name: Node, source: &'s [u8]) -> Option<&'s str> {
     object.and_then(|object| Some(classify_receiver(text(object)?)))
 }
 
-/// A receiver's text as stored: a plain name's last segment, or
+/// A receiver's text as stored: a plain or dotted name, or
 /// [`COMPLEX_RECEIVER`].
 fn classify_receiver(text: &str) -> &str {
     let text = text.trim();
-    let last = text
-        .rsplit(['.', ':'])
-        .find(|s| !s.is_empty())
-        .unwrap_or(text);
     let plain = |s: &str| {
         !s.is_empty()
             && s.chars()
                 .all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '.' || c == ':')
     };
-    if plain(text) { last } else { COMPLEX_RECEIVER }
+    if plain(text) { text } else { COMPLEX_RECEIVER }
 }
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 3;
+pub const EXTRACTOR_REVISION: u32 = 4;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;

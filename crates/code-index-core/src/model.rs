@@ -267,7 +267,8 @@ pub struct Reference {
     /// Index (in the same file) of the innermost enclosing definition, or [`NONE`].
     pub enclosing: u32,
     /// What the name is reached through, as written: empty for a bare name,
-    /// `self`, `this`, a name (`os` in `os.path`, `Vec` in `Vec::new`), or
+    /// `self`, `this`, a plain or dotted name (`os.path` in
+    /// `os.path.join`, `Vec` in `Vec::new`), or
     /// [`COMPLEX_RECEIVER`] for any other expression (`f().name`).
     pub receiver: StrRef,
 }

@@ -388,7 +388,8 @@ impl<'i> Targets<'i> {
         } else if receiver == COMPLEX_RECEIVER {
             false
         } else {
-            self.containers.contains(receiver) || self.modules.contains(receiver)
+            let last = last_container_segment(receiver);
+            self.containers.contains(last) || self.modules.contains(last)
         };
         if resolved {
             Resolution::Resolved
@@ -397,6 +398,27 @@ impl<'i> Targets<'i> {
         }
     }
 }
+
+/// JavaScript's built-in objects: `Math.max` is never a project's `max`.
+const JS_BUILTIN_OBJECTS: &[&str] = &[
+    "Math",
+    "Object",
+    "JSON",
+    "Array",
+    "Promise",
+    "Reflect",
+    "Number",
+    "String",
+    "Symbol",
+    "console",
+    "Date",
+    "Atomics",
+    "Intl",
+    "globalThis",
+    "window",
+    "document",
+    "process",
+];
 
 /// Languages in which a bare name inside a type's body means its member.
 fn has_implicit_this(lang: Language) -> bool {
@@ -410,6 +432,14 @@ fn has_implicit_this(lang: Language) -> bool {
             | Language::Swift
             | Language::Ruby
     )
+}
+
+/// `os` of `os.path`, `geo` of `geo::Shape`.
+fn first_segment(receiver: &str) -> &str {
+    receiver
+        .split(['.', ':'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(receiver)
 }
 
 /// `Shape` of `geo::Shape` or `pkg.Shape`.
@@ -919,6 +949,7 @@ impl Index {
         let others = Targets::new(self, others);
         let mut imports: FxHashMap<FileId, bool> = FxHashMap::default();
         let mut imports_others: FxHashMap<FileId, bool> = FxHashMap::default();
+        let mut external: FxHashMap<FileId, FxHashSet<&str>> = FxHashMap::default();
         let mut hits: Vec<(Resolution, &str, u32, u32, Posting)> = self
             .refs
             .get(base)
@@ -941,6 +972,17 @@ impl Index {
                     && !others.is_empty()
                     && others.grade(self, p.file, file, r, &mut imports_others)
                         == Resolution::Resolved
+                {
+                    return None;
+                }
+                // Reached through a module the project does not hold
+                // (`os.path.join`, `fmt.Println`) or a built-in object
+                // (`Math.max`): not the project's definition.
+                if grade == Resolution::Candidate
+                    && external
+                        .entry(p.file)
+                        .or_insert_with(|| self.external_modules(file))
+                        .contains(first_segment(file.str(r.receiver)))
                 {
                     return None;
                 }
@@ -1383,6 +1425,34 @@ impl Index {
                 }
             })
             .collect())
+    }
+
+    /// Receivers that, in `file`, name something outside the project: the
+    /// last segment of each import that resolves to no indexed file (`os`,
+    /// `path` of `os.path`, `fmt`), and in JavaScript and TypeScript the
+    /// built-in objects, unless the project defines a type or module of
+    /// that name.
+    fn external_modules<'f>(&self, file: &'f FileSymbols) -> FxHashSet<&'f str> {
+        let mut out: FxHashSet<&str> = file
+            .imports
+            .iter()
+            .map(|i| file.str(i.module))
+            .filter(|m| !m.starts_with('.') && self.resolve_import(file, m).is_empty())
+            .flat_map(|m| {
+                m.split(['.', '/', ':'])
+                    .filter(|s| !s.is_empty())
+                    .take(1)
+                    .chain(m.rsplit(['.', '/', ':']).find(|s| !s.is_empty()))
+            })
+            .collect();
+        if file
+            .language
+            .is_some_and(|l| l.family() == Language::TypeScript.family())
+        {
+            out.extend(JS_BUILTIN_OBJECTS);
+        }
+        out.retain(|name| !self.defs.contains_key(*name));
+        out
     }
 
     /// The indexed files that a file's imports resolve to.

@@ -888,3 +888,56 @@ fn references_are_graded_resolved_or_candidate_and_those_bound_elsewhere_are_lef
     };
     assert_eq!(index.references("Cart.add", &resolved_only, all()).total, 2);
 }
+
+#[test]
+fn uses_through_modules_outside_the_project_and_built_in_objects_are_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/paths.py",
+        "def join(*parts):\n    return '/'.join(parts)\n",
+    );
+    common::write(
+        root,
+        "app/main.py",
+        "import os\nimport app.paths\n\ndef run(x):\n    os.path.join('a', 'b')\n    paths.join('c')\n    x.join('d')\n",
+    );
+    common::write(
+        root,
+        "web/util.ts",
+        "export function max(a: number, b: number) { return a; }\n",
+    );
+    common::write(
+        root,
+        "web/page.ts",
+        "import { max } from './util';\nconst a = Math.max(1, 2);\nconst b = max(1, 2);\n",
+    );
+    let index = common::index_dir(root);
+    let lines = |name: &str| -> Vec<String> {
+        let page = index.references(name, &ReferenceFilter::default(), all());
+        page.files
+            .iter()
+            .flat_map(|f| {
+                f.references
+                    .iter()
+                    .map(move |h| format!("{} {}:{}", h.resolution.as_str(), f.path, h.line))
+            })
+            .collect()
+    };
+    // `os.path.join` is the standard library's; `paths.join` the project's;
+    // `x.join` may be either.
+    assert_eq!(
+        lines("join"),
+        [
+            "resolved app/main.py:6",
+            "candidate app/main.py:7",
+            "candidate app/paths.py:2"
+        ]
+    );
+    // `Math.max` is the built-in.
+    assert_eq!(
+        lines("max"),
+        ["resolved web/page.ts:1", "resolved web/page.ts:3"]
+    );
+}

@@ -9,7 +9,9 @@ use code_index_tests::{Project, StopDaemonOnDrop, code_index};
 use serde_json::{Value, json};
 
 /// A tree whose answers overflow any page: 120 modules of 12 functions that
-/// all call `common`, a base class with 200 subclasses, one long file.
+/// all call `common`, a base class with 200 subclasses, one long file (where
+/// every tenth use of `common` is through an object of unknown type, a
+/// name-only candidate).
 fn generated() -> Project {
     let project = Project::new();
     project.write(
@@ -38,7 +40,8 @@ fn generated() -> Project {
     }
     long.push_str("def huge():\n");
     for i in 0..3000 {
-        long.push_str(&format!("    x_{i} = common({i})\n"));
+        let through = if i % 10 == 0 { "obj." } else { "" };
+        long.push_str(&format!("    x_{i} = {through}common({i})\n"));
     }
     project.write("long.py", long);
     project
@@ -54,6 +57,12 @@ fn cases() -> Vec<(&'static str, Value, &'static str, bool)> {
             json!({"query": "handler", "limit": 1000}),
             "offset=",
             true,
+        ),
+        (
+            "find_references",
+            json!({"name": "common", "resolution": "candidate", "limit": 1000}),
+            "offset=",
+            false,
         ),
         (
             "find_definition",
@@ -182,6 +191,39 @@ fn check_every_tool(mcp: &mut McpSession, budget: usize, structured: bool) {
             assert_eq!(result["structuredContent"], Value::Null, "{tool}");
         }
     }
+    // A page where the resolved references end and the name-only candidates
+    // begin: what is forwarded says how many of each and which are which.
+    let result = mcp.request(
+        "tools/call",
+        json!({"name": "find_references", "arguments": {"name": "common", "count_only": true}}),
+    );
+    let summary = forwarded(&result);
+    let resolved: u64 = summary
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no resolved count in {summary}"));
+    assert!(summary.contains("300 name-only candidates"), "{summary}");
+    let result = mcp.request(
+        "tools/call",
+        json!({"name": "find_references",
+               "arguments": {"name": "common", "offset": resolved - 2, "limit": 4}}),
+    );
+    let payload = forwarded(&result);
+    assert!(payload.chars().count() <= budget, "{payload}");
+    assert!(
+        payload.contains(&format!("{resolved} resolved, 300 name-only candidates")),
+        "{payload}"
+    );
+    assert!(
+        payload.contains("name-only candidates (the same name"),
+        "{payload}"
+    );
+    assert!(
+        payload.contains(&format!("call again with offset={}", resolved + 2)),
+        "{payload}"
+    );
 }
 
 #[test]

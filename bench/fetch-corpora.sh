@@ -52,14 +52,16 @@ TOML
   rm -rf "$tmp"
 }
 
-get_python_django() {
+pypi_sdist() { # $1 = destination, $2 = package==version, $3 = what SOURCE says
   local tmp; tmp=$(scratch)
-  python3 -m pip download --quiet --no-deps --no-binary :all: --dest "$tmp" "django==5.1.4"
+  python3 -m pip download --quiet --no-deps --no-binary :all: --dest "$tmp" "$2"
   mkdir -p "$1"
   tar -xzf "$tmp"/*.tar.gz --strip-components=1 -C "$1"
-  echo "Django 5.1.4 (PyPI sdist)" > "$1/SOURCE"
+  echo "$3" > "$1/SOURCE"
   rm -rf "$tmp"
 }
+
+get_python_django() { pypi_sdist "$1" "django==5.1.4" "Django 5.1.4 (PyPI sdist)"; }
 
 get_ts_rxjs() {
   local tmp; tmp=$(scratch)
@@ -70,14 +72,7 @@ get_ts_rxjs() {
   rm -rf "$tmp"
 }
 
-get_python_pytest() {
-  local tmp; tmp=$(scratch)
-  python3 -m pip download --quiet --no-deps --no-binary :all: --dest "$tmp" "pytest==8.3.4"
-  mkdir -p "$1"
-  tar -xzf "$tmp"/*.tar.gz --strip-components=1 -C "$1"
-  echo "pytest 8.3.4 (PyPI sdist)" > "$1/SOURCE"
-  rm -rf "$tmp"
-}
+get_python_pytest() { pypi_sdist "$1" "pytest==8.3.4" "pytest 8.3.4 (PyPI sdist)"; }
 
 get_ts_mobx() {
   local tmp; tmp=$(scratch)

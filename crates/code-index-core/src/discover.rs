@@ -225,6 +225,11 @@ pub fn tracked_but_ignored(root: &Path, start: &Path) -> Vec<String> {
     else {
         return Vec::new();
     };
+    // Outside a work tree there is nothing tracked: no git to start on
+    // every walk (the watcher walks each directory it relists).
+    if !start.ancestors().any(|dir| dir.join(".git").exists()) {
+        return Vec::new();
+    }
     // `-c -i --exclude-standard`: tracked files that the standard excludes
     // (.gitignore files, .git/info/exclude, core.excludesFile) match.
     let output = std::process::Command::new("git")

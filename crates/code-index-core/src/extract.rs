@@ -328,11 +328,11 @@ fn is_template(tokens: &[u8]) -> bool {
 /// `.name (`), which costs nothing and survives syntax of the macro's own
 /// (`debug!(target: "x", …)`, `link!("dll" fn …)`).
 #[derive(Default)]
-struct MacroArguments<'t> {
+struct MacroArguments {
     /// Insides of braces that hold items, to parse.
     items: Vec<tree_sitter::Range>,
-    /// Names called in the other arguments.
-    calls: Vec<Node<'t>>,
+    /// Byte ranges of the names called in the other arguments.
+    calls: Vec<(usize, usize)>,
 }
 
 /// Keywords that open an item: braces that start with one hold items.
@@ -367,7 +367,7 @@ const DECLARES: &[&str] = &[
     "mod",
 ];
 
-fn macro_arguments<'t>(node: Node<'t>, source: &[u8], out: &mut MacroArguments<'t>) {
+fn macro_arguments(node: Node, source: &[u8], out: &mut MacroArguments) {
     let mut cursor = node.walk();
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
@@ -400,14 +400,14 @@ fn macro_arguments<'t>(node: Node<'t>, source: &[u8], out: &mut MacroArguments<'
 }
 
 /// The arguments of one macro invocation (see [`MacroArguments`]).
-fn token_tree<'t>(tt: Node<'t>, source: &[u8], out: &mut MacroArguments<'t>) {
+fn token_tree(tt: Node, source: &[u8], out: &mut MacroArguments) {
     let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).unwrap_or("");
     let count = tt.child_count();
     let (Some(open), Some(close)) = (tt.child(0), tt.child(count.saturating_sub(1))) else {
         return;
     };
     let mut cursor = tt.walk();
-    let tokens: Vec<Node<'t>> = tt
+    let tokens: Vec<Node> = tt
         .children(&mut cursor)
         .filter(|t| !t.kind().ends_with("comment"))
         .collect();
@@ -436,7 +436,7 @@ fn token_tree<'t>(tt: Node<'t>, source: &[u8], out: &mut MacroArguments<'t>) {
                 });
                 let declared = i > 0 && DECLARES.contains(&text(tokens[i - 1]));
                 if called && !declared {
-                    out.calls.push(token);
+                    out.calls.push((token.start_byte(), token.end_byte()));
                 }
             }
             "token_tree" => {
@@ -457,41 +457,18 @@ fn token_tree<'t>(tt: Node<'t>, source: &[u8], out: &mut MacroArguments<'t>) {
 }
 
 impl Extractor {
-    /// Parses only `ranges` of the document (in order, not overlapping;
-    /// positions stay the document's).
-    fn parse_ranges(
+    /// Parses `ranges` of the document (in order, not overlapping; the
+    /// whole document when empty), positions staying the document's, and
+    /// gives up at `deadline`.
+    fn parse(
         &mut self,
         bytes: &[u8],
         ranges: &[tree_sitter::Range],
-    ) -> Option<tree_sitter::Tree> {
-        self.parser.set_included_ranges(ranges).ok()?;
-        let len = bytes.len();
-        self.parser.parse_with_options(
-            &mut |offset, _| {
-                if offset < len {
-                    &bytes[offset..]
-                } else {
-                    &[][..]
-                }
-            },
-            None,
-            None,
-        )
-    }
-
-    fn run(
-        &mut self,
-        file: &mut FileSymbols,
-        lang: Language,
-        source: &str,
-        timeout: Option<Duration>,
-    ) -> Result<(), ExtractError> {
-        let compiled = compiled(lang);
+        deadline: Option<Instant>,
+    ) -> Result<tree_sitter::Tree, ExtractError> {
         self.parser
-            .set_language(&lang.grammar())
+            .set_included_ranges(ranges)
             .map_err(|_| ExtractError::ParserFailed)?;
-        let bytes = source.as_bytes();
-        let deadline = timeout.map(|t| Instant::now() + t);
         let mut timed_out = false;
         let mut on_progress = |_: &tree_sitter::ParseState| {
             if deadline.is_some_and(|d| Instant::now() > d) {
@@ -514,11 +491,27 @@ impl Extractor {
             None,
             Some(options),
         );
-        let tree = match tree {
-            Some(tree) => tree,
-            None if timed_out => return Err(ExtractError::Timeout),
-            None => return Err(ExtractError::ParserFailed),
-        };
+        match tree {
+            Some(tree) => Ok(tree),
+            None if timed_out => Err(ExtractError::Timeout),
+            None => Err(ExtractError::ParserFailed),
+        }
+    }
+
+    fn run(
+        &mut self,
+        file: &mut FileSymbols,
+        lang: Language,
+        source: &str,
+        timeout: Option<Duration>,
+    ) -> Result<(), ExtractError> {
+        let compiled = compiled(lang);
+        self.parser
+            .set_language(&lang.grammar())
+            .map_err(|_| ExtractError::ParserFailed)?;
+        let bytes = source.as_bytes();
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let tree = self.parse(bytes, &[], deadline)?;
         let root = tree.root_node();
         file.has_syntax_errors = root.has_error();
         file.lines = count_lines(source);
@@ -526,34 +519,30 @@ impl Extractor {
         // again as code, in place, so that the calls, uses and items in them
         // are found at their own positions.
         let mut trees = vec![tree];
-        let mut macro_calls: Vec<Node> = Vec::new();
+        // Names called in macro arguments: (tree, byte range).
+        let mut macro_calls: Vec<(usize, (usize, usize))> = Vec::new();
         if lang == Language::Rust {
-            let mut found = MacroArguments::default();
-            macro_arguments(trees[0].root_node(), bytes, &mut found);
-            let mut items = found.items;
-            let mut sub_trees = Vec::new();
-            for _ in 0..MAX_MACRO_NESTING {
-                if items.is_empty() {
+            for level in 0..=MAX_MACRO_NESTING {
+                let mut found = MacroArguments::default();
+                macro_arguments(trees[trees.len() - 1].root_node(), bytes, &mut found);
+                let tree = trees.len() - 1;
+                macro_calls.extend(found.calls.into_iter().map(|c| (tree, c)));
+                if found.items.is_empty() || level == MAX_MACRO_NESTING {
                     break;
                 }
-                items.sort_by_key(|r| r.start_byte);
-                let Some(sub) = self.parse_ranges(bytes, &items) else {
-                    break;
-                };
-                let mut nested = MacroArguments::default();
-                macro_arguments(sub.root_node(), bytes, &mut nested);
-                items = nested.items;
-                sub_trees.push(sub);
+                found.items.sort_by_key(|r| r.start_byte);
+                match self.parse(bytes, &found.items, deadline) {
+                    Ok(sub) => trees.push(sub),
+                    Err(_) => {
+                        // Keep what the file's own tree gave; a parser that
+                        // gave up keeps state.
+                        self.parser.reset();
+                        break;
+                    }
+                }
             }
             // Back to whole documents for the next file.
             let _ = self.parser.set_included_ranges(&[]);
-            trees.extend(sub_trees);
-            // The calls of every tree's macros, read off their tokens.
-            for tree in &trees {
-                let mut calls = MacroArguments::default();
-                macro_arguments(tree.root_node(), bytes, &mut calls);
-                macro_calls.extend(calls.calls);
-            }
         }
 
         // 1. Run the query and gather raw tags.
@@ -629,7 +618,14 @@ impl Extractor {
             }
         }
         doc_nodes.sort_unstable_by_key(|d| d.start_byte);
-        for node in macro_calls {
+        for (tree, (start, end)) in macro_calls {
+            let Some(node) = trees[tree]
+                .root_node()
+                .descendant_for_byte_range(start, end)
+                .filter(|n| n.start_byte() == start && n.end_byte() == end)
+            else {
+                continue;
+            };
             tags.push(RawTag {
                 name_start: node.start_byte(),
                 name_end: node.end_byte(),

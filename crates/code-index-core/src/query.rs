@@ -911,13 +911,13 @@ impl Index {
         self.file(file)?.language.map(Language::family)
     }
 
-    /// The language families in which `name` is defined (by `filter`'s
-    /// kinds): the uses that can refer to those definitions are in files of
-    /// these families. Empty when the project defines no such `name`.
-    fn defining_families(&self, name: &str, callable_only: bool) -> FxHashSet<Family> {
+    /// The language families in which `name` is defined as something
+    /// callable: its callers are in files of these families. Empty when the
+    /// project defines no such `name`.
+    fn callable_families(&self, name: &str) -> FxHashSet<Family> {
         self.definition_postings(name, None, &SymbolFilter::default())
             .into_iter()
-            .filter(|&p| !callable_only || self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
+            .filter(|&p| self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
             .filter_map(|p| self.family_of(p.file))
             .collect()
     }
@@ -933,8 +933,11 @@ impl Index {
         let (_, base) = split_qualified(name);
         // Uses in a language that cannot refer to the project's definitions
         // of the name are not its references.
-        let families = self.defining_families(name, false);
         let asked = self.definition_postings(name, None, &SymbolFilter::default());
+        let families: FxHashSet<Family> = asked
+            .iter()
+            .filter_map(|p| self.family_of(p.file))
+            .collect();
         // The other definitions of the name (a qualified name asks for some
         // of them): a use bound to one of those is not a reference of these.
         let others: Vec<Posting> = if asked.is_empty() {
@@ -1158,7 +1161,7 @@ impl Index {
         // Each callee with the families its callers may be written in: at
         // first those of its definitions (any, when the project has none),
         // then the caller's own.
-        let families = self.defining_families(name, true);
+        let families = self.callable_families(name);
         let mut seen_names: FxHashSet<(String, Option<Family>)> = families
             .iter()
             .map(|&f| (base.to_string(), Some(f)))

@@ -830,6 +830,19 @@ fn calls_and_references_never_cross_language_families() {
     assert_eq!(paths, ["web/page.js"]);
 }
 
+/// Each reference of `name` as `grade path:line`, in answer order.
+fn graded(index: &Index, name: &str) -> Vec<String> {
+    let page = index.references(name, &ReferenceFilter::default(), all());
+    page.files
+        .iter()
+        .flat_map(|f| {
+            f.references
+                .iter()
+                .map(move |h| format!("{} {}:{}", h.resolution.as_str(), f.path, h.line))
+        })
+        .collect()
+}
+
 #[test]
 fn references_are_graded_resolved_or_candidate_and_those_bound_elsewhere_are_left_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -846,17 +859,7 @@ fn references_are_graded_resolved_or_candidate_and_those_bound_elsewhere_are_lef
         "from shop.util import add\n\ndef total(xs):\n    return add(xs[0], xs[1])\n",
     );
     let index = common::index_dir(root);
-    let graded = |name: &str| -> Vec<String> {
-        let page = index.references(name, &ReferenceFilter::default(), all());
-        page.files
-            .iter()
-            .flat_map(|f| {
-                f.references
-                    .iter()
-                    .map(move |h| format!("{} {}:{}", h.resolution.as_str(), f.path, h.line))
-            })
-            .collect()
-    };
+    let graded = |name: &str| graded(&index, name);
     // Every `add`: resolved first (each bound to one of its definitions),
     // then the use through a value of unknown type.
     assert_eq!(
@@ -914,17 +917,7 @@ fn uses_through_modules_outside_the_project_and_built_in_objects_are_left_out() 
         "import { max } from './util';\nconst a = Math.max(1, 2);\nconst b = max(1, 2);\n",
     );
     let index = common::index_dir(root);
-    let lines = |name: &str| -> Vec<String> {
-        let page = index.references(name, &ReferenceFilter::default(), all());
-        page.files
-            .iter()
-            .flat_map(|f| {
-                f.references
-                    .iter()
-                    .map(move |h| format!("{} {}:{}", h.resolution.as_str(), f.path, h.line))
-            })
-            .collect()
-    };
+    let lines = |name: &str| graded(&index, name);
     // `os.path.join` is the standard library's; `paths.join` the project's;
     // `x.join` may be either.
     assert_eq!(

@@ -37,16 +37,33 @@ impl PageArgs {
     }
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct SearchSymbolsArgs {
-    /// Name or part of a name; `Foo::bar` or `Foo.bar` also filters by container.
-    pub query: String,
+/// The filters of the tools that list definitions.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct SymbolFilterArgs {
     /// Only these kinds: function, method, class, struct, enum, interface, trait, module, constant, variable, field, type_alias, macro, ...
     pub kind: Option<Vec<String>>,
     /// Only this language: rust, python, typescript, go, java, c, cpp, ...
     pub language: Option<String>,
     /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
     pub glob: Option<String>,
+}
+
+impl SymbolFilterArgs {
+    pub fn params(&self) -> wire::SymbolFilterParams {
+        wire::SymbolFilterParams {
+            kind: self.kind.clone(),
+            language: self.language.clone(),
+            glob: self.glob.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SearchSymbolsArgs {
+    /// Name or part of a name; `Foo::bar` or `Foo.bar` also filters by container.
+    pub query: String,
+    #[serde(flatten)]
+    pub filter: SymbolFilterArgs,
     #[serde(flatten)]
     pub page: PageArgs,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
@@ -59,12 +76,8 @@ pub struct FindDefinitionArgs {
     pub name: String,
     /// A file (relative path) to rank definitions near it first.
     pub context: Option<String>,
-    /// Only these kinds: function, method, class, struct, enum, interface, trait, module, constant, variable, field, type_alias, macro, ...
-    pub kind: Option<Vec<String>>,
-    /// Only this language: rust, python, typescript, go, java, c, cpp, ...
-    pub language: Option<String>,
-    /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
-    pub glob: Option<String>,
+    #[serde(flatten)]
+    pub filter: SymbolFilterArgs,
     #[serde(flatten)]
     pub page: PageArgs,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
@@ -233,23 +246,11 @@ pub struct ReindexArgs {
     pub project: Option<String>,
 }
 
-fn filter(
-    kind: &Option<Vec<String>>,
-    language: &Option<String>,
-    glob: &Option<String>,
-) -> wire::SymbolFilterParams {
-    wire::SymbolFilterParams {
-        kind: kind.clone(),
-        language: language.clone(),
-        glob: glob.clone(),
-    }
-}
-
 impl SearchSymbolsArgs {
     pub fn params(&self) -> wire::SearchSymbolsParams {
         wire::SearchSymbolsParams {
             query: self.query.clone(),
-            filter: filter(&self.kind, &self.language, &self.glob),
+            filter: self.filter.params(),
             paging: self.page.request(),
         }
     }
@@ -260,7 +261,7 @@ impl FindDefinitionArgs {
         wire::DefinitionsParams {
             name: self.name.clone(),
             context: self.context.clone(),
-            filter: filter(&self.kind, &self.language, &self.glob),
+            filter: self.filter.params(),
             paging: self.page.request(),
         }
     }

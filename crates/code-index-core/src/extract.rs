@@ -15,13 +15,14 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, ParseOptions, Parser, Query, QueryCursor};
 
 use crate::language::Language;
 use crate::model::{
-    COMPLEX_RECEIVER, Definition, FileSymbols, Import, NONE, RefKind, Reference, Relation, Span,
-    StrRef, SymbolKind,
+    COMPLEX_RECEIVER, Definition, FileSymbols, Import, NONE, RefKind, Reference, Relation,
+    SELF_RECEIVERS, Span, StrRef, SymbolKind,
 };
 
 /// Longest signature kept, in characters.
@@ -59,6 +60,14 @@ enum Role {
     /// A name that must not be tagged at all (a local variable that a broader
     /// upstream pattern would take for a definition).
     Suppress,
+    /// A function, lambda or comprehension: what it binds is local to it.
+    LocalScope,
+    /// A name bound in the innermost local scope (a parameter, a local
+    /// variable), which uses of the name in that scope mean.
+    LocalDef,
+    /// The type a local binding is declared or constructed with
+    /// (`x: Foo`, `x = Foo()`, `new Foo()`).
+    LocalType,
     Ignore,
 }
 
@@ -104,6 +113,9 @@ fn role_of(capture: &str) -> Role {
         "ignore" => Role::Suppress,
         "doc.comment" => Role::Comment,
         "doc.skip" => Role::DocTransparent,
+        "local.scope" => Role::LocalScope,
+        "local.definition" => Role::LocalDef,
+        "local.type" => Role::LocalType,
         _ => Role::Ignore,
     }
 }
@@ -112,6 +124,37 @@ fn role_of(capture: &str) -> Role {
 pub struct CompiledQuery {
     query: Query,
     roles: Vec<Role>,
+    /// The first pattern of [`Language::uses_query`].
+    uses_from: usize,
+    fields: MemberFields,
+}
+
+/// The grammar's ids of [`MEMBER_FIELDS`] and [`OBJECT_FIELDS`]: a lookup by
+/// name compares strings on every call.
+type FieldId = std::num::NonZeroU16;
+
+struct MemberFields {
+    member: Vec<FieldId>,
+    object: Vec<FieldId>,
+    receiver: Option<FieldId>,
+    object_field: Option<FieldId>,
+}
+
+impl MemberFields {
+    fn new(grammar: &tree_sitter::Language) -> MemberFields {
+        let ids = |names: &[&str]| -> Vec<FieldId> {
+            names
+                .iter()
+                .filter_map(|n| grammar.field_id_for_name(n))
+                .collect()
+        };
+        MemberFields {
+            member: ids(MEMBER_FIELDS),
+            object: ids(OBJECT_FIELDS),
+            receiver: grammar.field_id_for_name("receiver"),
+            object_field: grammar.field_id_for_name("object"),
+        }
+    }
 }
 
 /// Compiles every language's query: `Err` names the language and the problem.
@@ -124,7 +167,13 @@ pub fn check_queries() -> Result<(), String> {
 }
 
 fn compile(lang: Language) -> Result<CompiledQuery, tree_sitter::QueryError> {
-    let mut query = Query::new(&lang.grammar(), &lang.full_query())?;
+    let grammar = lang.grammar();
+    let source = lang.full_query();
+    let mut query = Query::new(&grammar, &source)?;
+    let uses_start = source.len() - lang.uses_query().len();
+    let uses_from = (0..query.pattern_count())
+        .find(|&p| query.start_byte_for_pattern(p) >= uses_start)
+        .unwrap_or(query.pattern_count());
     // Patterns that rely on local-variable tracking (`#is-not? local`) would
     // tag every identifier without it.
     for pattern in 0..query.pattern_count() {
@@ -137,7 +186,12 @@ fn compile(lang: Language) -> Result<CompiledQuery, tree_sitter::QueryError> {
         }
     }
     let roles = query.capture_names().iter().map(|n| role_of(n)).collect();
-    Ok(CompiledQuery { query, roles })
+    Ok(CompiledQuery {
+        query,
+        roles,
+        uses_from,
+        fields: MemberFields::new(&grammar),
+    })
 }
 
 fn compiled(lang: Language) -> &'static CompiledQuery {
@@ -229,9 +283,10 @@ const OBJECT_FIELDS: &[&str] = &[
 /// What a referenced name is reached through: `None` for a bare name, its
 /// text for a plain or dotted name (`os.path`, `geo::Circle`),
 /// [`COMPLEX_RECEIVER`] for anything else.
-fn receiver_of<'s>(name: Node, source: &'s [u8]) -> Option<&'s str> {
+fn receiver_of<'s>(name: Node, fields: &MemberFields, source: &'s [u8]) -> Option<&'s str> {
     let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).ok();
     let parent = name.parent()?;
+    let field = |f: Option<FieldId>| f.and_then(|f| parent.child_by_field_id(f.get()));
     // Kotlin and Swift: `a.b` is (navigation_expression a (navigation_suffix b)).
     if parent.kind() == "navigation_suffix" {
         let nav = parent.parent()?;
@@ -241,17 +296,16 @@ fn receiver_of<'s>(name: Node, source: &'s [u8]) -> Option<&'s str> {
     if matches!(
         parent.kind(),
         "call" | "call_expression" | "method_invocation" | "function_call_expression"
-    ) && parent.child_by_field_name("receiver").is_none()
-        && parent.child_by_field_name("object").is_none()
+    ) && field(fields.receiver).is_none()
+        && field(fields.object_field).is_none()
     {
         // The name is the callee of a plain call.
         return None;
     }
-    let is_member = MEMBER_FIELDS.iter().any(|f| {
-        parent
-            .child_by_field_name(f)
-            .is_some_and(|n| n.id() == name.id())
-    });
+    let is_member = fields
+        .member
+        .iter()
+        .any(|&f| field(Some(f)).is_some_and(|n| n.id() == name.id()));
     if !is_member {
         // Macro tokens: `recv . name (` or `Path :: name (`.
         if parent.kind() == "token_tree" {
@@ -266,13 +320,25 @@ fn receiver_of<'s>(name: Node, source: &'s [u8]) -> Option<&'s str> {
         }
         return None;
     }
-    let object = OBJECT_FIELDS.iter().find_map(|f| {
-        parent
-            .child_by_field_name(f)
+    member_object(parent, name, fields, source)
+}
+
+/// What `name` is reached through in `member`, the member access that holds
+/// it.
+fn member_object<'s>(
+    member: Node,
+    name: Node,
+    fields: &MemberFields,
+    source: &'s [u8],
+) -> Option<&'s str> {
+    let object = fields.object.iter().find_map(|&f| {
+        member
+            .child_by_field_id(f.get())
             .filter(|n| n.id() != name.id())
-    });
+    })?;
     // No object: `::name` and the like, a member of nothing written.
-    object.and_then(|object| Some(classify_receiver(text(object)?)))
+    let text = std::str::from_utf8(&source[object.start_byte()..object.end_byte()]).ok()?;
+    Some(classify_receiver(text))
 }
 
 /// A receiver's text as stored: a plain or dotted name, or
@@ -289,7 +355,7 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 4;
+pub const EXTRACTOR_REVISION: u32 = 5;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;
@@ -550,6 +616,7 @@ impl Extractor {
         let mut scopes: Vec<RawScope> = Vec::new();
         let mut imports: Vec<(usize, usize, u32)> = Vec::new();
         let mut doc_nodes: Vec<DocNode> = Vec::new();
+        let mut locals = Locals::default();
         for (i, tree) in trees.iter().enumerate() {
             // Only the file's own tree holds doc comments and imports; a macro's
             // arguments add tags.
@@ -563,6 +630,8 @@ impl Extractor {
                 let mut name = None;
                 let mut receiver = None;
                 let mut scope_name = None;
+                let mut local_def = None;
+                let mut local_type = None;
                 for cap in m.captures() {
                     match compiled.roles[cap.index as usize] {
                         r @ (Role::Def(_) | Role::Ref(_) | Role::Scope) if role.is_none() => {
@@ -591,8 +660,16 @@ impl Extractor {
                             let n = cap.node;
                             imports.push((n.start_byte(), n.end_byte(), line_of(n)));
                         }
+                        Role::LocalScope => locals
+                            .scopes
+                            .push((cap.node.start_byte(), cap.node.end_byte())),
+                        Role::LocalDef => local_def = Some(cap.node),
+                        Role::LocalType => local_type = Some(cap.node),
                         Role::Def(_) | Role::Ref(_) | Role::Scope | Role::Ignore => {}
                     }
+                }
+                if let Some(def) = local_def {
+                    locals.push(def, local_type, bytes);
                 }
                 match (role, node) {
                     (Some(Role::Scope), Some(node)) => {
@@ -658,6 +735,9 @@ impl Extractor {
 
         let mut out = Builder::new(file);
         let sep = lang.separator();
+        locals.prepare(&def_tags);
+        let mut local_stack: Vec<usize> = Vec::new();
+        let mut next_local = 0;
 
         // 3. Containers: sweep definitions and scopes in document order with a
         //    stack of the open ones.
@@ -803,13 +883,33 @@ impl Extractor {
                 }
                 let enclosing = stack.last().map_or(NONE, |&(_, _, d)| d);
                 let name = node_text(source, tag.name_node);
+                locals.enter(pos, &mut local_stack, &mut next_local);
+                let receiver = if tag.pattern < compiled.uses_from || tag.pattern == usize::MAX {
+                    receiver_of(tag.name_node, &compiled.fields, bytes)
+                } else if tag.node.id() == tag.name_node.id() {
+                    // A name used as a value: never a member (the member of a
+                    // member access is an earlier pattern's).
+                    None
+                } else {
+                    // The pattern's node is the member access itself.
+                    member_object(tag.node, tag.name_node, &compiled.fields, bytes)
+                };
+                if locals.binds_at(pos) {
+                    // The name a parameter or local variable is bound by.
+                    continue;
+                }
+                let receiver = match receiver {
+                    // A local variable or parameter: not a definition's use.
+                    None if locals.binding(&local_stack, name).is_some() => continue,
+                    None => StrRef::EMPTY,
+                    Some(receiver) => match locals.receiver(&local_stack, receiver) {
+                        Some(typed) => out.intern(&typed),
+                        None => out.intern(receiver),
+                    },
+                };
                 let name_ref = out.intern(name);
                 let start = tag.name_node.start_position();
                 let line = start.row as u32 + 1;
-                let receiver = match receiver_of(tag.name_node, bytes) {
-                    Some(receiver) => out.intern(receiver),
-                    None => StrRef::EMPTY,
-                };
                 out.file.references.push(Reference {
                     name: name_ref,
                     kind,
@@ -850,6 +950,122 @@ impl Extractor {
         }
         out.file.shrink_to_fit();
         Ok(())
+    }
+}
+
+/// The names local scopes bind, to tell a use of a definition from a use of
+/// a local variable, and to type receivers (`x = Foo(); x.run()`).
+#[derive(Default)]
+struct Locals<'s> {
+    /// Byte ranges of the local scopes; sorted by [`Locals::prepare`].
+    scopes: Vec<(usize, usize)>,
+    /// (position, name, declared type), in capture order.
+    defs: Vec<(usize, &'s str, Option<&'s str>)>,
+    /// Per scope: name → declared type.
+    bound: Vec<FxHashMap<&'s str, Option<&'s str>>>,
+    /// Positions of the bindings, sorted.
+    positions: Vec<usize>,
+}
+
+impl<'s> Locals<'s> {
+    fn push(&mut self, def: Node, ty: Option<Node>, source: &'s [u8]) {
+        let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).ok();
+        let Some(name) = text(def) else { return };
+        // `Bar<T>` and `Bar[T]` are `Bar`; anything but a plain or dotted
+        // name is no type to go by.
+        let ty = ty
+            .and_then(text)
+            .map(|t| t.split(['<', '[', '(']).next().unwrap_or(t).trim())
+            .filter(|t| classify_receiver(t) != COMPLEX_RECEIVER);
+        self.defs.push((def.start_byte(), name, ty));
+    }
+
+    /// Assigns each binding to its innermost scope. A binding at a name the
+    /// file defines (`const f = () => …` in a function) is that definition,
+    /// not a local.
+    fn prepare(&mut self, def_tags: &[RawTag]) {
+        self.scopes
+            .sort_unstable_by_key(|&(start, end)| (start, std::cmp::Reverse(end)));
+        self.scopes.dedup();
+        self.bound = vec![FxHashMap::default(); self.scopes.len()];
+        if self.scopes.is_empty() {
+            return;
+        }
+        let defined: FxHashSet<usize> = def_tags.iter().map(|t| t.name_start).collect();
+        let mut defs = std::mem::take(&mut self.defs);
+        defs.sort_by_key(|d| d.0);
+        self.positions = defs
+            .iter()
+            .map(|d| d.0)
+            .filter(|p| !defined.contains(p))
+            .collect();
+        self.positions.dedup();
+        let mut stack: Vec<usize> = Vec::new();
+        let mut next = 0;
+        for &(pos, name, ty) in &defs {
+            if defined.contains(&pos) {
+                continue;
+            }
+            self.enter(pos, &mut stack, &mut next);
+            if let Some(&scope) = stack.last() {
+                let slot = self.bound[scope].entry(name).or_insert(None);
+                if ty.is_some() {
+                    *slot = ty;
+                }
+            }
+        }
+    }
+
+    /// Whether a local binding's name starts at byte `pos`.
+    fn binds_at(&self, pos: usize) -> bool {
+        self.positions.binary_search(&pos).is_ok()
+    }
+
+    /// Brings `stack` to the scopes open at byte `pos` (positions must not
+    /// decrease between calls).
+    fn enter(&self, pos: usize, stack: &mut Vec<usize>, next: &mut usize) {
+        while *next < self.scopes.len() && self.scopes[*next].0 <= pos {
+            while stack
+                .last()
+                .is_some_and(|&s| self.scopes[s].1 <= self.scopes[*next].0)
+            {
+                stack.pop();
+            }
+            stack.push(*next);
+            *next += 1;
+        }
+        while stack.last().is_some_and(|&s| self.scopes[s].1 <= pos) {
+            stack.pop();
+        }
+    }
+
+    /// The innermost binding of `name` among the open scopes: its declared
+    /// type, if any.
+    fn binding(&self, stack: &[usize], name: &str) -> Option<Option<&'s str>> {
+        stack
+            .iter()
+            .rev()
+            .find_map(|&s| self.bound[s].get(name).copied())
+    }
+
+    /// A receiver that starts with a local: its declared type in its place
+    /// (`Foo.bar` for `x.bar` with `x: Foo`), or [`COMPLEX_RECEIVER`] when
+    /// the local's type is unknown. `None` leaves the receiver as written.
+    fn receiver(&self, stack: &[usize], receiver: &str) -> Option<String> {
+        if receiver == COMPLEX_RECEIVER || SELF_RECEIVERS.contains(&receiver) {
+            return None;
+        }
+        let (head, rest) = match receiver.find(['.', ':']) {
+            Some(i) => receiver.split_at(i),
+            None => (receiver, ""),
+        };
+        if SELF_RECEIVERS.contains(&head) {
+            return None;
+        }
+        match self.binding(stack, head)? {
+            Some(ty) => Some(format!("{ty}{rest}")),
+            None => Some(COMPLEX_RECEIVER.to_string()),
+        }
     }
 }
 

@@ -282,7 +282,26 @@ impl Language {
         }
     }
 
-    /// The complete query source: comments, our patterns, then upstream's.
+    /// Our patterns that come last, so that any earlier capture of the same
+    /// name wins: reads of members and names used as values, and the names
+    /// local scopes bind (`@local.scope`, `@local.definition`, `@local.type`).
+    pub fn uses_query(self) -> &'static str {
+        match self {
+            Language::Python => include_str!("../queries/python_uses.scm"),
+            Language::JavaScript => concat!(
+                include_str!("../queries/javascript_uses.scm"),
+                include_str!("../queries/javascript_only_uses.scm")
+            ),
+            Language::TypeScript | Language::Tsx => concat!(
+                include_str!("../queries/javascript_uses.scm"),
+                include_str!("../queries/typescript_uses.scm")
+            ),
+            _ => "",
+        }
+    }
+
+    /// The complete query source: comments, our patterns, upstream's, then
+    /// our uses.
     pub fn full_query(self) -> String {
         let mut q = String::from(self.doc_query());
         q.push_str(self.own_query());
@@ -292,6 +311,8 @@ impl Language {
             q.push('\n');
             q.push_str(tree_sitter_javascript::TAGS_QUERY);
         }
+        q.push('\n');
+        q.push_str(self.uses_query());
         q
     }
 

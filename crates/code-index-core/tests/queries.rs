@@ -934,3 +934,74 @@ fn uses_through_modules_outside_the_project_and_built_in_objects_are_left_out() 
         ["resolved web/page.ts:1", "resolved web/page.ts:3"]
     );
 }
+
+#[test]
+fn receivers_typed_by_annotation_or_construction_bind_and_locals_are_not_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "shop/models.py",
+        "class Cart:\n    total = 0\n\n    def add(self, item):\n        self.total += item\n\n\nclass Basket:\n    def add(self, item):\n        return item\n",
+    );
+    common::write(
+        root,
+        "shop/use.py",
+        concat!(
+            "from shop.models import Basket, Cart\n",
+            "\n",
+            "def by_annotation(c: Cart, n):\n",
+            "    c.add(n)\n",
+            "\n",
+            "def by_construction():\n",
+            "    b = Basket()\n",
+            "    b.add(1)\n",
+            "\n",
+            "def unknown(x, add):\n",
+            "    x.add(2)\n",
+            "    add(3)\n",
+            "    return x.total\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/cart.ts",
+        "export class Cart {\n  add(n: number) { return n; }\n}\nexport class Basket {\n  add(n: number) { return n; }\n}\n",
+    );
+    common::write(
+        root,
+        "web/use.ts",
+        concat!(
+            "import { Cart, Basket } from './cart';\n",
+            "function typed(c: Cart) { c.add(1); }\n",
+            "function built() { const b = new Basket(); b.add(2); }\n",
+            "function local(add: (n: number) => number) { add(3); }\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // `c: Cart` binds `c.add`; `b = Basket()` binds `b.add` to the other
+    // class, so it is left out; `x.add` stays a candidate; the parameter
+    // `add` is not a use of any definition.
+    assert_eq!(
+        graded(&index, "Cart.add"),
+        [
+            "resolved shop/use.py:4",
+            "resolved web/use.ts:2",
+            "candidate shop/use.py:11",
+        ]
+    );
+    assert_eq!(
+        graded(&index, "Basket.add"),
+        [
+            "resolved shop/use.py:8",
+            "resolved web/use.ts:3",
+            "candidate shop/use.py:11",
+        ]
+    );
+    // Attribute reads and writes are references too: through `self` they
+    // are resolved, through a parameter of unknown type a candidate.
+    assert_eq!(
+        graded(&index, "Cart.total"),
+        ["resolved shop/models.py:5", "candidate shop/use.py:13"]
+    );
+}

@@ -1,0 +1,33 @@
+; JavaScript and TypeScript: uses that are not calls, and the names a function
+; binds; after the grammars' tags queries, so that their captures of the same
+; names win.
+
+; Names that are not uses of a definition.
+(import_specifier alias: (identifier) @ignore)
+(export_specifier alias: (identifier) @ignore)
+
+; Property reads and writes, and names used as values.
+(member_expression property: [(property_identifier) (private_property_identifier)] @name) @reference.read
+(shorthand_property_identifier) @name @reference.read
+(identifier) @name @reference.read
+
+; Local scopes and what they bind.
+[
+  (function_declaration)
+  (function_expression)
+  (generator_function_declaration)
+  (generator_function)
+  (arrow_function)
+  (method_definition)
+] @local.scope
+
+(arrow_function parameter: (identifier) @local.definition)
+(object_pattern (shorthand_property_identifier_pattern) @local.definition)
+(object_pattern (pair_pattern value: (identifier) @local.definition))
+(array_pattern (identifier) @local.definition)
+(variable_declarator name: (identifier) @local.definition)
+(variable_declarator
+  name: (identifier) @local.definition
+  value: (new_expression constructor: [(identifier) (member_expression)] @local.type))
+(catch_clause parameter: (identifier) @local.definition)
+(for_in_statement left: (identifier) @local.definition)

@@ -1,0 +1,51 @@
+; Python: uses that are not calls, and the names a function binds; after the
+; grammar's tags query, so that its captures of the same names win.
+
+; Names that are not uses of a definition.
+(keyword_argument name: (identifier) @ignore)
+(import_statement name: (dotted_name (identifier) @ignore))
+(import_statement name: (aliased_import (dotted_name (identifier) @ignore)))
+(import_from_statement module_name: (dotted_name (identifier) @ignore))
+(relative_import (dotted_name (identifier) @ignore))
+(aliased_import alias: (identifier) @ignore)
+(global_statement (identifier) @ignore)
+(nonlocal_statement (identifier) @ignore)
+
+; Attribute reads and writes, and names used as values.
+(attribute attribute: (identifier) @name) @reference.read
+(identifier) @name @reference.read
+
+; Local scopes and what they bind.
+(function_definition) @local.scope
+(lambda) @local.scope
+[(list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @local.scope
+
+(parameters (identifier) @local.definition)
+(lambda_parameters (identifier) @local.definition)
+(default_parameter name: (identifier) @local.definition)
+(list_splat_pattern (identifier) @local.definition)
+(dictionary_splat_pattern (identifier) @local.definition)
+(typed_parameter (identifier) @local.definition)
+(typed_default_parameter name: (identifier) @local.definition)
+(typed_parameter
+  (identifier) @local.definition
+  type: (type [(identifier) (attribute)] @local.type))
+(typed_default_parameter
+  name: (identifier) @local.definition
+  type: (type [(identifier) (attribute)] @local.type))
+
+(assignment left: (identifier) @local.definition)
+(assignment
+  left: (identifier) @local.definition
+  right: (call function: [(identifier) (attribute)] @local.type))
+(assignment
+  left: (identifier) @local.definition
+  type: (type [(identifier) (attribute)] @local.type))
+(assignment left: [(pattern_list (identifier) @local.definition) (tuple_pattern (identifier) @local.definition) (list_pattern (identifier) @local.definition)])
+(augmented_assignment left: (identifier) @local.definition)
+(for_statement left: (identifier) @local.definition)
+(for_statement left: [(pattern_list (identifier) @local.definition) (tuple_pattern (identifier) @local.definition)])
+(for_in_clause left: (identifier) @local.definition)
+(for_in_clause left: [(pattern_list (identifier) @local.definition) (tuple_pattern (identifier) @local.definition)])
+(as_pattern_target (identifier) @local.definition)
+(named_expression name: (identifier) @local.definition)

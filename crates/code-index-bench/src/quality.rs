@@ -458,11 +458,13 @@ pub fn measure(
             .filter(|r| !t.definitions.contains(*r))
             .collect();
 
-        let pages = all_pages(
-            &mut session,
-            "find_references",
-            json!({"name": asked, "limit": 10000}),
-        )?;
+        // By symbol, the references are those of the definition in its file,
+        // as a user who found it asks.
+        let mut args = json!({"name": asked, "limit": 10000});
+        if by_symbol && let Some((path, _)) = t.definitions.first() {
+            args["defined_in"] = json!(path);
+        }
+        let pages = all_pages(&mut session, "find_references", args)?;
         let mut returned: BTreeMap<Loc, String> = BTreeMap::new();
         let mut resolved_lines: BTreeSet<Loc> = BTreeSet::new();
         let mut unscored = 0;

@@ -25,6 +25,9 @@
 (object_pattern (shorthand_property_identifier_pattern) @local.definition)
 (object_pattern (pair_pattern value: (identifier) @local.definition))
 (array_pattern (identifier) @local.definition)
+(object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition)
+(object_pattern (pair_pattern value: (assignment_pattern left: (identifier) @local.definition)))
+(array_pattern (assignment_pattern left: (identifier) @local.definition))
 (variable_declarator name: (identifier) @local.definition)
 (variable_declarator
   name: (identifier) @local.definition

@@ -21,3 +21,11 @@
 (import_from_statement name: (dotted_name (identifier) @name .)) @reference.import
 (import_from_statement
   name: (aliased_import name: (dotted_name (identifier) @name .))) @reference.import
+
+; Instance and class attributes assigned in a method (`self.x = …`,
+; `cls.x = …`): the extractor makes the first of each the class's field.
+(assignment
+  left: (attribute
+    object: (identifier) @_self
+    attribute: (identifier) @name) @definition.field
+  (#any-of? @_self "self" "cls"))

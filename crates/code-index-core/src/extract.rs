@@ -729,7 +729,7 @@ impl Extractor {
             later.name_start == first.name_start && later.name_end == first.name_end
         });
         tags.retain(|t| t.role != Role::Suppress);
-        let (def_tags, ref_tags): (Vec<RawTag>, Vec<RawTag>) = tags
+        let (def_tags, mut ref_tags): (Vec<RawTag>, Vec<RawTag>) = tags
             .into_iter()
             .partition(|t| matches!(t.role, Role::Def(_)));
 
@@ -767,6 +767,11 @@ impl Extractor {
         let mut def_parent: Vec<u32> = vec![NONE; def_tags.len()];
         let mut def_in_type: Vec<bool> = vec![false; def_tags.len()];
         let mut scope_qualified: Vec<String> = vec![String::new(); scopes.len()];
+        // Python instance attributes (`self.x = …` in a method) are the
+        // class's fields: the first assignment defines one, later ones use
+        // it. `demoted` holds those later ones, with the method they are in.
+        let mut demoted: Vec<Option<u32>> = vec![None; def_tags.len()];
+        let mut members: std::collections::HashSet<(String, &str)> = Default::default();
         {
             let mut stack: Vec<(usize, Container, u32)> = Vec::new(); // (end, container, innermost def)
             for &(start, end, c) in &containers {
@@ -808,6 +813,27 @@ impl Extractor {
                         def_qualified[i] = qualified;
                         def_container[i] = container;
                         def_parent[i] = innermost_def;
+                        if lang == Language::Python {
+                            let name = node_text(source, tag.name_node);
+                            if tag.node.kind() == "attribute" {
+                                match parent {
+                                    Some((_, Container::Def(p), _)) if def_in_type[p] => {
+                                        def_container[i] = def_container[p].clone();
+                                        let mut qualified = def_container[i].clone();
+                                        join(&mut qualified, sep, name);
+                                        def_qualified[i] = qualified;
+                                        def_parent[i] = def_parent[p];
+                                        def_in_type[i] = true;
+                                        if !members.insert((def_container[i].clone(), name)) {
+                                            demoted[i] = Some(p as u32);
+                                        }
+                                    }
+                                    _ => demoted[i] = Some(innermost_def),
+                                }
+                            } else if def_in_type[i] {
+                                members.insert((def_container[i].clone(), name));
+                            }
+                        }
                         stack.push((end, c, i as u32));
                     }
                     Container::Scope(s) => {
@@ -821,6 +847,37 @@ impl Extractor {
         }
 
         for (i, tag) in def_tags.iter().enumerate() {
+            if demoted[i].is_some() {
+                ref_tags.push(RawTag {
+                    name_start: tag.name_start,
+                    name_end: tag.name_end,
+                    pattern: 0,
+                    node: tag.node,
+                    name_node: tag.name_node,
+                    role: Role::Ref(RefKind::Other),
+                    receiver: None,
+                });
+            }
+        }
+        if demoted.iter().any(Option::is_some) {
+            ref_tags.sort_by_key(|t| t.name_start);
+        }
+        // Definition indices once the demoted are left out; a demoted one
+        // maps to the method it stands in.
+        let mut index_map: Vec<u32> = vec![NONE; def_tags.len()];
+        let map = |index_map: &[u32], d: u32| {
+            if d == NONE {
+                NONE
+            } else {
+                index_map[d as usize]
+            }
+        };
+        for (i, tag) in def_tags.iter().enumerate() {
+            if let Some(method) = demoted[i] {
+                index_map[i] = map(&index_map, method);
+                continue;
+            }
+            index_map[i] = out.file.definitions.len() as u32;
             let Role::Def(mut kind) = tag.role else {
                 unreachable!()
             };
@@ -848,7 +905,7 @@ impl Extractor {
                 span: span_of(tag.node),
                 name_line: tag.name_node.start_position().row as u32 + 1,
                 name_col: tag.name_node.start_position().column as u32 + 1,
-                parent: def_parent[i],
+                parent: map(&index_map, def_parent[i]),
                 container,
                 signature,
                 doc,
@@ -872,7 +929,7 @@ impl Extractor {
                     }
                     let innermost = stack.last().map_or(NONE, |&(_, _, d)| d);
                     let d = match c {
-                        Container::Def(i) => i as u32,
+                        Container::Def(i) => index_map[i],
                         Container::Scope(_) => innermost,
                     };
                     stack.push((end, c, d));
@@ -922,7 +979,7 @@ impl Extractor {
                     && let Some(&(_, container, _)) = stack.last()
                 {
                     let (implementor, implementor_def) = match container {
-                        Container::Def(d) => (def_qualified[d].as_str(), d as u32),
+                        Container::Def(d) => (def_qualified[d].as_str(), index_map[d]),
                         Container::Scope(s) => (scope_qualified[s].as_str(), NONE),
                     };
                     if node_text(source, tag.name_node) != last_segment(implementor, sep) {

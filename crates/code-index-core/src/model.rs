@@ -392,6 +392,54 @@ impl FileSymbols {
             .unwrap_or("")
     }
 
+    /// The innermost definition whose span holds `(line, col)` (any column
+    /// of the line when `col` is `None`). A definition that stands inside a
+    /// function without belonging to it, such as the attribute a Python
+    /// method assigns (`self.x = …`, the class's field), is passed over: the
+    /// line is the function's.
+    pub fn innermost_at(&self, line: u32, col: Option<u32>) -> Option<&Definition> {
+        let holds = |d: &Definition| match col {
+            Some(col) => d.span.contains(line, col),
+            None => d.span.start_line <= line && line <= d.span.end_line,
+        };
+        let within_foreign_function = |d: &Definition| {
+            d.kind == SymbolKind::Field
+                && self.definitions.iter().enumerate().any(|(i, f)| {
+                    f.kind.is_callable()
+                        && (f.span.start_line, f.span.start_col)
+                            < (d.span.start_line, d.span.start_col)
+                        && (d.span.end_line, d.span.end_col) <= (f.span.end_line, f.span.end_col)
+                        && !self.is_ancestor(i as u32, d)
+                })
+        };
+        self.definitions
+            .iter()
+            .filter(|d| holds(d))
+            .filter(|d| !within_foreign_function(d))
+            .max_by_key(|d| {
+                (
+                    (d.span.start_line, d.span.start_col),
+                    std::cmp::Reverse((d.span.end_line, d.span.end_col)),
+                )
+            })
+    }
+
+    /// Whether definition `ancestor` is `def`'s parent, or its parent's...
+    fn is_ancestor(&self, ancestor: u32, def: &Definition) -> bool {
+        let mut p = def.parent;
+        // Parents come before their children: the walk ends.
+        while p != NONE {
+            if p == ancestor {
+                return true;
+            }
+            match self.definitions.get(p as usize) {
+                Some(d) if d.parent < p || d.parent == NONE => p = d.parent,
+                _ => return false,
+            }
+        }
+        false
+    }
+
     pub fn def_name(&self, def: &Definition) -> &str {
         self.str(def.name)
     }

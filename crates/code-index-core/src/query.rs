@@ -264,6 +264,9 @@ pub struct ReferenceFilter {
     pub glob: Option<PathGlob>,
     /// Only references of this grade (all when `None`).
     pub resolution: Option<Resolution>,
+    /// Only the references of the definitions in this file (root-relative),
+    /// when several share the name; none when the file defines no such name.
+    pub defined_in: Option<String>,
 }
 
 /// How sure the index is that a reference means the definitions asked about.
@@ -309,6 +312,10 @@ struct Targets<'i> {
     modules: FxHashSet<&'i str>,
     /// Directories of top-level Go definitions: a bare name there binds.
     go_dirs: FxHashSet<&'i str>,
+    /// Whether every definition is a member of a type (a method, a field):
+    /// then, where members are not in scope by their bare name, a bare name
+    /// means something else.
+    members_only: bool,
 }
 
 impl<'i> Targets<'i> {
@@ -318,6 +325,7 @@ impl<'i> Targets<'i> {
             containers: FxHashSet::default(),
             modules: FxHashSet::default(),
             go_dirs: FxHashSet::default(),
+            members_only: true,
         };
         for p in postings {
             let Some((file, def)) = index.def(p) else {
@@ -325,6 +333,15 @@ impl<'i> Targets<'i> {
             };
             let container = file.str(def.container);
             let top = container.is_empty();
+            t.members_only &= !top
+                && matches!(
+                    def.kind,
+                    SymbolKind::Method
+                        | SymbolKind::Field
+                        | SymbolKind::Property
+                        | SymbolKind::Constructor
+                        | SymbolKind::EnumMember
+                );
             t.by_file.entry(p.file).or_default().push((container, top));
             if !top {
                 t.containers.insert(last_container_segment(container));
@@ -338,11 +355,33 @@ impl<'i> Targets<'i> {
             }
         }
         t.modules.remove("");
+        // No definition at all (a name the project only uses): nothing to
+        // tell members from.
+        t.members_only &= !t.by_file.is_empty();
         t
     }
 
     fn is_empty(&self) -> bool {
         self.by_file.is_empty()
+    }
+
+    /// Whether a use can mean these definitions at all: a bare name in
+    /// Python, JavaScript, Go, Rust... names a member only in the body of
+    /// its type (`@name.setter` in a Python class).
+    fn reachable(&self, file: &FileSymbols, r: &Reference) -> bool {
+        if !self.members_only
+            || !r.receiver.is_empty()
+            || file.language.is_none_or(has_implicit_this)
+        {
+            return true;
+        }
+        let Some(enclosing) = file.definitions.get(r.enclosing as usize) else {
+            return false;
+        };
+        enclosing.kind.is_type_like()
+            && self
+                .containers
+                .contains(last_container_segment(&file.qualified_name(enclosing)))
     }
 
     fn grade(
@@ -362,9 +401,16 @@ impl<'i> Targets<'i> {
         let here = self.by_file.get(&file_id);
         let resolved = if receiver.is_empty() {
             let implicit_this = file.language.is_some_and(has_implicit_this);
+            // In a type's own body, its members are in scope.
+            let body_of = file
+                .definitions
+                .get(r.enclosing as usize)
+                .filter(|d| d.kind.is_type_like())
+                .map(|d| file.qualified_name(d));
             here.is_some_and(|defs| {
                 defs.iter().any(|&(container, top)| {
                     top || (implicit_this && container == enclosing_container)
+                        || body_of.as_deref() == Some(container)
                 })
             }) || (file.language == Some(Language::Go)
                 && self
@@ -933,7 +979,20 @@ impl Index {
         let (_, base) = split_qualified(name);
         // Uses in a language that cannot refer to the project's definitions
         // of the name are not its references.
-        let asked = self.definition_postings(name, None, &SymbolFilter::default());
+        let mut asked = self.definition_postings(name, None, &SymbolFilter::default());
+        if let Some(path) = &filter.defined_in {
+            let path = path.trim_start_matches("./");
+            asked.retain(|p| self.file(p.file).is_some_and(|f| f.path == path));
+            if asked.is_empty() {
+                return ReferencesPage {
+                    total: 0,
+                    resolved: 0,
+                    offset: page.offset,
+                    limit: page.limit,
+                    files: Vec::new(),
+                };
+            }
+        }
         let families: FxHashSet<Family> = asked
             .iter()
             .filter_map(|p| self.family_of(p.file))
@@ -968,6 +1027,9 @@ impl Index {
                             .language
                             .is_some_and(|l| families.contains(&l.family())));
                 if !keep {
+                    return None;
+                }
+                if !targets.reachable(file, r) {
                     return None;
                 }
                 let grade = targets.grade(self, p.file, file, r, &mut imports);
@@ -1120,16 +1182,7 @@ impl Index {
                 .map_or(1, |(i, _)| i as u32 + 1),
         };
         // Nested definitions start later and end sooner than their containers.
-        let enclosing = file
-            .definitions
-            .iter()
-            .filter(|d| d.span.contains(line, column))
-            .max_by_key(|d| {
-                (
-                    (d.span.start_line, d.span.start_col),
-                    std::cmp::Reverse((d.span.end_line, d.span.end_col)),
-                )
-            });
+        let enclosing = file.innermost_at(line, Some(column));
         let defines = file.definitions.iter().find(|d| {
             d.name_line == line && (d.name_col..d.name_col + d.name.len.max(1)).contains(&column)
         });

@@ -196,10 +196,7 @@ impl Index {
     /// The qualified name of the innermost definition around a line.
     pub fn enclosing_name(&self, path: &str, line: u32) -> Option<String> {
         let file = self.file_by_path(path)?;
-        file.definitions
-            .iter()
-            .filter(|d| d.span.start_line <= line && line <= d.span.end_line)
-            .max_by_key(|d| (d.span.start_line, std::cmp::Reverse(d.span.end_line)))
+        file.innermost_at(line, None)
             .map(|d| file.qualified_name(d))
     }
 }

@@ -289,7 +289,7 @@ fn references_are_grouped_by_file_with_their_lines() {
     let in_rust = ReferenceFilter {
         kinds: vec![RefKind::Call],
         glob: Some(PathGlob::new("*.rs").unwrap()),
-        resolution: None,
+        ..ReferenceFilter::default()
     };
     let page = index.references("area", &in_rust, PageRequest::new(1, 1));
     assert_eq!(page.total, 2);
@@ -311,8 +311,10 @@ fn outline_is_a_tree_in_source_order() {
         .collect();
     assert_eq!(
         methods,
+        // `self.radius = …` in `__init__` is the class's field.
         vec![
             ("__init__", SymbolKind::Constructor),
+            ("radius", SymbolKind::Field),
             ("area", SymbolKind::Method)
         ]
     );
@@ -942,7 +944,26 @@ fn receivers_typed_by_annotation_or_construction_bind_and_locals_are_not_uses() 
     common::write(
         root,
         "shop/models.py",
-        "class Cart:\n    total = 0\n\n    def add(self, item):\n        self.total += item\n\n\nclass Basket:\n    def add(self, item):\n        return item\n",
+        concat!(
+            "class Cart:\n",
+            "    total = 0\n",
+            "\n",
+            "    def add(self, item):\n",
+            "        self.total += item\n",
+            "\n",
+            "    @property\n",
+            "    def size(self):\n",
+            "        return 1\n",
+            "\n",
+            "    @size.setter\n",
+            "    def size(self, value):\n",
+            "        pass\n",
+            "\n",
+            "\n",
+            "class Basket:\n",
+            "    def add(self, item):\n",
+            "        return item\n",
+        ),
     );
     common::write(
         root,
@@ -961,6 +982,9 @@ fn receivers_typed_by_annotation_or_construction_bind_and_locals_are_not_uses() 
             "    x.add(2)\n",
             "    add(3)\n",
             "    return x.total\n",
+            "\n",
+            "def bare():\n",
+            "    return total\n",
         ),
     );
     common::write(
@@ -1000,8 +1024,59 @@ fn receivers_typed_by_annotation_or_construction_bind_and_locals_are_not_uses() 
     );
     // Attribute reads and writes are references too: through `self` they
     // are resolved, through a parameter of unknown type a candidate.
+    // A bare name is no member's use outside its class's body (`total` in
+    // `bare` is some global); in the body it is (`@size.setter`).
     assert_eq!(
         graded(&index, "Cart.total"),
         ["resolved shop/models.py:5", "candidate shop/use.py:13"]
     );
+    assert_eq!(graded(&index, "Cart.size"), ["resolved shop/models.py:11"]);
+}
+
+#[test]
+fn references_of_one_definition_among_same_named_ones_by_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "a/models.py",
+        "class Author:\n    pass\n\nfirst = Author()\n",
+    );
+    common::write(
+        root,
+        "b/models.py",
+        "class Author:\n    pass\n\nsecond = Author()\n",
+    );
+    common::write(
+        root,
+        "b/views.py",
+        "from b.models import Author\n\ndef show():\n    return Author()\n",
+    );
+    let index = common::index_dir(root);
+    let of = |defined_in: &str| {
+        let filter = ReferenceFilter {
+            defined_in: Some(defined_in.to_string()),
+            ..ReferenceFilter::default()
+        };
+        let page = index.references("Author", &filter, all());
+        page.files
+            .iter()
+            .flat_map(|f| {
+                f.references
+                    .iter()
+                    .map(move |h| format!("{} {}:{}", h.resolution.as_str(), f.path, h.line))
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of("a/models.py"), ["resolved a/models.py:4"]);
+    assert_eq!(
+        of("./b/models.py"),
+        [
+            "resolved b/models.py:4",
+            "resolved b/views.py:1",
+            "resolved b/views.py:4"
+        ]
+    );
+    // A file that defines no such name: nothing, not every `Author`.
+    assert!(of("b/views.py").is_empty());
 }

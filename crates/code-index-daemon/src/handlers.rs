@@ -103,6 +103,7 @@ fn references(cx: &Ctx, p: wire::ReferencesParams) -> Answer<calls::References> 
         kinds: ref_kinds(p.kind.as_deref())?,
         glob: glob(p.glob.as_deref())?,
         resolution,
+        defined_in: p.defined_in.filter(|d| !d.is_empty()),
     };
     let r = cx.index.references(&p.name, &filter, paging(p.paging));
     Ok(wire::ReferencesResult {

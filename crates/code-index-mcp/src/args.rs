@@ -86,9 +86,11 @@ pub struct FindDefinitionArgs {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FindReferencesArgs {
-    /// The name referred to (last segment of a qualified name).
+    /// The name referred to: `add`, or `Cart.add` for one type's member.
     pub name: String,
-    /// Only these reference kinds: call, type_use, import, implementation, other.
+    /// The file that holds the definition meant, as find_definition prints it, when several share the name: only that definition's references.
+    pub defined_in: Option<String>,
+    /// Only these reference kinds: call, type_use, import, implementation, other (reads, writes, uses as a value).
     pub kind: Option<Vec<String>>,
     /// `resolved`: only uses bound to this name's definitions; `candidate`: only same-name uses whose target is unknown; both when absent (resolved first).
     pub resolution: Option<String>,
@@ -274,6 +276,7 @@ impl FindReferencesArgs {
             kind: self.kind.clone(),
             glob: self.glob.clone(),
             resolution: self.resolution.clone(),
+            defined_in: self.defined_in.clone(),
             paging: self.page.request(),
         }
     }

@@ -431,7 +431,7 @@ impl CodeIndexServer {
         .await
     }
 
-    /// Where a name is used (calls, type uses, imports, implementations), grouped by file, each with its line of source and enclosing definition.
+    /// Where a name is used (calls, type uses, imports, implementations, reads and writes, uses as a value), grouped by file, each with its line of source and enclosing definition; uses bound to the definition come first, graded `resolved`, then same-name `candidate`s whose target is unknown. Uses of local variables and parameters, and uses bound to another definition of the name, are left out.
     #[tool(annotations(read_only_hint = true))]
     async fn find_references(
         &self,

@@ -373,6 +373,9 @@ pub struct ReferencesParams {
     /// Only `resolved` or only `candidate` references; both when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
+    /// Only the references of the definition in this root-relative file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defined_in: Option<String>,
     #[serde(flatten)]
     pub paging: PageRequest,
 }

@@ -24,6 +24,10 @@
 (call_expression
   function: (import)
   arguments: (arguments . (string (string_fragment) @import.module)))
+(export_statement source: (string (string_fragment) @import.module))
+(export_statement
+  (export_clause (export_specifier name: (identifier) @name))
+  source: (_)) @reference.import
 (import_specifier name: (identifier) @name) @reference.import
 (import_clause (identifier) @name) @reference.import
 (namespace_import (identifier) @name) @reference.import

@@ -365,6 +365,42 @@ impl<'i> Targets<'i> {
         self.by_file.is_empty()
     }
 
+    /// Whether `file` imports a file that defines `name` at its top level,
+    /// directly or through files that re-export it (`from .base import
+    /// Model` in a package's `__init__.py`, `export { x } from './x'`), up
+    /// to [`MAX_REEXPORTS`] files deep.
+    fn imported(&self, index: &Index, file: &FileSymbols, name: &str) -> bool {
+        let mut seen: FxHashSet<FileId> = FxHashSet::default();
+        let mut frontier: Vec<FileId> = index.imported_files(file).into_iter().collect();
+        for _ in 0..=MAX_REEXPORTS {
+            let mut next = Vec::new();
+            for f in frontier {
+                if !seen.insert(f) {
+                    continue;
+                }
+                if self
+                    .by_file
+                    .get(&f)
+                    .is_some_and(|defs| defs.iter().any(|&(_, top)| top))
+                {
+                    return true;
+                }
+                let Some(through) = index.file(f) else {
+                    continue;
+                };
+                let reexports = through
+                    .references
+                    .iter()
+                    .any(|r| r.kind == RefKind::Import && through.str(r.name) == name);
+                if reexports {
+                    next.extend(index.imported_files(through));
+                }
+            }
+            frontier = next;
+        }
+        false
+    }
+
     /// Whether a use can mean these definitions at all: a bare name in
     /// Python, JavaScript, Go, Rust... names a member only in the body of
     /// its type (`@name.setter` in a Python class).
@@ -416,15 +452,9 @@ impl<'i> Targets<'i> {
                 && self
                     .go_dirs
                     .contains(file.path.rsplit_once('/').map_or("", |(d, _)| d)))
-                || *imports.entry(file_id).or_insert_with(|| {
-                    // Whether the file imports one that defines the name at
-                    // its top level.
-                    index.imported_files(file).iter().any(|f| {
-                        self.by_file
-                            .get(f)
-                            .is_some_and(|defs| defs.iter().any(|&(_, top)| top))
-                    })
-                })
+                || *imports
+                    .entry(file_id)
+                    .or_insert_with(|| self.imported(index, file, file.str(r.name)))
         } else if SELF_RECEIVERS.contains(&receiver) {
             !enclosing_container.is_empty()
                 && here.is_some_and(|defs| {
@@ -444,6 +474,9 @@ impl<'i> Targets<'i> {
         }
     }
 }
+
+/// How many files deep an imported name is followed through re-exports.
+const MAX_REEXPORTS: usize = 3;
 
 /// JavaScript's built-in objects: `Math.max` is never a project's `max`.
 const JS_BUILTIN_OBJECTS: &[&str] = &[

@@ -1080,3 +1080,61 @@ fn references_of_one_definition_among_same_named_ones_by_its_file() {
     // A file that defines no such name: nothing, not every `Author`.
     assert!(of("b/views.py").is_empty());
 }
+
+#[test]
+fn imports_are_followed_through_re_exports_to_the_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(root, "pkg/base.py", "class Model:\n    pass\n");
+    common::write(root, "pkg/__init__.py", "from .base import Model\n");
+    common::write(root, "other/models.py", "class Model:\n    pass\n");
+    common::write(
+        root,
+        "app/use.py",
+        "from pkg import Model\n\nrecord = Model()\n",
+    );
+    common::write(root, "web/lib/x.ts", "export function x() {}\n");
+    common::write(root, "web/lib/index.ts", "export { x } from './x';\n");
+    common::write(root, "web/other.ts", "export function x() {}\n");
+    common::write(
+        root,
+        "web/main.ts",
+        "import { x } from './lib/index';\nx();\n",
+    );
+    let index = common::index_dir(root);
+    let of = |name: &str, defined_in: &str| {
+        let filter = ReferenceFilter {
+            defined_in: Some(defined_in.to_string()),
+            ..ReferenceFilter::default()
+        };
+        let page = index.references(name, &filter, all());
+        page.files
+            .iter()
+            .flat_map(|f| {
+                f.references
+                    .iter()
+                    .map(move |h| format!("{} {}:{}", h.resolution.as_str(), f.path, h.line))
+            })
+            .collect::<Vec<_>>()
+    };
+    // `from pkg import Model` reaches `pkg/base.py` through the package's
+    // `__init__.py`; so it is not the other `Model`'s use.
+    assert_eq!(
+        of("Model", "pkg/base.py"),
+        [
+            "resolved app/use.py:1",
+            "resolved app/use.py:3",
+            "resolved pkg/__init__.py:1"
+        ]
+    );
+    assert!(of("Model", "other/models.py").is_empty());
+    assert_eq!(
+        of("x", "web/lib/x.ts"),
+        [
+            "resolved web/lib/index.ts:1",
+            "resolved web/main.ts:1",
+            "resolved web/main.ts:2"
+        ]
+    );
+    assert!(of("x", "web/other.ts").is_empty());
+}

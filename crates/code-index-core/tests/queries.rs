@@ -834,7 +834,12 @@ fn calls_and_references_never_cross_language_families() {
 
 /// Each reference of `name` as `grade path:line`, in answer order.
 fn graded(index: &Index, name: &str) -> Vec<String> {
-    let page = index.references(name, &ReferenceFilter::default(), all());
+    graded_with(index, name, &ReferenceFilter::default())
+}
+
+/// [`graded`], with a filter.
+fn graded_with(index: &Index, name: &str, filter: &ReferenceFilter) -> Vec<String> {
+    let page = index.references(name, filter, all());
     page.files
         .iter()
         .flat_map(|f| {
@@ -1058,15 +1063,7 @@ fn references_of_one_definition_among_same_named_ones_by_its_file() {
             defined_in: Some(defined_in.to_string()),
             ..ReferenceFilter::default()
         };
-        let page = index.references("Author", &filter, all());
-        page.files
-            .iter()
-            .flat_map(|f| {
-                f.references
-                    .iter()
-                    .map(move |h| format!("{} {}:{}", h.resolution.as_str(), f.path, h.line))
-            })
-            .collect::<Vec<_>>()
+        graded_with(&index, "Author", &filter)
     };
     assert_eq!(of("a/models.py"), ["resolved a/models.py:4"]);
     assert_eq!(
@@ -1107,15 +1104,7 @@ fn imports_are_followed_through_re_exports_to_the_definition() {
             defined_in: Some(defined_in.to_string()),
             ..ReferenceFilter::default()
         };
-        let page = index.references(name, &filter, all());
-        page.files
-            .iter()
-            .flat_map(|f| {
-                f.references
-                    .iter()
-                    .map(move |h| format!("{} {}:{}", h.resolution.as_str(), f.path, h.line))
-            })
-            .collect::<Vec<_>>()
+        graded_with(&index, name, &filter)
     };
     // `from pkg import Model` reaches `pkg/base.py` through the package's
     // `__init__.py`; so it is not the other `Model`'s use.

@@ -186,11 +186,39 @@ pub fn wait_until<T>(
 /// The longest any test waits for a daemon to do something.
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// A `code-index daemon` child process.
+/// A `code-index daemon` child process. Its output is read as it comes (a
+/// full pipe would stall the daemon's logging, and with it the daemon), and
+/// its log is printed when a test fails with the daemon still held.
 pub struct Daemon {
     child: Option<std::process::Child>,
     pid: u32,
     pub root: PathBuf,
+    stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
+    log: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+/// Reads a pipe to its end on a thread, copying what comes into `log` too.
+fn collect(
+    mut pipe: impl std::io::Read + Send + 'static,
+    log: Option<std::sync::Arc<std::sync::Mutex<Vec<u8>>>>,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+            if let Some(log) = &log {
+                log.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(&buf[..n]);
+            }
+        }
+        all
+    })
 }
 
 impl Daemon {
@@ -205,12 +233,21 @@ impl Daemon {
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
+            // What the watcher and the indexer did, for a failing test's report.
+            .env("RUST_LOG", "code_index_daemon=debug")
             .spawn()
             .expect("the daemon starts");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut child = child;
+        let stdout = collect(child.stdout.take().unwrap(), None);
+        let stderr = collect(child.stderr.take().unwrap(), Some(log.clone()));
         Daemon {
             pid: child.id(),
             child: Some(child),
             root,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+            log,
         }
     }
 
@@ -270,22 +307,12 @@ impl Daemon {
     pub fn wait_exit(&mut self) -> (std::process::ExitStatus, String, String) {
         let mut child = self.child.take().expect("not yet waited for");
         let status = wait_until(DEADLINE, "the daemon to exit", || child.try_wait().unwrap());
-        let mut out = String::new();
-        let mut err = String::new();
-        use std::io::Read;
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
-        self.child = None;
+        let text = |pipe: Option<std::thread::JoinHandle<Vec<u8>>>| {
+            let bytes = pipe.expect("read once").join().expect("the reader ends");
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        let out = text(self.stdout.take());
+        let err = text(self.stderr.take());
         (status, out, err)
     }
 
@@ -302,6 +329,18 @@ impl Drop for Daemon {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+            let text = String::from_utf8_lossy(&log);
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(300)..];
+            eprintln!(
+                "--- the last {} lines the daemon for {} logged ---\n{}",
+                tail.len(),
+                self.root.display(),
+                tail.join("\n")
+            );
         }
     }
 }

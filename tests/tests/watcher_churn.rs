@@ -296,3 +296,39 @@ fn the_periodic_check_repairs_what_the_events_missed() {
     assert_eq!(status["watcher"], "ok", "{status}");
     assert_eq!(status["state"], "ready", "{status}");
 }
+
+#[test]
+fn directories_the_os_would_not_watch_are_kept_right_by_the_periodic_check() {
+    let project = Project::new();
+    project
+        .write("src/main.py", "def main():\n    pass\n")
+        .write("stuck/old.py", "def old():\n    pass\n")
+        .write("stuck/deep/d.py", "def deep():\n    pass\n");
+    // No watch can be set under stuck/: no event ever comes from there.
+    let daemon = Daemon::start(
+        project.root(),
+        &["--verify-interval", "200ms", "--unwatchable-under", "stuck"],
+    );
+    let mut client = daemon.wait_ready();
+    wait_consistent(&mut client, &fresh_walk(project.root()), "started");
+    code_index_tests::wait_until(DEADLINE, "a first check", || {
+        let status = client.ok("status", Value::Null);
+        status["watcher_checked_seconds_ago"]
+            .as_u64()
+            .map(|_| status)
+    });
+
+    let root = project.root();
+    project.write("stuck/new.py", "def appeared_unwatched():\n    pass\n");
+    std::fs::remove_file(root.join("stuck/old.py")).unwrap();
+    std::fs::remove_dir_all(root.join("stuck/deep")).unwrap();
+    project.write("stuck/deep/again.py", "def made_again():\n    pass\n");
+    let tree = fresh_walk(root);
+    assert!(tree.contains("stuck/deep/again.py") && !tree.contains("stuck/deep/d.py"));
+    wait_consistent(&mut client, &tree, "changes in unwatched directories");
+    let status = code_index_tests::wait_until(DEADLINE, "the repair to be counted", || {
+        let status = client.ok("status", Value::Null);
+        (status["watcher_repairs"].as_u64().unwrap() >= 1).then_some(status)
+    });
+    assert_eq!(status["state"], "ready", "{status}");
+}

@@ -66,6 +66,8 @@ pub struct DaemonConfig {
 pub struct Faults {
     /// Drop the events under this root-relative directory: events the OS lost.
     pub drop_events_under: Option<String>,
+    /// Directories under this one cannot be watched: a watch the OS refused.
+    pub unwatchable_under: Option<String>,
     /// The handler of this query panics: a bug.
     pub fail_on: Option<String>,
     /// A wait before the snapshot is loaded: a slow disk.

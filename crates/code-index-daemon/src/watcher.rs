@@ -14,8 +14,11 @@
 //! an event whose inode changed was removed and made again (its old watch died
 //! with the old inode), so it is watched afresh and reconciled whole. Every
 //! `--verify-interval` the watcher stats each watched directory and re-lists
-//! those that changed without its knowing, which repairs whatever the events
-//! missed; `status` counts those repairs.
+//! those that changed without its knowing, and those that hold indexed files
+//! without being watched, which repairs whatever the events missed; `status`
+//! counts those repairs. A directory the watcher did not know is reconciled
+//! whole when it appears: what the index held below it and is not there now
+//! is dropped.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -162,7 +165,21 @@ impl Watched {
         let Some(seen) = stamp(&abs) else {
             return;
         };
-        match self.watcher.watch(&abs) {
+        let refused = self
+            .shared
+            .faults
+            .unwatchable_under
+            .as_deref()
+            .is_some_and(|under| Path::new(dir).starts_with(under));
+        let watched = if refused {
+            Err(crate::dirwatch::WatchError {
+                exhausted: false,
+                detail: "refused (--unwatchable-under)".into(),
+            })
+        } else {
+            self.watcher.watch(&abs)
+        };
+        match watched {
             Ok(()) => {
                 self.dirs.insert(dir.to_string(), seen);
             }
@@ -197,10 +214,15 @@ impl Watched {
 
     /// Watches a directory that just appeared and everything below it, each
     /// directory before it is listed: a file created before the watch is in
-    /// the listing, one created after it sends an event. Returns the files
-    /// that need indexing.
-    fn watch_new_tree(&mut self, rel: &str) -> Vec<(DiscoveredFile, Option<u64>)> {
+    /// the listing, one created after it sends an event. What the index holds
+    /// below it and the listings no longer show (the directory was removed
+    /// and made again unseen) is dropped. Returns the files that need
+    /// indexing, and how many were dropped.
+    fn watch_new_tree(&mut self, rel: &str) -> (Vec<(DiscoveredFile, Option<u64>)>, usize) {
         let mut work = Vec::new();
+        let mut listed: HashSet<String> = HashSet::new();
+        // Directories below that are watched already, and so not listed here.
+        let mut known: Vec<String> = Vec::new();
         let mut queue = vec![rel.to_string()];
         while let Some(dir) = queue.pop() {
             self.watch(&dir);
@@ -213,12 +235,46 @@ impl Watched {
             let index = self.shared.read_index();
             for file in files {
                 if let Some(hash) = index.needs_work(&file, &self.shared.options) {
-                    work.push((file, hash));
+                    work.push((file.clone(), hash));
+                }
+                listed.insert(file.path);
+            }
+            for sub in subdirs {
+                if self.dirs.contains_key(&sub) {
+                    known.push(sub);
+                } else {
+                    queue.push(sub);
                 }
             }
-            queue.extend(subdirs.into_iter().filter(|d| !self.dirs.contains_key(d)));
         }
-        work
+        let under_known = |path: &str| {
+            known.iter().any(|k| {
+                path.strip_prefix(k.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+        };
+        let stale: Vec<String> = self
+            .shared
+            .read_index()
+            .files_under(rel)
+            .filter(|p| !listed.contains(*p) && !under_known(p))
+            .map(str::to_string)
+            .collect();
+        if !stale.is_empty() {
+            tracing::debug!(
+                dir = rel,
+                files = stale.len(),
+                "files indexed below a new directory are gone"
+            );
+            let mut index = self.shared.write_index();
+            for path in &stale {
+                index.remove(path);
+            }
+            self.shared
+                .dirty
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        (work, stale.len())
     }
 
     /// A full pass, then watches for directories the pass found unwatched.
@@ -241,7 +297,7 @@ impl Watched {
         let mut work = Vec::new();
         for dir in walked {
             if self.exhausted.is_none() && !self.dirs.contains_key(&dir) {
-                work.extend(self.watch_new_tree(&dir));
+                work.extend(self.watch_new_tree(&dir).0);
             }
         }
         self.report_health();
@@ -255,6 +311,23 @@ impl Watched {
         if !changed.is_empty() {
             self.reconcile(changed);
         }
+    }
+
+    /// Directories that hold indexed files but are not watched: none should
+    /// be, so each is a change the events missed (a directory removed and
+    /// made again before its removal was seen, say).
+    fn unwatched_dirs(&self) -> Vec<String> {
+        let index = self.shared.read_index();
+        let mut dirs = BTreeSet::new();
+        for (_, file) in index.files() {
+            if let Some((dir, _)) = file.path.rsplit_once('/')
+                && !self.dirs.contains_key(dir)
+                && !dirs.contains(dir)
+            {
+                dirs.insert(dir.to_string());
+            }
+        }
+        dirs.into_iter().collect()
     }
 
     /// Watched directories that are not as they were when last listed.
@@ -389,7 +462,10 @@ impl Watched {
         if self.exhausted.is_some() {
             return;
         }
-        let changed = self.changed_dirs();
+        let mut changed = self.changed_dirs();
+        changed.extend(self.unwatched_dirs());
+        changed.sort();
+        changed.dedup();
         *self
             .shared
             .watcher_checked
@@ -570,7 +646,9 @@ impl Watched {
                 .store(true, std::sync::atomic::Ordering::SeqCst);
         }
         for rel in new_dirs {
-            work.extend(self.watch_new_tree(&rel));
+            let (found, dropped) = self.watch_new_tree(&rel);
+            work.extend(found);
+            changed += dropped;
         }
         for rel in remade {
             tracing::debug!(dir = rel, "a directory was made again: watching it afresh");

@@ -36,6 +36,10 @@ pub struct DaemonArgs {
     /// if the OS had lost them: for testing the periodic check.
     #[arg(long, hide = true)]
     drop_events_under: Option<String>,
+    /// Fail to watch the directories under this one (relative to the root),
+    /// as the OS may: for testing that the periodic check keeps them right.
+    #[arg(long, hide = true)]
+    unwatchable_under: Option<String>,
     /// Make the handler of this query panic, as a bug would: for testing
     /// that a panic is answered and the daemon goes on serving.
     #[arg(long, hide = true)]
@@ -88,6 +92,7 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<()> {
     config.verify_interval = args.verify_interval.max(Duration::from_millis(100));
     config.faults = code_index_daemon::Faults {
         drop_events_under: args.drop_events_under,
+        unwatchable_under: args.unwatchable_under,
         fail_on: args.fail_on,
         load_delay: args.load_delay,
         pass_delay: args.pass_delay,

@@ -475,6 +475,97 @@ impl<'i> Targets<'i> {
     }
 }
 
+/// Grades the uses of a name against some of its definitions: the one
+/// place where a use is kept as `resolved` or `candidate`, or left out.
+struct Grader<'i> {
+    index: &'i Index,
+    /// The language families of the definitions asked (any when none).
+    families: FxHashSet<Family>,
+    targets: Targets<'i>,
+    /// The name's other definitions: a use bound to one of those is not a
+    /// use of these.
+    others: Targets<'i>,
+    imports: FxHashMap<FileId, bool>,
+    imports_others: FxHashMap<FileId, bool>,
+    external: FxHashMap<FileId, FxHashSet<&'i str>>,
+}
+
+impl<'i> Grader<'i> {
+    /// For the definitions `asked` of `base` (all of them, or some when the
+    /// name was qualified or a file named).
+    fn new(index: &'i Index, asked: Vec<Posting>, base: &str) -> Grader<'i> {
+        let families = asked
+            .iter()
+            .filter_map(|p| index.family_of(p.file))
+            .collect();
+        let others: Vec<Posting> = if asked.is_empty() {
+            Vec::new()
+        } else {
+            index
+                .definition_postings(base, None, &SymbolFilter::default())
+                .into_iter()
+                .filter(|p| !asked.contains(p))
+                .collect()
+        };
+        Grader {
+            index,
+            families,
+            targets: Targets::new(index, asked),
+            others: Targets::new(index, others),
+            imports: FxHashMap::default(),
+            imports_others: FxHashMap::default(),
+            external: FxHashMap::default(),
+        }
+    }
+
+    /// The grade of the use `r` in `file`, or `None` when it is not a use of
+    /// the definitions asked: written in a language that cannot reach them,
+    /// bound to another definition of the name, or reached through a module
+    /// the project does not hold.
+    fn grade(
+        &mut self,
+        file_id: FileId,
+        file: &'i FileSymbols,
+        r: &'i Reference,
+    ) -> Option<Resolution> {
+        if !self.families.is_empty()
+            && !file
+                .language
+                .is_some_and(|l| self.families.contains(&l.family()))
+        {
+            return None;
+        }
+        if !self.targets.reachable(file, r) {
+            return None;
+        }
+        let grade = self
+            .targets
+            .grade(self.index, file_id, file, r, &mut self.imports);
+        if grade == Resolution::Resolved {
+            return Some(grade);
+        }
+        if !self.others.is_empty()
+            && self
+                .others
+                .grade(self.index, file_id, file, r, &mut self.imports_others)
+                == Resolution::Resolved
+        {
+            return None;
+        }
+        // `os.path.join`, `fmt.Println`, `Math.max`: not the project's.
+        let index = self.index;
+        if self
+            .external
+            .entry(file_id)
+            .or_insert_with(|| index.external_modules(file))
+            .contains(first_segment(file.str(r.receiver)))
+        {
+            return None;
+        }
+        Some(grade)
+    }
+}
+
 /// How many files deep an imported name is followed through re-exports.
 const MAX_REEXPORTS: usize = 3;
 
@@ -578,7 +669,27 @@ pub struct CallEdge {
     /// The file holding the calls.
     pub path: String,
     pub lines: Vec<u32>,
+    /// Whether these calls are bound to the callee's definition asked
+    /// (callers) or found (callees), or only share its name.
+    pub resolution: Resolution,
 }
+
+/// Restrictions on a call graph.
+#[derive(Clone, Debug, Default)]
+pub struct CallFilter {
+    /// Only edges of this grade (all when `None`). Deeper levels follow the
+    /// resolved edges whatever it is.
+    pub resolution: Option<Resolution>,
+    /// Only the calls of (or from) the definitions in this file, when
+    /// several share the name.
+    pub defined_in: Option<String>,
+}
+
+/// A call as bound by [`Index::callees`]: the name, the definition, the grade.
+type BoundCall<'a> = (&'a str, Option<Posting>, Resolution);
+
+/// A callee defined more often than this is not bound call by call.
+const MAX_BOUND_TARGETS: usize = 32;
 
 /// Callers or callees of a function.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -586,6 +697,8 @@ pub struct CallGraph {
     pub name: String,
     pub depth: u8,
     pub total: usize,
+    /// How many of `total` edges are resolved; they come first in each level.
+    pub resolved: usize,
     pub offset: usize,
     pub limit: usize,
     pub edges: Vec<CallEdge>,
@@ -597,6 +710,10 @@ impl CallGraph {
             name: name.to_string(),
             depth,
             total: edges.len(),
+            resolved: edges
+                .iter()
+                .filter(|e| e.resolution == Resolution::Resolved)
+                .count(),
             offset: page.offset,
             limit: page.limit,
             edges: edges
@@ -964,41 +1081,9 @@ impl Index {
         page.wrap(total, items)
     }
 
-    /// The best definition of `name` as seen from `context`, preferring callables.
-    /// The definition of `name` a use in `context` most likely means: the
-    /// nearest callable one, else the nearest; only one of the same
-    /// language family as `context` when that is known.
-    fn best_definition(&self, name: &str, context: Option<&str>) -> Option<Posting> {
-        let family = context
-            .and_then(|c| self.file_by_path(c))
-            .and_then(|f| f.language)
-            .map(Language::family);
-        let postings: Vec<Posting> = self
-            .definition_postings(name, context, &SymbolFilter::default())
-            .into_iter()
-            .filter(|&p| family.is_none() || self.family_of(p.file) == family)
-            .collect();
-        postings
-            .iter()
-            .copied()
-            .find(|&p| self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
-            .or_else(|| postings.first().copied())
-    }
-
     /// The language family of a file's code, if it has a language.
     fn family_of(&self, file: FileId) -> Option<Family> {
         self.file(file)?.language.map(Language::family)
-    }
-
-    /// The language families in which `name` is defined as something
-    /// callable: its callers are in files of these families. Empty when the
-    /// project defines no such `name`.
-    fn callable_families(&self, name: &str) -> FxHashSet<Family> {
-        self.definition_postings(name, None, &SymbolFilter::default())
-            .into_iter()
-            .filter(|&p| self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
-            .filter_map(|p| self.family_of(p.file))
-            .collect()
     }
 
     /// Where `name` (the last segment of a qualified name) is used, grouped by
@@ -1026,25 +1111,7 @@ impl Index {
                 };
             }
         }
-        let families: FxHashSet<Family> = asked
-            .iter()
-            .filter_map(|p| self.family_of(p.file))
-            .collect();
-        // The other definitions of the name (a qualified name asks for some
-        // of them): a use bound to one of those is not a reference of these.
-        let others: Vec<Posting> = if asked.is_empty() {
-            Vec::new()
-        } else {
-            self.definition_postings(base, None, &SymbolFilter::default())
-                .into_iter()
-                .filter(|p| !asked.contains(p))
-                .collect()
-        };
-        let targets = Targets::new(self, asked);
-        let others = Targets::new(self, others);
-        let mut imports: FxHashMap<FileId, bool> = FxHashMap::default();
-        let mut imports_others: FxHashMap<FileId, bool> = FxHashMap::default();
-        let mut external: FxHashMap<FileId, FxHashSet<&str>> = FxHashMap::default();
+        let mut grader = Grader::new(self, asked, base);
         let mut hits: Vec<(Resolution, &str, u32, u32, Posting)> = self
             .refs
             .get(base)
@@ -1054,36 +1121,11 @@ impl Index {
                 let file = self.file(p.file)?;
                 let r = file.references.get(p.item as usize)?;
                 let keep = (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
-                    && filter.glob.as_ref().is_none_or(|g| g.is_match(&file.path))
-                    && (families.is_empty()
-                        || file
-                            .language
-                            .is_some_and(|l| families.contains(&l.family())));
+                    && filter.glob.as_ref().is_none_or(|g| g.is_match(&file.path));
                 if !keep {
                     return None;
                 }
-                if !targets.reachable(file, r) {
-                    return None;
-                }
-                let grade = targets.grade(self, p.file, file, r, &mut imports);
-                if grade == Resolution::Candidate
-                    && !others.is_empty()
-                    && others.grade(self, p.file, file, r, &mut imports_others)
-                        == Resolution::Resolved
-                {
-                    return None;
-                }
-                // Reached through a module the project does not hold
-                // (`os.path.join`, `fmt.Println`) or a built-in object
-                // (`Math.max`): not the project's definition.
-                if grade == Resolution::Candidate
-                    && external
-                        .entry(p.file)
-                        .or_insert_with(|| self.external_modules(file))
-                        .contains(first_segment(file.str(r.receiver)))
-                {
-                    return None;
-                }
+                let grade = grader.grade(p.file, file, r)?;
                 filter
                     .resolution
                     .is_none_or(|wanted| wanted == grade)
@@ -1238,91 +1280,130 @@ impl Index {
         })
     }
 
+    /// The callable definitions a call graph starts from: those of `name`
+    /// (all of them when none is callable, as a class called to construct
+    /// it), only those in `defined_in` when a file is named.
+    fn call_roots(&self, name: &str, defined_in: Option<&str>) -> Vec<Posting> {
+        let all = self.definition_postings(name, None, &SymbolFilter::default());
+        let callable: Vec<Posting> = all
+            .iter()
+            .copied()
+            .filter(|&p| self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
+            .collect();
+        let mut roots = if callable.is_empty() { all } else { callable };
+        if let Some(path) = defined_in {
+            let path = path.trim_start_matches("./");
+            roots.retain(|p| self.file(p.file).is_some_and(|f| f.path == path));
+        }
+        roots
+    }
+
     /// Who calls `name`, and (with `depth` > 1) who calls those, up to
-    /// [`MAX_CALL_DEPTH`]. Calls outside any function have `from` = `<top level>`.
-    pub fn callers(&self, name: &str, depth: u8, page: PageRequest) -> CallGraph {
+    /// [`MAX_CALL_DEPTH`]. Each call is graded as a reference is (see
+    /// [`Resolution`]); a deeper level follows only the callers reached by a
+    /// resolved call, each as the one definition it is. Calls outside any
+    /// function have `from` = `<top level>`.
+    pub fn callers(
+        &self,
+        name: &str,
+        depth: u8,
+        filter: &CallFilter,
+        page: PageRequest,
+    ) -> CallGraph {
         let depth = depth.clamp(1, MAX_CALL_DEPTH);
         let (_, base) = split_qualified(name);
+        let roots = self.call_roots(name, filter.defined_in.as_deref());
+        if roots.is_empty() && filter.defined_in.is_some() {
+            return CallGraph::paged(name, depth, Vec::new(), page);
+        }
+        let mut seen: FxHashSet<Posting> = roots.iter().copied().collect();
         let mut edges: Vec<CallEdge> = Vec::new();
-        // Each callee with the families its callers may be written in: at
-        // first those of its definitions (any, when the project has none),
-        // then the caller's own.
-        let families = self.callable_families(name);
-        let mut seen_names: FxHashSet<(String, Option<Family>)> = families
-            .iter()
-            .map(|&f| (base.to_string(), Some(f)))
-            .chain([(base.to_string(), None)])
-            .collect();
-        let mut frontier: Vec<(String, Option<FxHashSet<Family>>)> =
-            vec![(base.to_string(), (!families.is_empty()).then_some(families))];
+        // The name called and the definitions it is asked for.
+        let mut frontier: Vec<(String, Vec<Posting>)> = vec![(base.to_string(), roots)];
         for level in 1..=depth {
             let mut next = Vec::new();
-            for (callee, families) in &frontier {
-                // (file, enclosing) -> lines
-                let mut groups: BTreeMap<(&str, FileId, u32), Vec<u32>> = BTreeMap::new();
+            for (callee, asked) in frontier {
+                let mut grader = Grader::new(self, asked, &callee);
+                // (grade, path, file, enclosing) -> lines
+                let mut groups: BTreeMap<(Resolution, &str, FileId, u32), Vec<u32>> =
+                    BTreeMap::new();
                 for &p in self.refs.get(callee.as_str()).into_iter().flatten() {
                     let Some(file) = self.file(p.file) else {
                         continue;
                     };
-                    let family = file.language.map(Language::family);
-                    if let Some(families) = families
-                        && !family.is_some_and(|f| families.contains(&f))
-                    {
+                    let Some(r) = file.references.get(p.item as usize) else {
+                        continue;
+                    };
+                    if r.kind != RefKind::Call {
                         continue;
                     }
-                    let r = &file.references[p.item as usize];
-                    if r.kind == RefKind::Call {
+                    if let Some(grade) = grader.grade(p.file, file, r) {
                         groups
-                            .entry((file.path.as_str(), p.file, r.enclosing))
+                            .entry((grade, file.path.as_str(), p.file, r.enclosing))
                             .or_default()
                             .push(r.line);
                     }
                 }
-                for ((path, file_id, enclosing), mut lines) in groups {
+                for ((grade, path, file_id, enclosing), mut lines) in groups {
                     lines.sort_unstable();
                     lines.dedup();
                     let file = self.file(file_id).expect("live");
                     let caller = (enclosing != NONE).then(|| &file.definitions[enclosing as usize]);
-                    if let Some(def) = caller {
-                        let caller_name = file.str(def.name);
-                        let family = file.language.map(Language::family);
-                        if def.kind.is_callable()
-                            && seen_names.insert((caller_name.to_string(), family))
-                        {
-                            next.push((
-                                caller_name.to_string(),
-                                family.map(|f| FxHashSet::from_iter([f])),
-                            ));
+                    if let Some(def) = caller
+                        && grade == Resolution::Resolved
+                        && def.kind.is_callable()
+                    {
+                        let posting = Posting {
+                            file: file_id,
+                            item: enclosing,
+                        };
+                        if seen.insert(posting) {
+                            next.push((file.str(def.name).to_string(), vec![posting]));
                         }
+                    }
+                    if filter.resolution.is_some_and(|wanted| wanted != grade) {
+                        continue;
                     }
                     edges.push(CallEdge {
                         depth: level,
                         from: caller
                             .map_or_else(|| "<top level>".to_string(), |d| file.qualified_name(d)),
                         from_symbol: caller.map(|d| Symbol::of(file, d)),
-                        to: callee.to_string(),
+                        to: callee.clone(),
                         to_symbol: None,
                         path: path.to_string(),
                         lines,
+                        resolution: grade,
                     });
                 }
             }
             frontier = next;
         }
+        // Level by level, the resolved edges first.
+        edges.sort_by_key(|e| (e.depth, e.resolution));
         CallGraph::paged(name, depth, edges, page)
     }
 
     /// What `name` calls, and (with `depth` > 1) what those call, up to
-    /// [`MAX_CALL_DEPTH`]. Each callee is resolved to its best definition as
-    /// seen from the calling file, when there is one.
-    pub fn callees(&self, name: &str, depth: u8, page: PageRequest) -> CallGraph {
+    /// [`MAX_CALL_DEPTH`]. Each call names the definition it binds to when
+    /// its grade against one of the callee's definitions (in the caller's
+    /// language family) is `resolved`; else the best guess, as a
+    /// `candidate`. A deeper level follows resolved calls only.
+    pub fn callees(
+        &self,
+        name: &str,
+        depth: u8,
+        filter: &CallFilter,
+        page: PageRequest,
+    ) -> CallGraph {
         let depth = depth.clamp(1, MAX_CALL_DEPTH);
         let mut frontier: Vec<Posting> = self
-            .definition_postings(name, None, &SymbolFilter::default())
+            .call_roots(name, filter.defined_in.as_deref())
             .into_iter()
             .filter(|&p| self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
             .collect();
         let mut seen: FxHashSet<Posting> = frontier.iter().copied().collect();
+        let mut graders: FxHashMap<Posting, Grader> = FxHashMap::default();
         let mut edges: Vec<CallEdge> = Vec::new();
         for level in 1..=depth {
             let mut next = Vec::new();
@@ -1330,21 +1411,32 @@ impl Index {
                 let Some((file, def)) = self.def(caller) else {
                     continue;
                 };
-                let mut calls: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+                let family = self.family_of(caller.file);
+                // Lines by (callee, target, grade), in the order first called.
+                let mut calls: Vec<(BoundCall, Vec<u32>)> = Vec::new();
                 for r in &file.references {
-                    if r.enclosing == caller.item && r.kind == RefKind::Call {
-                        calls.entry(file.str(r.name)).or_default().push(r.line);
+                    if r.enclosing != caller.item || r.kind != RefKind::Call {
+                        continue;
+                    }
+                    let callee = file.str(r.name);
+                    let (target, grade) =
+                        self.bind_call(caller.file, file, r, callee, family, &mut graders);
+                    let key = (callee, target, grade);
+                    match calls.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, lines)) => lines.push(r.line),
+                        None => calls.push((key, vec![r.line])),
                     }
                 }
-                let mut ordered: Vec<(&str, Vec<u32>)> = calls.into_iter().collect();
-                ordered.sort_by_key(|(_, lines)| lines[0]);
-                for (callee, lines) in ordered {
-                    let target = self.best_definition(callee, Some(&file.path));
+                for ((callee, target, grade), lines) in calls {
                     if let Some(t) = target
+                        && grade == Resolution::Resolved
                         && self.def(t).is_some_and(|(_, d)| d.kind.is_callable())
                         && seen.insert(t)
                     {
                         next.push(t);
+                    }
+                    if filter.resolution.is_some_and(|wanted| wanted != grade) {
+                        continue;
                     }
                     edges.push(CallEdge {
                         depth: level,
@@ -1354,12 +1446,49 @@ impl Index {
                         to_symbol: target.and_then(|t| self.symbol(t)),
                         path: file.path.clone(),
                         lines,
+                        resolution: grade,
                     });
                 }
             }
             frontier = next;
         }
+        edges.sort_by_key(|e| (e.depth, e.resolution));
         CallGraph::paged(name, depth, edges, page)
+    }
+
+    /// The definition a call binds to: the first of the callee's definitions
+    /// (in the caller's family, at most [`MAX_BOUND_TARGETS`] of them) for
+    /// which the call grades `resolved`; else the best guess by name.
+    fn bind_call<'i>(
+        &'i self,
+        file_id: FileId,
+        file: &'i FileSymbols,
+        r: &'i Reference,
+        callee: &str,
+        family: Option<Family>,
+        graders: &mut FxHashMap<Posting, Grader<'i>>,
+    ) -> (Option<Posting>, Resolution) {
+        let targets: Vec<Posting> = self
+            .definition_postings(callee, Some(&file.path), &SymbolFilter::default())
+            .into_iter()
+            .filter(|&p| family.is_none() || self.family_of(p.file) == family)
+            .collect();
+        if targets.len() <= MAX_BOUND_TARGETS {
+            for &t in &targets {
+                let grader = graders
+                    .entry(t)
+                    .or_insert_with(|| Grader::new(self, vec![t], callee));
+                if grader.grade(file_id, file, r) == Some(Resolution::Resolved) {
+                    return (Some(t), Resolution::Resolved);
+                }
+            }
+        }
+        let guess = targets
+            .iter()
+            .copied()
+            .find(|&p| self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
+            .or_else(|| targets.first().copied());
+        (guess, Resolution::Candidate)
     }
 
     /// The types that extend or implement `name`, and the types `name` itself

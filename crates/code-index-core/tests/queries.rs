@@ -5,7 +5,7 @@
 mod common;
 
 use code_index_core::model::RefKind;
-use code_index_core::query::{MatchKind, PathGlob};
+use code_index_core::query::{CallFilter, MatchKind, PathGlob, Resolution};
 use code_index_core::{Index, Language, PageRequest, ReferenceFilter, SymbolFilter, SymbolKind};
 
 fn project() -> (tempfile::TempDir, Index) {
@@ -344,7 +344,7 @@ fn symbol_at_finds_the_enclosing_definition_and_the_identifier() {
 #[test]
 fn callers_go_up_to_three_levels() {
     let (_dir, index) = project();
-    let depth1 = index.callers("total_area", 1, all());
+    let depth1 = index.callers("total_area", 1, &CallFilter::default(), all());
     let edges: Vec<(u8, &str)> = depth1
         .edges
         .iter()
@@ -353,7 +353,7 @@ fn callers_go_up_to_three_levels() {
     assert_eq!(edges, vec![(1, "report")]);
     assert_eq!(depth1.edges[0].lines, vec![17]);
 
-    let depth3 = index.callers("total_area", 3, all());
+    let depth3 = index.callers("total_area", 3, &CallFilter::default(), all());
     let edges: Vec<(u8, &str, &str)> = depth3
         .edges
         .iter()
@@ -364,13 +364,18 @@ fn callers_go_up_to_three_levels() {
         vec![(1, "report", "total_area"), (2, "main", "report")]
     );
     // Depth is capped at 3.
-    assert_eq!(index.callers("total_area", 9, all()).depth, 3);
+    assert_eq!(
+        index
+            .callers("total_area", 9, &CallFilter::default(), all())
+            .depth,
+        3
+    );
 }
 
 #[test]
 fn callees_resolve_to_definitions() {
     let (_dir, index) = project();
-    let graph = index.callees("main", 1, all());
+    let graph = index.callees("main", 1, &CallFilter::default(), all());
     let rust: Vec<(&str, &str, Option<&str>)> = graph
         .edges
         .iter()
@@ -390,7 +395,7 @@ fn callees_resolve_to_definitions() {
             ("main", "report", Some("src/main.rs"))
         ]
     );
-    let graph = index.callees("make_circle", 2, all());
+    let graph = index.callees("make_circle", 2, &CallFilter::default(), all());
     let edges: Vec<(u8, &str, &str)> = graph
         .edges
         .iter()
@@ -400,7 +405,7 @@ fn callees_resolve_to_definitions() {
     let new = graph.edges[0].to_symbol.as_ref().unwrap();
     assert_eq!(new.qualified_name, "Circle::new");
 
-    let graph = index.callees("report", 2, all());
+    let graph = index.callees("report", 2, &CallFilter::default(), all());
     let tos: Vec<(u8, &str)> = graph
         .edges
         .iter()
@@ -807,7 +812,7 @@ fn calls_and_references_never_cross_language_families() {
     };
     // Go's `start` is called by Go's `main`, never by the shell's `boot`.
     assert_eq!(
-        edges(index.callers("Start", 2, all())),
+        edges(index.callers("Start", 2, &CallFilter::default(), all())),
         ["1 start → Start cmd/main.go", "2 main → start cmd/main.go"]
     );
     // Each language's call of `start` resolves to its own definition.
@@ -822,10 +827,13 @@ fn calls_and_references_never_cross_language_families() {
             .collect()
     };
     assert_eq!(
-        to(index.callees("boot", 1, all())),
+        to(index.callees("boot", 1, &CallFilter::default(), all())),
         ["start → scripts/boot.sh"]
     );
-    assert_eq!(to(index.callees("main", 1, all())), ["start → cmd/main.go"]);
+    assert_eq!(
+        to(index.callees("main", 1, &CallFilter::default(), all())),
+        ["start → cmd/main.go"]
+    );
     // References of a TypeScript function: the JavaScript use, not Python's.
     let refs = index.references("fetchAll", &ReferenceFilter::default(), all());
     let paths: Vec<&str> = refs.files.iter().map(|f| f.path.as_str()).collect();
@@ -1126,4 +1134,111 @@ fn imports_are_followed_through_re_exports_to_the_definition() {
         ]
     );
     assert!(of("x", "web/other.ts").is_empty());
+}
+
+#[test]
+fn callers_are_graded_and_deeper_levels_follow_resolved_calls_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "shop/cart.py",
+        "class Cart:\n    def add(self, item):\n        pass\n\n    def refill(self):\n        self.add(1)\n\n\
+         def checkout(cart: Cart):\n    cart.add(2)\n\n\
+         def unknown(thing):\n    thing.add(3)\n\n\
+         def go():\n    unknown(None)\n",
+    );
+    common::write(
+        root,
+        "shop/basket.py",
+        "class Basket:\n    def add(self, item):\n        pass\n\n\
+         def fill():\n    b = Basket()\n    b.add(4)\n",
+    );
+    common::write(
+        root,
+        "shop/run.py",
+        "from shop.cart import checkout\n\ndef main():\n    checkout(None)\n",
+    );
+    let index = common::index_dir(root);
+    let edges = |graph: &code_index_core::query::CallGraph| -> Vec<String> {
+        graph
+            .edges
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {} → {} {}:{:?}",
+                    e.depth,
+                    e.resolution.as_str(),
+                    e.from,
+                    e.to,
+                    e.path,
+                    e.lines
+                )
+            })
+            .collect()
+    };
+
+    // Basket's `add` is no caller of Cart's; the untyped `thing.add` may
+    // be, and says so; only resolved callers are followed to depth 2.
+    let graph = index.callers("Cart.add", 2, &CallFilter::default(), all());
+    assert_eq!(
+        edges(&graph),
+        [
+            "1 resolved Cart.refill → add shop/cart.py:[6]",
+            "1 resolved checkout → add shop/cart.py:[9]",
+            "1 candidate unknown → add shop/cart.py:[12]",
+            "2 resolved main → checkout shop/run.py:[4]",
+        ]
+    );
+    assert_eq!((graph.total, graph.resolved), (4, 3));
+
+    let resolved_only = CallFilter {
+        resolution: Some(Resolution::Resolved),
+        ..CallFilter::default()
+    };
+    let graph = index.callers("Cart.add", 1, &resolved_only, all());
+    assert_eq!(graph.total, 2, "{:?}", edges(&graph));
+
+    // One definition among same-named ones, by its file.
+    let basket = CallFilter {
+        defined_in: Some("shop/basket.py".into()),
+        ..CallFilter::default()
+    };
+    assert_eq!(
+        edges(&index.callers("add", 1, &basket, all())),
+        [
+            "1 resolved fill → add shop/basket.py:[7]",
+            "1 candidate unknown → add shop/cart.py:[12]",
+        ]
+    );
+    let nowhere = CallFilter {
+        defined_in: Some("shop/run.py".into()),
+        ..CallFilter::default()
+    };
+    assert_eq!(index.callers("add", 1, &nowhere, all()).total, 0);
+
+    // Callees name the definition a call binds to, when it does.
+    let graph = index.callees("fill", 1, &CallFilter::default(), all());
+    let bound: Vec<(String, Option<String>, Resolution)> = graph
+        .edges
+        .iter()
+        .map(|e| {
+            (
+                e.to.clone(),
+                e.to_symbol.as_ref().map(|s| s.qualified_name.clone()),
+                e.resolution,
+            )
+        })
+        .collect();
+    assert!(
+        bound.contains(&(
+            "add".into(),
+            Some("Basket.add".into()),
+            Resolution::Resolved
+        )),
+        "{bound:?}"
+    );
+    let graph = index.callees("unknown", 1, &CallFilter::default(), all());
+    assert_eq!(graph.edges.len(), 1);
+    assert_eq!(graph.edges[0].resolution, Resolution::Candidate);
 }

@@ -38,16 +38,18 @@ pub fn query(shared: &Shared, op: Op, cancelled: &AtomicBool) -> Result<Value, R
         Op::References(p) => encode::<calls::References>(references(&cx, p)),
         Op::FileOutline(p) => encode::<calls::FileOutline>(file_outline(&cx, p)),
         Op::SymbolAt(p) => encode::<calls::SymbolAt>(symbol_at(&cx, p)),
-        Op::Callers(p) => encode::<calls::Callers>(Ok(call_graph(cx.index.callers(
-            &p.name,
-            p.depth.unwrap_or(1),
-            paging(p.paging),
-        )))),
-        Op::Callees(p) => encode::<calls::Callees>(Ok(call_graph(cx.index.callees(
-            &p.name,
-            p.depth.unwrap_or(1),
-            paging(p.paging),
-        )))),
+        Op::Callers(p) => encode::<calls::Callers>(call_filter(&p).map(|filter| {
+            call_graph(
+                cx.index
+                    .callers(&p.name, p.depth.unwrap_or(1), &filter, paging(p.paging)),
+            )
+        })),
+        Op::Callees(p) => encode::<calls::Callees>(call_filter(&p).map(|filter| {
+            call_graph(
+                cx.index
+                    .callees(&p.name, p.depth.unwrap_or(1), &filter, paging(p.paging)),
+            )
+        })),
         Op::Implementations(p) => encode::<calls::Implementations>(implementations(&cx, p)),
         Op::Imports(p) => encode::<calls::Imports>(imports(&cx, p)),
         Op::Dependents(p) => encode::<calls::Dependents>(dependents(&cx, p)),
@@ -89,20 +91,31 @@ fn definitions(cx: &Ctx, p: wire::DefinitionsParams) -> Answer<calls::Definition
     ))
 }
 
-fn references(cx: &Ctx, p: wire::ReferencesParams) -> Answer<calls::References> {
-    let resolution = match p.resolution.as_deref() {
-        None | Some("" | "all") => None,
-        Some(given) => Some(q::Resolution::parse(given).ok_or_else(|| {
+/// A `resolution` argument: `None` for both grades.
+fn resolution(given: Option<&str>) -> Result<Option<q::Resolution>, RpcError> {
+    match given {
+        None | Some("" | "all") => Ok(None),
+        Some(given) => q::Resolution::parse(given).map(Some).ok_or_else(|| {
             invalid(format!(
                 "unknown resolution {:?}; give resolved, candidate or all",
                 given.chars().take(40).collect::<String>()
             ))
-        })?),
-    };
+        }),
+    }
+}
+
+fn call_filter(p: &wire::CallGraphParams) -> Result<q::CallFilter, RpcError> {
+    Ok(q::CallFilter {
+        resolution: resolution(p.resolution.as_deref())?,
+        defined_in: p.defined_in.clone().filter(|d| !d.is_empty()),
+    })
+}
+
+fn references(cx: &Ctx, p: wire::ReferencesParams) -> Answer<calls::References> {
     let filter = ReferenceFilter {
         kinds: ref_kinds(p.kind.as_deref())?,
         glob: glob(p.glob.as_deref())?,
-        resolution,
+        resolution: resolution(p.resolution.as_deref())?,
         defined_in: p.defined_in.filter(|d| !d.is_empty()),
     };
     let r = cx.index.references(&p.name, &filter, paging(p.paging));
@@ -559,6 +572,7 @@ fn call_graph(g: q::CallGraph) -> wire::CallGraph {
         name: g.name,
         depth: g.depth,
         total: g.total as u64,
+        resolved: g.resolved as u64,
         offset: g.offset as u64,
         limit: g.limit as u64,
         edges: g
@@ -572,6 +586,7 @@ fn call_graph(g: q::CallGraph) -> wire::CallGraph {
                 to_symbol: e.to_symbol.map(symbol),
                 path: e.path,
                 lines: e.lines,
+                resolution: e.resolution.as_str().to_string(),
             })
             .collect(),
     }

@@ -126,8 +126,12 @@ pub struct SymbolAtArgs {
 pub struct CallGraphArgs {
     /// The function or method (plain or qualified name).
     pub name: String,
-    /// Levels to follow, 1 to 3 (default 1).
+    /// Levels to follow, 1 to 3 (default 1). Levels past the first follow resolved calls only.
     pub depth: Option<u8>,
+    /// The file that holds the definition meant, as find_definition prints it, when several share the name.
+    pub defined_in: Option<String>,
+    /// `resolved`: only calls bound to the definition; `candidate`: only same-name calls whose target is unknown; both when absent (resolved first).
+    pub resolution: Option<String>,
     #[serde(flatten)]
     pub page: PageArgs,
     /// Only these projects (comma-separated names, see list_projects); all when absent.
@@ -305,6 +309,8 @@ impl CallGraphArgs {
         wire::CallGraphParams {
             name: self.name.clone(),
             depth: Some(self.depth.unwrap_or(1).clamp(1, limits::MAX_CALL_DEPTH)),
+            resolution: self.resolution.clone(),
+            defined_in: self.defined_in.clone(),
             paging: self.page.request(),
         }
     }

@@ -121,6 +121,9 @@ impl Listing for wire::CallGraph {
     fn total(&self) -> u64 {
         self.total
     }
+    fn resolved(&self) -> Option<u64> {
+        Some(self.resolved)
+    }
     fn offset(&self) -> u64 {
         self.offset
     }

@@ -144,9 +144,14 @@ pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> 
     let summary = match total - resolved.min(total) {
         0 if resolved > 0 => format!("{total} {noun}, all resolved"),
         _ if resolved == 0 => format!("{total} {noun}, all name-only candidates"),
-        candidates => {
-            format!("{total} {noun}: {resolved} resolved, {candidates} name-only candidates")
-        }
+        candidates => format!(
+            "{total} {noun}: {resolved} resolved, {candidates} name-only {}",
+            if candidates == 1 {
+                "candidate"
+            } else {
+                "candidates"
+            }
+        ),
     };
     if count_only || total == 0 {
         text.line(if total == 0 {
@@ -247,11 +252,31 @@ pub fn symbol_at(at: &wire::SymbolAtResult, text: &mut Text) -> String {
     String::new()
 }
 
-/// `find_callers` and `find_callees`: one edge a line, indented by depth.
+/// `find_callers` and `find_callees`: how many edges are resolved, then one
+/// edge a line, indented by depth, the name-only ones marked.
 pub fn call_edges(page: &Merged<wire::CallEdge>, count_only: bool, text: &mut Text) -> String {
     let total = page.total;
+    let resolved = page.resolved.unwrap_or(0).min(total);
+    let noun = if total == 1 {
+        "call edge"
+    } else {
+        "call edges"
+    };
+    let summary = match total - resolved {
+        _ if total == 0 => "0 call edges".to_string(),
+        0 => format!("{total} {noun}, all resolved"),
+        _ if resolved == 0 => format!("{total} {noun}, all name-only candidates"),
+        candidates => format!(
+            "{total} {noun}: {resolved} resolved, {candidates} name-only {}",
+            if candidates == 1 {
+                "candidate"
+            } else {
+                "candidates"
+            }
+        ),
+    };
+    text.line(summary);
     if count_only || total == 0 {
-        text.line(format!("{total} call edges"));
         text.set_total(total);
         return String::new();
     }
@@ -264,8 +289,14 @@ pub fn call_edges(page: &Merged<wire::CallEdge>, count_only: bool, text: &mut Te
             .as_ref()
             .map(|s| format!("  → {}:{}", s.path, s.span.start_line))
             .unwrap_or_default();
+        // A candidate only shares the name: what it is called on is unknown.
+        let grade = if e.resolution == "candidate" {
+            " (name only)"
+        } else {
+            ""
+        };
         let line = format!(
-            "{}{}{} → {}  at {}:{}{target}",
+            "{}{}{} → {}{grade}  at {}:{}{target}",
             tag(item),
             "  ".repeat(usize::from(e.depth.max(1)) - 1),
             e.from,

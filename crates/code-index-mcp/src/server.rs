@@ -643,6 +643,8 @@ impl CodeIndexServer {
                 let params = code_index_protocol::CallGraphParams {
                     name: symbol.qualified_name.clone(),
                     depth: Some(1),
+                    resolution: None,
+                    defined_in: Some(change.path.clone()),
                     paging: code_index_protocol::PageRequest {
                         offset: None,
                         limit: Some(DIFF_CALLERS),

@@ -402,6 +402,13 @@ pub struct CallGraphParams {
     /// 1 to 3; 1 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth: Option<u8>,
+    /// Only `resolved` or only `candidate` edges; both when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// Only the calls of (callers) or from (callees) the definition in this
+    /// root-relative file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defined_in: Option<String>,
     #[serde(flatten)]
     pub paging: PageRequest,
 }
@@ -661,6 +668,9 @@ pub struct CallGraph {
     pub name: String,
     pub depth: u8,
     pub total: u64,
+    /// How many of `total` edges are resolved; each level lists them first.
+    #[serde(default)]
+    pub resolved: u64,
     pub offset: u64,
     pub limit: u64,
     pub edges: Vec<CallEdge>,
@@ -677,6 +687,10 @@ pub struct CallEdge {
     pub to_symbol: Option<Symbol>,
     pub path: String,
     pub lines: Vec<u32>,
+    /// `resolved` (bound to the definition asked, or to the one named in
+    /// `to_symbol`) or `candidate` (the same name only).
+    #[serde(default = "candidate")]
+    pub resolution: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

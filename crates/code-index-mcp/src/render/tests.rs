@@ -207,28 +207,32 @@ fn symbol_at_says_the_role_and_the_enclosing_definition() {
 
 #[test]
 fn call_edges_indent_by_depth_and_name_the_target() {
-    let edge = |depth, from: &str, to: &str, target: Option<wire::Symbol>| wire::CallEdge {
-        depth,
-        from: from.into(),
-        from_symbol: None,
-        to: to.into(),
-        to_symbol: target,
-        path: "src/main.rs".into(),
-        lines: vec![12, 30],
-    };
-    let merged = page(
+    let edge =
+        |depth, from: &str, to: &str, target: Option<wire::Symbol>, grade: &str| wire::CallEdge {
+            depth,
+            from: from.into(),
+            from_symbol: None,
+            to: to.into(),
+            to_symbol: target,
+            path: "src/main.rs".into(),
+            lines: vec![12, 30],
+            resolution: grade.into(),
+        };
+    let mut merged = page(
         vec![
             edge(
                 1,
                 "main",
                 "run",
                 Some(sym("src/run.rs", 3, "function", "run", "")),
+                "resolved",
             ),
-            edge(2, "run", "parse", None),
+            edge(2, "run", "parse", None, "candidate"),
         ],
         2,
         0,
     );
+    merged.resolved = Some(1);
     insta::assert_snapshot!(rendered(|t| call_edges(&merged, false, t)));
 }
 
@@ -404,6 +408,7 @@ fn a_diff_names_touched_definitions_and_their_callers() {
         name: "Square::area".into(),
         depth: 1,
         total: 12,
+        resolved: 12,
         offset: 0,
         limit: 10,
         edges: vec![wire::CallEdge {
@@ -414,6 +419,7 @@ fn a_diff_names_touched_definitions_and_their_callers() {
             to_symbol: None,
             path: "src/main.rs".into(),
             lines: vec![3],
+            resolution: "resolved".into(),
         }],
     };
     let touched = vec![Touched {

@@ -263,23 +263,24 @@ fn parse_definitions(pages: &[String]) -> Vec<Loc> {
 }
 
 /// `find_callers` edges `from → to  at path:L1,L2`: `(path, line)` each,
-/// with the edge's line.
-fn parse_callers(pages: &[String]) -> Vec<(Loc, String)> {
+/// with the edge's line and whether it is resolved (not `(name only)`).
+fn parse_callers(pages: &[String]) -> Vec<(Loc, String, bool)> {
     let mut out = Vec::new();
     for line in pages.iter().flat_map(|p| p.lines()) {
         let line = untag(line);
         if !line.contains(" → ") {
             continue;
         }
-        let Some((_, at)) = line.rsplit_once("  at ") else {
+        let Some((edge, at)) = line.rsplit_once("  at ") else {
             continue;
         };
+        let resolved = !edge.ends_with(" (name only)");
         let Some((path, lines)) = at.rsplit_once(':') else {
             continue;
         };
         for n in lines.split(',') {
             if let Ok(n) = n.trim().parse::<u32>() {
-                out.push(((path.to_string(), n), line.to_string()));
+                out.push(((path.to_string(), n), line.to_string(), resolved));
             }
         }
     }
@@ -311,6 +312,8 @@ pub struct SymbolScore {
     definition_first: Option<String>,
     callers_returned: Option<usize>,
     callers_precision: Option<f64>,
+    /// Precision of the edges graded resolved.
+    callers_resolved_precision: Option<f64>,
     /// A few returned lines that are not references of the symbol.
     wrong_examples: Vec<String>,
     /// A few references of the symbol that were not returned.
@@ -336,6 +339,8 @@ pub struct Split {
     callers_precision: Option<f64>,
     /// Functions for which `find_callers` returned nothing scored.
     callers_empty: usize,
+    /// Precision of the resolved edges (over functions with any).
+    callers_resolved_precision: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -387,6 +392,11 @@ fn split(scores: &[&SymbolScore]) -> Split {
             .iter()
             .filter(|s| s.callers_precision.is_none())
             .count(),
+        callers_resolved_precision: mean(
+            functions
+                .iter()
+                .filter_map(|s| s.callers_resolved_precision),
+        ),
     }
 }
 
@@ -513,24 +523,26 @@ pub fn measure(
         };
         let first = definitions.first();
 
-        let (callers_returned, callers_precision) = if function {
-            let pages = all_pages(
-                &mut session,
-                "find_callers",
-                json!({"name": asked, "depth": 1, "limit": 10000}),
-            )?;
-            let lines: BTreeSet<Loc> = parse_callers(&pages)
+        let (callers_returned, callers_precision, callers_resolved_precision) = if function {
+            let mut args = json!({"name": asked, "depth": 1, "limit": 10000});
+            if by_symbol && let Some((path, _)) = t.definitions.first() {
+                args["defined_in"] = json!(path);
+            }
+            let pages = all_pages(&mut session, "find_callers", args)?;
+            let edges: Vec<(Loc, bool)> = parse_callers(&pages)
                 .into_iter()
-                .map(|(l, _)| l)
-                .filter(|l| !t.definitions.contains(l) && truth.documents.contains(&l.0))
+                .map(|(l, _, resolved)| (l, resolved))
+                .filter(|(l, _)| !t.definitions.contains(l) && truth.documents.contains(&l.0))
                 .collect();
-            let right = lines.iter().filter(|l| expected.contains(l)).count();
-            (
-                Some(lines.len()),
-                (!lines.is_empty()).then(|| right as f64 / lines.len() as f64),
-            )
+            let precision = |lines: BTreeSet<&Loc>| {
+                let right = lines.iter().filter(|l| expected.contains(*l)).count();
+                (!lines.is_empty()).then(|| right as f64 / lines.len() as f64)
+            };
+            let all: BTreeSet<&Loc> = edges.iter().map(|(l, _)| l).collect();
+            let resolved: BTreeSet<&Loc> = edges.iter().filter(|e| e.1).map(|(l, _)| l).collect();
+            (Some(all.len()), precision(all), precision(resolved))
         } else {
-            (None, None)
+            (None, None, None)
         };
 
         scores.push(SymbolScore {
@@ -554,6 +566,7 @@ pub fn measure(
             definition_first: first.map(|(p, n)| format!("{p}:{n}")),
             callers_returned,
             callers_precision,
+            callers_resolved_precision,
             wrong_examples,
             missed_examples,
         });
@@ -640,9 +653,9 @@ pub fn print_table(results: &[QualityResult]) {
         v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v))
     }
     println!(
-        "| corpus | names | symbols | find_references precision | find_references recall | resolved: precision | resolved: share of lines | resolved: recall | find_definition top-1 | top-1 ±2 lines | any result | functions | find_callers precision |"
+        "| corpus | names | symbols | find_references precision | find_references recall | resolved: precision | resolved: share of lines | resolved: recall | find_definition top-1 | top-1 ±2 lines | any result | functions | find_callers precision | find_callers resolved: precision |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in results {
         for (label, s) in [
             ("defined once", &r.once),
@@ -650,7 +663,7 @@ pub fn print_table(results: &[QualityResult]) {
             ("all", &r.all),
         ] {
             println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 r.corpus,
                 label,
                 s.symbols,
@@ -664,6 +677,7 @@ pub fn print_table(results: &[QualityResult]) {
                 pct(s.definition_any),
                 s.functions,
                 pct(s.callers_precision),
+                pct(s.callers_resolved_precision),
             );
         }
     }
@@ -711,17 +725,17 @@ mod tests {
             parse_definitions(&[defs.to_string()]),
             vec![("src/x.ts".to_string(), 204), ("src/y.ts".to_string(), 7)]
         );
-        let callers = "A.b → subscribe  at src/s.ts:371,376\nc → subscribe  at src/t.ts:5\n";
-        let lines: Vec<Loc> = parse_callers(&[callers.to_string()])
+        let callers = "3 call edges: 2 resolved, 1 name-only candidate\nA.b → subscribe  at src/s.ts:371,376\nc → subscribe (name only)  at src/t.ts:5\n";
+        let lines: Vec<(Loc, bool)> = parse_callers(&[callers.to_string()])
             .into_iter()
-            .map(|(l, _)| l)
+            .map(|(l, _, resolved)| (l, resolved))
             .collect();
         assert_eq!(
             lines,
             vec![
-                ("src/s.ts".to_string(), 371),
-                ("src/s.ts".to_string(), 376),
-                ("src/t.ts".to_string(), 5)
+                (("src/s.ts".to_string(), 371), true),
+                (("src/s.ts".to_string(), 376), true),
+                (("src/t.ts".to_string(), 5), false)
             ]
         );
     }

@@ -49,3 +49,31 @@
 (for_in_clause left: [(pattern_list (identifier) @local.definition) (tuple_pattern (identifier) @local.definition)])
 (as_pattern_target (identifier) @local.definition)
 (named_expression name: (identifier) @local.definition)
+
+; Fields typed where they are assigned in a method: `self.x = Foo()`,
+; `self.x: Foo = …`, `self.x = x` with `x: Foo`.
+(assignment
+  left: (attribute
+    object: (identifier) @_self
+    attribute: (identifier) @field.name)
+  right: (call function: [(identifier) (attribute)] @field.type)
+  (#any-of? @_self "self" "cls"))
+(assignment
+  left: (attribute
+    object: (identifier) @_self
+    attribute: (identifier) @field.name)
+  type: (type [(identifier) (attribute)] @field.type)
+  (#any-of? @_self "self" "cls"))
+(assignment
+  left: (attribute
+    object: (identifier) @_self
+    attribute: (identifier) @field.name)
+  right: (identifier) @field.value
+  (#any-of? @_self "self" "cls"))
+; Class-level annotations (dataclasses, attrs, typed class attributes).
+(class_definition
+  body: (block
+    (expression_statement
+      (assignment
+        left: (identifier) @field.name
+        type: (type [(identifier) (attribute)] @field.type)))))

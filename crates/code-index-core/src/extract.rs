@@ -68,6 +68,14 @@ enum Role {
     /// The type a local binding is declared or constructed with
     /// (`x: Foo`, `x = Foo()`, `new Foo()`).
     LocalType,
+    /// A field of the enclosing class whose type is written or constructed
+    /// (`self.x = Foo()`, `private x: Foo`), so that `self.x.y` and
+    /// `this.x.y` reach `Foo.y`.
+    FieldName,
+    /// The field's declared or constructed type.
+    FieldType,
+    /// A local whose type the field takes (`self.x = x` with `x: Foo`).
+    FieldValue,
     Ignore,
 }
 
@@ -116,6 +124,9 @@ fn role_of(capture: &str) -> Role {
         "local.scope" => Role::LocalScope,
         "local.definition" => Role::LocalDef,
         "local.type" => Role::LocalType,
+        "field.name" => Role::FieldName,
+        "field.type" => Role::FieldType,
+        "field.value" => Role::FieldValue,
         _ => Role::Ignore,
     }
 }
@@ -256,6 +267,14 @@ struct RawScope<'t> {
     name: Node<'t>,
 }
 
+/// A typed field as captured: its name, and its type or the local whose type
+/// it takes.
+struct RawField<'t> {
+    name: Node<'t>,
+    ty: Option<Node<'t>>,
+    value: Option<Node<'t>>,
+}
+
 /// A node that contains definitions: a definition or a scope.
 #[derive(Clone, Copy)]
 enum Container {
@@ -355,7 +374,7 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 5;
+pub const EXTRACTOR_REVISION: u32 = 6;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;
@@ -617,6 +636,7 @@ impl Extractor {
         let mut imports: Vec<(usize, usize, u32)> = Vec::new();
         let mut doc_nodes: Vec<DocNode> = Vec::new();
         let mut locals = Locals::default();
+        let mut fields: Vec<RawField> = Vec::new();
         for (i, tree) in trees.iter().enumerate() {
             // Only the file's own tree holds doc comments and imports; a macro's
             // arguments add tags.
@@ -632,6 +652,7 @@ impl Extractor {
                 let mut scope_name = None;
                 let mut local_def = None;
                 let mut local_type = None;
+                let mut field: Option<RawField> = None;
                 for cap in m.captures() {
                     match compiled.roles[cap.index as usize] {
                         r @ (Role::Def(_) | Role::Ref(_) | Role::Scope) if role.is_none() => {
@@ -665,11 +686,42 @@ impl Extractor {
                             .push((cap.node.start_byte(), cap.node.end_byte())),
                         Role::LocalDef => local_def = Some(cap.node),
                         Role::LocalType => local_type = Some(cap.node),
+                        Role::FieldName => {
+                            field = Some(RawField {
+                                name: cap.node,
+                                ty: field.as_ref().and_then(|f| f.ty),
+                                value: field.as_ref().and_then(|f| f.value),
+                            })
+                        }
+                        Role::FieldType => {
+                            field
+                                .get_or_insert(RawField {
+                                    name: cap.node,
+                                    ty: None,
+                                    value: None,
+                                })
+                                .ty = Some(cap.node)
+                        }
+                        Role::FieldValue => {
+                            field
+                                .get_or_insert(RawField {
+                                    name: cap.node,
+                                    ty: None,
+                                    value: None,
+                                })
+                                .value = Some(cap.node)
+                        }
                         Role::Def(_) | Role::Ref(_) | Role::Scope | Role::Ignore => {}
                     }
                 }
                 if let Some(def) = local_def {
                     locals.push(def, local_type, bytes);
+                }
+                if let Some(field) = field
+                    && whole
+                    && (field.ty.is_some() || field.value.is_some())
+                {
+                    fields.push(field);
                 }
                 match (role, node) {
                     (Some(Role::Scope), Some(node)) => {
@@ -759,6 +811,8 @@ impl Extractor {
                 matches!(c, Container::Def(_)),
             )
         });
+
+        let field_types = typed_fields(&mut fields, &containers, &def_tags, &locals, bytes);
 
         // Qualified name of each container, and the innermost enclosing
         // container of each definition.
@@ -959,10 +1013,20 @@ impl Extractor {
                     // A local variable or parameter: not a definition's use.
                     None if locals.binding(&local_stack, name).is_some() => continue,
                     None => StrRef::EMPTY,
-                    Some(receiver) => match locals.receiver(&local_stack, receiver) {
-                        Some(typed) => out.intern(&typed),
-                        None => out.intern(receiver),
-                    },
+                    Some(receiver) => {
+                        let typed = locals.receiver(&local_stack, receiver);
+                        let receiver = typed.as_deref().unwrap_or(receiver);
+                        let class = || {
+                            stack.iter().rev().find_map(|&(_, c, _)| match c {
+                                Container::Def(i) if is_type_tag(&def_tags[i]) => Some(i),
+                                _ => None,
+                            })
+                        };
+                        match through_field(receiver, &field_types, class) {
+                            Some(typed) => out.intern(&typed),
+                            None => out.intern(receiver),
+                        }
+                    }
                 };
                 let name_ref = out.intern(name);
                 let start = tag.name_node.start_position();
@@ -1010,6 +1074,104 @@ impl Extractor {
     }
 }
 
+/// Whether a definition tag is a class, struct, interface or the like.
+fn is_type_tag(tag: &RawTag) -> bool {
+    matches!(tag.role, Role::Def(kind) if kind.is_type_like())
+}
+
+/// A declared type as a receiver goes by: `Bar<T>` and `Bar[T]` are `Bar`;
+/// anything but a plain or dotted name is none.
+fn declared_type(text: &str) -> Option<&str> {
+    let ty = text.split(['<', '[', '(']).next().unwrap_or(text).trim();
+    (classify_receiver(ty) != COMPLEX_RECEIVER).then_some(ty)
+}
+
+/// The types of the fields of each class (by its definition tag), from the
+/// captured [`RawField`]s; a field given two different types has none.
+fn typed_fields<'s>(
+    fields: &mut [RawField],
+    containers: &[(usize, usize, Container)],
+    def_tags: &[RawTag],
+    locals: &Locals<'s>,
+    source: &'s [u8],
+) -> FxHashMap<(usize, &'s str), Option<&'s str>> {
+    let mut types: FxHashMap<(usize, &'s str), Option<&'s str>> = FxHashMap::default();
+    if fields.is_empty() {
+        return types;
+    }
+    let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).ok();
+    fields.sort_by_key(|f| f.name.start_byte());
+    // (end, the class it is, if it is one)
+    let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut next = 0;
+    let mut local_stack = Vec::new();
+    let mut next_local = 0;
+    for field in fields.iter() {
+        let pos = field.name.start_byte();
+        while next < containers.len() && containers[next].0 <= pos {
+            let (start, end, c) = containers[next];
+            while stack.last().is_some_and(|&(e, _)| e <= start) {
+                stack.pop();
+            }
+            let class = match c {
+                Container::Def(i) if is_type_tag(&def_tags[i]) => Some(i),
+                _ => None,
+            };
+            stack.push((end, class));
+            next += 1;
+        }
+        while stack.last().is_some_and(|&(e, _)| e <= pos) {
+            stack.pop();
+        }
+        let Some(class) = stack.iter().rev().find_map(|&(_, c)| c) else {
+            continue;
+        };
+        let (Some(name), ty) = (text(field.name), field.ty.and_then(text)) else {
+            continue;
+        };
+        let ty = match (ty, field.value) {
+            (Some(ty), _) => declared_type(ty),
+            (None, Some(value)) => {
+                locals.enter(value.start_byte(), &mut local_stack, &mut next_local);
+                text(value).and_then(|v| locals.binding(&local_stack, v).flatten())
+            }
+            (None, None) => None,
+        };
+        let Some(ty) = ty else { continue };
+        types
+            .entry((class, name))
+            .and_modify(|known| {
+                if *known != Some(ty) {
+                    *known = None;
+                }
+            })
+            .or_insert(Some(ty));
+    }
+    types
+}
+
+/// `self.x.y` or `this.x` with the field `x` of the enclosing class typed
+/// `Foo`: `Foo.y`, `Foo`.
+fn through_field(
+    receiver: &str,
+    types: &FxHashMap<(usize, &str), Option<&str>>,
+    class: impl FnOnce() -> Option<usize>,
+) -> Option<String> {
+    if types.is_empty() {
+        return None;
+    }
+    let (head, rest) = receiver.split_once('.')?;
+    if !matches!(head, "self" | "this" | "cls") {
+        return None;
+    }
+    let (field, more) = match rest.find(['.', ':']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let ty = (*types.get(&(class()?, field))?)?;
+    Some(format!("{ty}{more}"))
+}
+
 /// The names local scopes bind, to tell a use of a definition from a use of
 /// a local variable, and to type receivers (`x = Foo(); x.run()`).
 #[derive(Default)]
@@ -1030,10 +1192,7 @@ impl<'s> Locals<'s> {
         let Some(name) = text(def) else { return };
         // `Bar<T>` and `Bar[T]` are `Bar`; anything but a plain or dotted
         // name is no type to go by.
-        let ty = ty
-            .and_then(text)
-            .map(|t| t.split(['<', '[', '(']).next().unwrap_or(t).trim())
-            .filter(|t| classify_receiver(t) != COMPLEX_RECEIVER);
+        let ty = ty.and_then(text).and_then(declared_type);
         self.defs.push((def.start_byte(), name, ty));
     }
 

@@ -251,6 +251,8 @@ pub struct ReferencesPage {
     pub total: usize,
     /// How many of `total` are [`Resolution::Resolved`]; they come first.
     pub resolved: usize,
+    /// [`Resolution::Distant`] matches the filter left out (by default).
+    pub distant_left_out: usize,
     pub offset: usize,
     pub limit: usize,
     pub files: Vec<FileReferences>,
@@ -262,11 +264,21 @@ pub struct ReferenceFilter {
     /// Only these kinds (all when empty).
     pub kinds: Vec<RefKind>,
     pub glob: Option<PathGlob>,
-    /// Only references of this grade (all when `None`).
+    /// Only references of this grade; when `None`, the resolved and the
+    /// candidates, and the distant too with `include_distant`.
     pub resolution: Option<Resolution>,
+    pub include_distant: bool,
     /// Only the references of the definitions in this file (root-relative),
     /// when several share the name; none when the file defines no such name.
     pub defined_in: Option<String>,
+}
+
+/// Whether a filter's `resolution` and `include_distant` take a grade.
+fn wants(resolution: Option<Resolution>, include_distant: bool, grade: Resolution) -> bool {
+    match resolution {
+        Some(wanted) => wanted == grade,
+        None => grade != Resolution::Distant || include_distant,
+    }
 }
 
 /// How sure the index is that a reference means the definitions asked about.
@@ -281,6 +293,11 @@ pub enum Resolution {
     /// The same name, reached through something whose type the index does
     /// not know: it may mean these definitions or another's.
     Candidate,
+    /// A candidate of a name defined more than once, in a file that neither
+    /// holds nor imports (itself or through a file it imports) a file of the
+    /// definitions asked: most likely another definition's. Left out unless
+    /// asked for; answers count them.
+    Distant,
 }
 
 impl Resolution {
@@ -288,6 +305,7 @@ impl Resolution {
         match self {
             Resolution::Resolved => "resolved",
             Resolution::Candidate => "candidate",
+            Resolution::Distant => "distant",
         }
     }
 
@@ -295,6 +313,7 @@ impl Resolution {
         match s {
             "resolved" => Some(Resolution::Resolved),
             "candidate" => Some(Resolution::Candidate),
+            "distant" => Some(Resolution::Distant),
             _ => None,
         }
     }
@@ -488,9 +507,48 @@ struct Grader<'i> {
     imports: FxHashMap<FileId, bool>,
     imports_others: FxHashMap<FileId, bool>,
     external: FxHashMap<FileId, FxHashSet<&'i str>>,
+    /// Per file: whether it is [`Grader::near`] the definitions asked.
+    near: FxHashMap<FileId, bool>,
+    imports_memo: FxHashMap<FileId, std::rc::Rc<Vec<FileId>>>,
 }
 
 impl<'i> Grader<'i> {
+    /// Whether `file` holds one of the definitions asked, imports a file
+    /// that does, or imports a file that imports one.
+    fn near(&mut self, file: FileId) -> bool {
+        if self.targets.by_file.contains_key(&file) {
+            return true;
+        }
+        if let Some(&near) = self.near.get(&file) {
+            return near;
+        }
+        let first = self.imports_of(file);
+        let near = first.iter().any(|f| self.targets.by_file.contains_key(f))
+            || first.iter().any(|&f| {
+                self.imports_of(f)
+                    .iter()
+                    .any(|g| self.targets.by_file.contains_key(g))
+            });
+        self.near.insert(file, near);
+        near
+    }
+
+    /// The files `file` imports, resolved once per query.
+    fn imports_of(&mut self, file: FileId) -> std::rc::Rc<Vec<FileId>> {
+        let index = self.index;
+        self.imports_memo
+            .entry(file)
+            .or_insert_with(|| {
+                std::rc::Rc::new(
+                    index
+                        .file(file)
+                        .map(|f| index.imported_files(f).into_iter().collect())
+                        .unwrap_or_default(),
+                )
+            })
+            .clone()
+    }
+
     /// For the definitions `asked` of `base` (all of them, or some when the
     /// name was qualified or a file named).
     fn new(index: &'i Index, asked: Vec<Posting>, base: &str) -> Grader<'i> {
@@ -515,6 +573,8 @@ impl<'i> Grader<'i> {
             imports: FxHashMap::default(),
             imports_others: FxHashMap::default(),
             external: FxHashMap::default(),
+            near: FxHashMap::default(),
+            imports_memo: FxHashMap::default(),
         }
     }
 
@@ -561,6 +621,11 @@ impl<'i> Grader<'i> {
             .contains(first_segment(file.str(r.receiver)))
         {
             return None;
+        }
+        // A member of a name defined elsewhere too, reached through a value
+        // of unknown type in a file with no import path to these.
+        if !self.others.is_empty() && !r.receiver.is_empty() && !self.near(file_id) {
+            return Some(Resolution::Distant);
         }
         Some(grade)
     }
@@ -677,9 +742,11 @@ pub struct CallEdge {
 /// Restrictions on a call graph.
 #[derive(Clone, Debug, Default)]
 pub struct CallFilter {
-    /// Only edges of this grade (all when `None`). Deeper levels follow the
-    /// resolved edges whatever it is.
+    /// Only edges of this grade; when `None`, the resolved and the
+    /// candidates, and the distant too with `include_distant`. Deeper levels
+    /// follow the resolved edges whatever it is.
     pub resolution: Option<Resolution>,
+    pub include_distant: bool,
     /// Only the calls of (or from) the definitions in this file, when
     /// several share the name.
     pub defined_in: Option<String>,
@@ -699,6 +766,8 @@ pub struct CallGraph {
     pub total: usize,
     /// How many of `total` edges are resolved; they come first in each level.
     pub resolved: usize,
+    /// [`Resolution::Distant`] edges the filter left out (by default).
+    pub distant_left_out: usize,
     pub offset: usize,
     pub limit: usize,
     pub edges: Vec<CallEdge>,
@@ -707,6 +776,7 @@ pub struct CallGraph {
 impl CallGraph {
     fn paged(name: &str, depth: u8, edges: Vec<CallEdge>, page: PageRequest) -> CallGraph {
         CallGraph {
+            distant_left_out: 0,
             name: name.to_string(),
             depth,
             total: edges.len(),
@@ -1105,6 +1175,7 @@ impl Index {
                 return ReferencesPage {
                     total: 0,
                     resolved: 0,
+                    distant_left_out: 0,
                     offset: page.offset,
                     limit: page.limit,
                     files: Vec::new(),
@@ -1112,6 +1183,7 @@ impl Index {
             }
         }
         let mut grader = Grader::new(self, asked, base);
+        let mut distant_left_out = 0;
         let mut hits: Vec<(Resolution, &str, u32, u32, Posting)> = self
             .refs
             .get(base)
@@ -1126,10 +1198,11 @@ impl Index {
                     return None;
                 }
                 let grade = grader.grade(p.file, file, r)?;
-                filter
-                    .resolution
-                    .is_none_or(|wanted| wanted == grade)
-                    .then_some((grade, file.path.as_str(), r.line, r.col, p))
+                if !wants(filter.resolution, filter.include_distant, grade) {
+                    distant_left_out += usize::from(grade == Resolution::Distant);
+                    return None;
+                }
+                Some((grade, file.path.as_str(), r.line, r.col, p))
             })
             .collect();
         hits.sort_unstable();
@@ -1166,6 +1239,7 @@ impl Index {
         ReferencesPage {
             total,
             resolved,
+            distant_left_out,
             offset: page.offset,
             limit: page.limit,
             files,
@@ -1318,6 +1392,7 @@ impl Index {
         }
         let mut seen: FxHashSet<Posting> = roots.iter().copied().collect();
         let mut edges: Vec<CallEdge> = Vec::new();
+        let mut distant_left_out = 0;
         // The name called and the definitions it is asked for.
         let mut frontier: Vec<(String, Vec<Posting>)> = vec![(base.to_string(), roots)];
         for level in 1..=depth {
@@ -1361,7 +1436,8 @@ impl Index {
                             next.push((file.str(def.name).to_string(), vec![posting]));
                         }
                     }
-                    if filter.resolution.is_some_and(|wanted| wanted != grade) {
+                    if !wants(filter.resolution, filter.include_distant, grade) {
+                        distant_left_out += usize::from(grade == Resolution::Distant);
                         continue;
                     }
                     edges.push(CallEdge {
@@ -1381,7 +1457,10 @@ impl Index {
         }
         // Level by level, the resolved edges first.
         edges.sort_by_key(|e| (e.depth, e.resolution));
-        CallGraph::paged(name, depth, edges, page)
+        CallGraph {
+            distant_left_out,
+            ..CallGraph::paged(name, depth, edges, page)
+        }
     }
 
     /// What `name` calls, and (with `depth` > 1) what those call, up to
@@ -1405,6 +1484,7 @@ impl Index {
         let mut seen: FxHashSet<Posting> = frontier.iter().copied().collect();
         let mut graders: FxHashMap<Posting, Grader> = FxHashMap::default();
         let mut edges: Vec<CallEdge> = Vec::new();
+        let mut distant_left_out = 0;
         for level in 1..=depth {
             let mut next = Vec::new();
             for &caller in &frontier {
@@ -1435,7 +1515,8 @@ impl Index {
                     {
                         next.push(t);
                     }
-                    if filter.resolution.is_some_and(|wanted| wanted != grade) {
+                    if !wants(filter.resolution, filter.include_distant, grade) {
+                        distant_left_out += usize::from(grade == Resolution::Distant);
                         continue;
                     }
                     edges.push(CallEdge {
@@ -1453,7 +1534,10 @@ impl Index {
             frontier = next;
         }
         edges.sort_by_key(|e| (e.depth, e.resolution));
-        CallGraph::paged(name, depth, edges, page)
+        CallGraph {
+            distant_left_out,
+            ..CallGraph::paged(name, depth, edges, page)
+        }
     }
 
     /// The definition a call binds to: the first of the callee's definitions

@@ -1199,18 +1199,29 @@ fn callers_are_graded_and_deeper_levels_follow_resolved_calls_only() {
     let graph = index.callers("Cart.add", 1, &resolved_only, all());
     assert_eq!(graph.total, 2, "{:?}", edges(&graph));
 
-    // One definition among same-named ones, by its file.
+    // One definition among same-named ones, by its file. cart.py imports
+    // nothing of basket.py: its untyped `thing.add` is distant from Basket's,
+    // left out and counted unless asked for.
     let basket = CallFilter {
         defined_in: Some("shop/basket.py".into()),
         ..CallFilter::default()
     };
+    let graph = index.callers("add", 1, &basket, all());
+    assert_eq!(edges(&graph), ["1 resolved fill → add shop/basket.py:[7]"]);
+    assert_eq!(graph.distant_left_out, 1);
+    let with_distant = CallFilter {
+        include_distant: true,
+        ..basket.clone()
+    };
+    let graph = index.callers("add", 1, &with_distant, all());
     assert_eq!(
-        edges(&index.callers("add", 1, &basket, all())),
+        edges(&graph),
         [
             "1 resolved fill → add shop/basket.py:[7]",
-            "1 candidate unknown → add shop/cart.py:[12]",
+            "1 distant unknown → add shop/cart.py:[12]",
         ]
     );
+    assert_eq!(graph.distant_left_out, 0);
     let nowhere = CallFilter {
         defined_in: Some("shop/run.py".into()),
         ..CallFilter::default()
@@ -1241,4 +1252,156 @@ fn callers_are_graded_and_deeper_levels_follow_resolved_calls_only() {
     let graph = index.callees("unknown", 1, &CallFilter::default(), all());
     assert_eq!(graph.edges.len(), 1);
     assert_eq!(graph.edges[0].resolution, Resolution::Candidate);
+}
+
+#[test]
+fn members_reached_through_typed_fields_bind_to_the_field_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "shop/models.py",
+        "class Cart:\n    def add(self, item):\n        pass\n\n\nclass Basket:\n    def add(self, item):\n        pass\n",
+    );
+    common::write(
+        root,
+        "shop/service.py",
+        concat!(
+            "from dataclasses import dataclass\n",
+            "from shop.models import Basket, Cart\n",
+            "\n",
+            "class Service:\n",
+            "    def __init__(self, basket: Basket, other):\n",
+            "        self.cart = Cart()\n",
+            "        self.basket = basket\n",
+            "        self.other = other\n",
+            "\n",
+            "    def run(self):\n",
+            "        self.cart.add(1)\n",
+            "        self.basket.add(2)\n",
+            "        self.other.add(3)\n",
+            "\n",
+            "@dataclass\n",
+            "class Order:\n",
+            "    cart: Cart\n",
+            "\n",
+            "    def fill(self):\n",
+            "        self.cart.add(4)\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/cart.ts",
+        "export class Cart {\n  add(n: number) { return n; }\n}\nexport class Basket {\n  add(n: number) { return n; }\n}\n",
+    );
+    common::write(
+        root,
+        "web/service.ts",
+        concat!(
+            "import { Cart, Basket } from './cart';\n",
+            "export class Service {\n",
+            "  private cart: Cart;\n",
+            "  basket = new Basket();\n",
+            "  constructor(private readonly spare: Cart, other: Basket) {\n",
+            "    this.cart = new Cart();\n",
+            "  }\n",
+            "  run() {\n",
+            "    this.cart.add(1);\n",
+            "    this.basket.add(2);\n",
+            "    this.spare.add(3);\n",
+            "  }\n",
+            "}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // Each field's type decides: the Cart fields' calls are Cart.add's, the
+    // Basket fields' are left out of it; an untyped field stays a candidate.
+    assert_eq!(
+        graded(&index, "Cart.add"),
+        [
+            "resolved shop/service.py:11",
+            "resolved shop/service.py:20",
+            "resolved web/service.ts:9",
+            "resolved web/service.ts:11",
+            "candidate shop/service.py:13",
+        ]
+    );
+    assert_eq!(
+        graded(&index, "Basket.add"),
+        [
+            "resolved shop/service.py:12",
+            "resolved web/service.ts:10",
+            "candidate shop/service.py:13",
+        ]
+    );
+}
+
+#[test]
+fn same_name_members_in_files_with_no_import_path_to_the_definition_are_distant() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/models.py",
+        "class School:\n    objects = None\n\n\nclass Team:\n    objects = None\n",
+    );
+    // Imports the models directly, or through a module that does.
+    common::write(
+        root,
+        "app/views.py",
+        "from app.models import School\n\ndef index(model):\n    return model.objects\n",
+    );
+    common::write(root, "app/base.py", "import app.models\n");
+    common::write(
+        root,
+        "app/admin.py",
+        "import app.base\n\ndef listing(model):\n    return model.objects\n",
+    );
+    // No import path to app/models.py: the same name is most likely another's.
+    common::write(
+        root,
+        "lib/registry.py",
+        "def everything(model):\n    return model.objects\n",
+    );
+    let index = common::index_dir(root);
+    let school = ReferenceFilter {
+        defined_in: Some("app/models.py".into()),
+        ..ReferenceFilter::default()
+    };
+    let page = index.references("School.objects", &school, all());
+    let found = graded_with(&index, "School.objects", &school);
+    assert_eq!(
+        found,
+        ["candidate app/admin.py:4", "candidate app/views.py:4"]
+    );
+    assert_eq!(page.distant_left_out, 1);
+    let everything = ReferenceFilter {
+        include_distant: true,
+        ..school.clone()
+    };
+    assert_eq!(
+        graded_with(&index, "School.objects", &everything),
+        [
+            "candidate app/admin.py:4",
+            "candidate app/views.py:4",
+            "distant lib/registry.py:2",
+        ]
+    );
+    let only = ReferenceFilter {
+        resolution: Some(Resolution::Distant),
+        ..school
+    };
+    assert_eq!(
+        graded_with(&index, "School.objects", &only),
+        ["distant lib/registry.py:2"]
+    );
+    // A name defined once has no other definition to be distant from.
+    common::write(root, "app/models.py", "class School:\n    objects = None\n");
+    let index = common::index_dir(root);
+    assert_eq!(
+        index
+            .references("School.objects", &ReferenceFilter::default(), all())
+            .total,
+        3
+    );
 }

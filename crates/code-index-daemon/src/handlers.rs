@@ -91,37 +91,46 @@ fn definitions(cx: &Ctx, p: wire::DefinitionsParams) -> Answer<calls::Definition
     ))
 }
 
-/// A `resolution` argument: `None` for both grades.
-fn resolution(given: Option<&str>) -> Result<Option<q::Resolution>, RpcError> {
+/// A `resolution` argument: one grade, or none (with whether `distant`
+/// matches are included: `all`).
+fn resolution(given: Option<&str>) -> Result<(Option<q::Resolution>, bool), RpcError> {
     match given {
-        None | Some("" | "all") => Ok(None),
-        Some(given) => q::Resolution::parse(given).map(Some).ok_or_else(|| {
-            invalid(format!(
-                "unknown resolution {:?}; give resolved, candidate or all",
-                given.chars().take(40).collect::<String>()
-            ))
-        }),
+        None | Some("") => Ok((None, false)),
+        Some("all") => Ok((None, true)),
+        Some(given) => q::Resolution::parse(given)
+            .map(|r| (Some(r), false))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "unknown resolution {:?}; give resolved, candidate, distant or all",
+                    given.chars().take(40).collect::<String>()
+                ))
+            }),
     }
 }
 
 fn call_filter(p: &wire::CallGraphParams) -> Result<q::CallFilter, RpcError> {
+    let (resolution, include_distant) = resolution(p.resolution.as_deref())?;
     Ok(q::CallFilter {
-        resolution: resolution(p.resolution.as_deref())?,
+        resolution,
+        include_distant,
         defined_in: p.defined_in.clone().filter(|d| !d.is_empty()),
     })
 }
 
 fn references(cx: &Ctx, p: wire::ReferencesParams) -> Answer<calls::References> {
+    let (resolution, include_distant) = resolution(p.resolution.as_deref())?;
     let filter = ReferenceFilter {
         kinds: ref_kinds(p.kind.as_deref())?,
         glob: glob(p.glob.as_deref())?,
-        resolution: resolution(p.resolution.as_deref())?,
+        resolution,
+        include_distant,
         defined_in: p.defined_in.filter(|d| !d.is_empty()),
     };
     let r = cx.index.references(&p.name, &filter, paging(p.paging));
     Ok(wire::ReferencesResult {
         total: r.total as u64,
         resolved: r.resolved as u64,
+        distant_left_out: r.distant_left_out as u64,
         offset: r.offset as u64,
         limit: r.limit as u64,
         files: r
@@ -573,6 +582,7 @@ fn call_graph(g: q::CallGraph) -> wire::CallGraph {
         depth: g.depth,
         total: g.total as u64,
         resolved: g.resolved as u64,
+        distant_left_out: g.distant_left_out as u64,
         offset: g.offset as u64,
         limit: g.limit as u64,
         edges: g

@@ -92,7 +92,7 @@ pub struct FindReferencesArgs {
     pub defined_in: Option<String>,
     /// Only these reference kinds: call, type_use, import, implementation, other (reads, writes, uses as a value).
     pub kind: Option<Vec<String>>,
-    /// `resolved`: only uses bound to this name's definitions; `candidate`: only same-name uses whose target is unknown; both when absent (resolved first).
+    /// `resolved`: only uses bound to this name's definitions; `candidate`: only same-name uses whose target is unknown; `distant`: only same-name uses in files that import none of the definition's files (left out by default, and counted); `all`: every grade. Resolved and candidates when absent (resolved first).
     pub resolution: Option<String>,
     /// Only paths matching this glob (`src/**/*.rs`, `*.h`).
     pub glob: Option<String>,
@@ -130,7 +130,7 @@ pub struct CallGraphArgs {
     pub depth: Option<u8>,
     /// The file that holds the definition meant, as find_definition prints it, when several share the name.
     pub defined_in: Option<String>,
-    /// `resolved`: only calls bound to the definition; `candidate`: only same-name calls whose target is unknown; both when absent (resolved first).
+    /// `resolved`: only calls bound to the definition; `candidate`: only same-name calls whose target is unknown; `distant`: only same-name calls in files that import none of the definition's files (left out by default, and counted); `all`: every grade. Resolved and candidates when absent (resolved first).
     pub resolution: Option<String>,
     #[serde(flatten)]
     pub page: PageArgs,

@@ -64,6 +64,10 @@ pub trait Listing {
     fn resolved(&self) -> Option<u64> {
         None
     }
+    /// How many `distant` matches were left out, for graded listings.
+    fn distant_left_out(&self) -> u64 {
+        0
+    }
     fn into_items(self) -> Vec<Self::Item>;
 }
 
@@ -99,6 +103,9 @@ impl Listing for wire::ReferencesResult {
     fn resolved(&self) -> Option<u64> {
         Some(self.resolved)
     }
+    fn distant_left_out(&self) -> u64 {
+        self.distant_left_out
+    }
     fn offset(&self) -> u64 {
         self.offset
     }
@@ -123,6 +130,9 @@ impl Listing for wire::CallGraph {
     }
     fn resolved(&self) -> Option<u64> {
         Some(self.resolved)
+    }
+    fn distant_left_out(&self) -> u64 {
+        self.distant_left_out
     }
     fn offset(&self) -> u64 {
         self.offset
@@ -177,6 +187,10 @@ pub struct Tagged<T> {
     pub item: T,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// One page of items from one or more projects.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Merged<T> {
@@ -187,6 +201,9 @@ pub struct Merged<T> {
     /// How many of `total` are resolved, for graded listings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved: Option<u64>,
+    /// Same-name matches graded `distant` that the answer leaves out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub distant_left_out: u64,
     pub items: Vec<Tagged<T>>,
     /// False when some project's index is still being built.
     #[serde(skip)]
@@ -207,6 +224,7 @@ impl<T> Merged<T> {
             offset: result.offset(),
             total_is_lower_bound: result.lower_bound(),
             resolved: result.resolved(),
+            distant_left_out: result.distant_left_out(),
             complete,
             progress,
             items: result
@@ -261,6 +279,7 @@ where
         offset: page.map_or(0, |(offset, _)| offset),
         total_is_lower_bound: false,
         resolved: None,
+        distant_left_out: 0,
         items: Vec::new(),
         complete: true,
         progress: None,
@@ -274,6 +293,7 @@ where
         if let Some(resolved) = answer.result.resolved() {
             *merged.resolved.get_or_insert(0) += resolved;
         }
+        merged.distant_left_out += answer.result.distant_left_out();
         merged
             .items
             .extend(answer.result.into_items().into_iter().map(|item| Tagged {

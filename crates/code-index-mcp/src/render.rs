@@ -159,24 +159,37 @@ pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> 
         } else {
             summary
         });
+        distant_note(page.distant_left_out, "matches", text);
         text.set_total(total);
         return String::new();
     }
     text.line(summary);
+    distant_note(page.distant_left_out, "matches", text);
     let mut shown = 0;
     let mut file: Option<(&Option<String>, &str)> = None;
     let mut grade: Option<&str> = None;
     for item in &page.items {
         let hit = &item.item.hit;
         let candidate = hit.resolution == "candidate";
-        // The candidates after the resolved ones, under a line of their own.
+        let distant = hit.resolution == "distant";
+        // The candidates after the resolved ones, and the distant matches
+        // after those, each under a line of their own.
         let starts_candidates = candidate && grade != Some("candidate") && resolved > 0;
+        let starts_distant = distant && grade != Some("distant");
         grade = Some(hit.resolution.as_str());
         if starts_candidates {
             file = None;
             if !text
                 .line("name-only candidates (the same name; what it is called on is not known):")
             {
+                break;
+            }
+        }
+        if starts_distant {
+            file = None;
+            if !text.line(
+                "distant (the same name, in files that import none of the definition's files):",
+            ) {
                 break;
             }
         }
@@ -206,6 +219,18 @@ pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> 
         "call again with offset={} and a smaller limit, or resolution=resolved",
         page.offset + shown as u64
     )
+}
+
+/// Says how many same-name matches were left out as `distant`, and how to
+/// see them.
+fn distant_note(left_out: u64, what: &str, text: &mut Text) {
+    if left_out > 0 {
+        text.line(format!(
+            "{left_out} more same-name {what} left out as distant: in files that import none \
+             of the definition's files, most likely another definition's; resolution=all \
+             lists them too"
+        ));
+    }
 }
 
 /// `file_outline`: the definitions as an indented tree.
@@ -276,6 +301,7 @@ pub fn call_edges(page: &Merged<wire::CallEdge>, count_only: bool, text: &mut Te
         ),
     };
     text.line(summary);
+    distant_note(page.distant_left_out, "edges", text);
     if count_only || total == 0 {
         text.set_total(total);
         return String::new();
@@ -290,10 +316,10 @@ pub fn call_edges(page: &Merged<wire::CallEdge>, count_only: bool, text: &mut Te
             .map(|s| format!("  → {}:{}", s.path, s.span.start_line))
             .unwrap_or_default();
         // A candidate only shares the name: what it is called on is unknown.
-        let grade = if e.resolution == "candidate" {
-            " (name only)"
-        } else {
-            ""
+        let grade = match e.resolution.as_str() {
+            "candidate" => " (name only)",
+            "distant" => " (distant)",
+            _ => "",
         };
         let line = format!(
             "{}{}{} → {}{grade}  at {}:{}{target}",

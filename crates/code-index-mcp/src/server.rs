@@ -431,7 +431,7 @@ impl CodeIndexServer {
         .await
     }
 
-    /// Where a name is used (calls, type uses, imports, implementations, reads and writes, uses as a value), grouped by file, each with its line of source and enclosing definition; uses bound to the definition come first, graded `resolved`, then same-name `candidate`s whose target is unknown. Uses of local variables and parameters, and uses bound to another definition of the name, are left out.
+    /// Where a name is used (calls, type uses, imports, implementations, reads and writes, uses as a value), grouped by file, each with its line of source and enclosing definition; uses bound to the definition come first, graded `resolved`, then same-name `candidate`s whose target is unknown. Uses of local variables and parameters, and uses bound to another definition of the name, are left out; so, by default and counted, are `distant` same-name uses of a name defined more than once, in files that import none of the definition's files.
     #[tool(annotations(read_only_hint = true))]
     async fn find_references(
         &self,
@@ -472,7 +472,7 @@ impl CodeIndexServer {
         .await
     }
 
-    /// Who calls a function, and with depth 2 or 3 who calls those; each edge with the calling file and lines.
+    /// Who calls a function, and with depth 2 or 3 who calls those (following resolved calls only); each edge with the calling file and lines, graded `resolved` or `candidate` (name only) as find_references grades uses.
     #[tool(annotations(read_only_hint = true))]
     async fn find_callers(&self, Parameters(a): Parameters<CallGraphArgs>) -> CallToolResult {
         let count_only = a.page.count_only();

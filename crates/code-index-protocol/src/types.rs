@@ -370,7 +370,8 @@ pub struct ReferencesParams {
     pub kind: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glob: Option<String>,
-    /// Only `resolved` or only `candidate` references; both when absent.
+    /// Only `resolved`, `candidate` or `distant` references, or `all`;
+    /// resolved and candidates when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
     /// Only the references of the definition in this root-relative file.
@@ -402,7 +403,8 @@ pub struct CallGraphParams {
     /// 1 to 3; 1 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depth: Option<u8>,
-    /// Only `resolved` or only `candidate` edges; both when absent.
+    /// Only `resolved`, `candidate` or `distant` edges, or `all`; resolved
+    /// and candidates when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
     /// Only the calls of (callers) or from (callees) the definition in this
@@ -611,6 +613,10 @@ pub struct ReferencesResult {
     /// (`resolution` = `resolved`); they come first.
     #[serde(default)]
     pub resolved: u64,
+    /// Same-name matches graded `distant` that were left out (they are
+    /// listed only when `resolution` is `all` or `distant`).
+    #[serde(default)]
+    pub distant_left_out: u64,
     pub offset: u64,
     pub limit: u64,
     pub files: Vec<FileReferences>,
@@ -671,6 +677,9 @@ pub struct CallGraph {
     /// How many of `total` edges are resolved; each level lists them first.
     #[serde(default)]
     pub resolved: u64,
+    /// Edges graded `distant` that were left out.
+    #[serde(default)]
+    pub distant_left_out: u64,
     pub offset: u64,
     pub limit: u64,
     pub edges: Vec<CallEdge>,

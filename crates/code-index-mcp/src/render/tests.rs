@@ -29,6 +29,7 @@ fn page<T>(items: Vec<T>, total: u64, offset: u64) -> Merged<T> {
         offset,
         total_is_lower_bound: false,
         resolved: None,
+        distant_left_out: 0,
         items: items
             .into_iter()
             .map(|item| Tagged {
@@ -233,6 +234,7 @@ fn call_edges_indent_by_depth_and_name_the_target() {
         0,
     );
     merged.resolved = Some(1);
+    merged.distant_left_out = 3;
     insta::assert_snapshot!(rendered(|t| call_edges(&merged, false, t)));
 }
 
@@ -409,6 +411,7 @@ fn a_diff_names_touched_definitions_and_their_callers() {
         depth: 1,
         total: 12,
         resolved: 12,
+        distant_left_out: 0,
         offset: 0,
         limit: 10,
         edges: vec![wire::CallEdge {

@@ -631,7 +631,7 @@ fn find_references_says_what_is_resolved_and_what_is_only_a_name_match() {
         json!({"name": "area", "resolution": "maybe"}),
     );
     assert!(
-        error && text.contains("give resolved, candidate or all"),
+        error && text.contains("give resolved, candidate, distant or all"),
         "{text}"
     );
     mcp.close();

@@ -364,6 +364,10 @@ fn member_object<'s>(
 /// [`COMPLEX_RECEIVER`].
 fn classify_receiver(text: &str) -> &str {
     let text = text.trim();
+    // Python's `super()` and `super(Cls, self)`.
+    if text.starts_with("super(") && text.ends_with(')') {
+        return "super";
+    }
     let plain = |s: &str| {
         !s.is_empty()
             && s.chars()
@@ -374,7 +378,7 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 6;
+pub const EXTRACTOR_REVISION: u32 = 7;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;

@@ -474,12 +474,20 @@ impl<'i> Targets<'i> {
                 || *imports
                     .entry(file_id)
                     .or_insert_with(|| self.imported(index, file, file.str(r.name)))
+        } else if receiver == "super" {
+            // `super().x`, `super.x`: a member of a direct base.
+            bases(file, enclosing_container).any(|b| self.containers.contains(b))
         } else if SELF_RECEIVERS.contains(&receiver) {
             !enclosing_container.is_empty()
-                && here.is_some_and(|defs| {
+                && (here.is_some_and(|defs| {
                     defs.iter()
                         .any(|&(container, _)| container == enclosing_container)
-                })
+                }) || (
+                    // Inherited from a direct base, when the class does not
+                    // define the member itself.
+                    bases(file, enclosing_container).any(|b| self.containers.contains(b))
+                        && !defines_member(file, enclosing_container, file.str(r.name))
+                ))
         } else if receiver == COMPLEX_RECEIVER {
             false
         } else {
@@ -629,6 +637,22 @@ impl<'i> Grader<'i> {
         }
         Some(grade)
     }
+}
+
+/// The direct bases of the class `class` (qualified) that `file` declares:
+/// the last segment of each (`Model` of `models.Model`).
+fn bases<'f>(file: &'f FileSymbols, class: &'f str) -> impl Iterator<Item = &'f str> + 'f {
+    file.relations
+        .iter()
+        .filter(move |rel| !class.is_empty() && file.str(rel.implementor) == class)
+        .map(|rel| last_container_segment(file.str(rel.supertype)))
+}
+
+/// Whether `file` defines `name` as a member of the class `class`.
+fn defines_member(file: &FileSymbols, class: &str, name: &str) -> bool {
+    file.definitions
+        .iter()
+        .any(|d| file.str(d.name) == name && file.str(d.container) == class)
 }
 
 /// How many files deep an imported name is followed through re-exports.

@@ -1405,3 +1405,49 @@ fn same_name_members_in_files_with_no_import_path_to_the_definition_are_distant(
         3
     );
 }
+
+#[test]
+fn super_and_inherited_members_bind_to_the_direct_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/base.py",
+        "class Base:\n    def save(self):\n        pass\n\n    def clean(self):\n        pass\n",
+    );
+    common::write(
+        root,
+        "app/models.py",
+        concat!(
+            "from app.base import Base\n",
+            "\n",
+            "class Child(Base):\n",
+            "    def save(self):\n",
+            "        super().save()\n",
+            "        self.clean()\n",
+            "\n",
+            "    def again(self):\n",
+            "        self.save()\n",
+            "\n",
+            "class Other:\n",
+            "    def save(self):\n",
+            "        pass\n",
+        ),
+    );
+    common::write(root, "web/base.ts", "export class Base {\n  save() {}\n}\n");
+    common::write(
+        root,
+        "web/child.ts",
+        "import { Base } from './base';\nexport class Child extends Base {\n  save() {\n    super.save();\n  }\n}\n",
+    );
+    let index = common::index_dir(root);
+    // `super().save()` is the base's; `self.save()` in Child is Child's own;
+    // `self.clean()` is inherited, Child defining no `clean`.
+    assert_eq!(
+        graded(&index, "Base.save"),
+        ["resolved app/models.py:5", "resolved web/child.ts:4"]
+    );
+    assert_eq!(graded(&index, "Child.save"), ["resolved app/models.py:9"]);
+    assert_eq!(graded(&index, "Base.clean"), ["resolved app/models.py:6"]);
+    assert!(graded(&index, "Other.save").is_empty());
+}

@@ -471,8 +471,8 @@ pub fn measure(
         // By symbol, the references are those of the definition in its file,
         // as a user who found it asks.
         let mut args = json!({"name": asked, "limit": 10000});
-        if by_symbol && let Some((path, _)) = t.definitions.first() {
-            args["defined_in"] = json!(path);
+        if by_symbol && let Some((path, line)) = t.definitions.first() {
+            args["defined_in"] = json!(format!("{path}:{line}"));
         }
         let pages = all_pages(&mut session, "find_references", args)?;
         let mut returned: BTreeMap<Loc, String> = BTreeMap::new();
@@ -525,8 +525,8 @@ pub fn measure(
 
         let (callers_returned, callers_precision, callers_resolved_precision) = if function {
             let mut args = json!({"name": asked, "depth": 1, "limit": 10000});
-            if by_symbol && let Some((path, _)) = t.definitions.first() {
-                args["defined_in"] = json!(path);
+            if by_symbol && let Some((path, line)) = t.definitions.first() {
+                args["defined_in"] = json!(format!("{path}:{line}"));
             }
             let pages = all_pages(&mut session, "find_callers", args)?;
             let edges: Vec<(Loc, bool)> = parse_callers(&pages)

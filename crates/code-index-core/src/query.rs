@@ -331,6 +331,10 @@ struct Targets<'i> {
     modules: FxHashSet<&'i str>,
     /// Directories of top-level Go definitions: a bare name there binds.
     go_dirs: FxHashSet<&'i str>,
+    /// Definitions inside a function (a class defined in a test), by file:
+    /// the function's qualified name. A bare name used in that function
+    /// binds to them.
+    in_functions: FxHashMap<FileId, Vec<&'i str>>,
     /// Whether every definition is a member of a type (a method, a field):
     /// then, where members are not in scope by their bare name, a bare name
     /// means something else.
@@ -344,6 +348,7 @@ impl<'i> Targets<'i> {
             containers: FxHashSet::default(),
             modules: FxHashSet::default(),
             go_dirs: FxHashSet::default(),
+            in_functions: FxHashMap::default(),
             members_only: true,
         };
         for p in postings {
@@ -362,6 +367,13 @@ impl<'i> Targets<'i> {
                         | SymbolKind::EnumMember
                 );
             t.by_file.entry(p.file).or_default().push((container, top));
+            if file
+                .definitions
+                .get(def.parent as usize)
+                .is_some_and(|parent| parent.kind.is_callable())
+            {
+                t.in_functions.entry(p.file).or_default().push(container);
+            }
             if !top {
                 t.containers.insert(last_container_segment(container));
             } else {
@@ -467,6 +479,13 @@ impl<'i> Targets<'i> {
                     top || (implicit_this && container == enclosing_container)
                         || body_of.as_deref() == Some(container)
                 })
+            }) || self.in_functions.get(&file_id).is_some_and(|functions| {
+                let inside = file
+                    .definitions
+                    .get(r.enclosing as usize)
+                    .map(|d| file.qualified_name(d))
+                    .unwrap_or_default();
+                functions.iter().any(|f| within(&inside, f))
             }) || (file.language == Some(Language::Go)
                 && self
                     .go_dirs
@@ -612,6 +631,18 @@ impl<'i> Grader<'i> {
         if grade == Resolution::Resolved {
             return Some(grade);
         }
+        // `super().x` in a class whose bases are none of the project's
+        // (`ast.NodeVisitor`): the library's member.
+        if file.str(r.receiver) == "super" {
+            let class = file
+                .definitions
+                .get(r.enclosing as usize)
+                .map_or("", |d| file.str(d.container));
+            let mut bases = bases(file, class).peekable();
+            if bases.peek().is_some() && bases.all(|b| !self.index.defines_type(b)) {
+                return None;
+            }
+        }
         if !self.others.is_empty()
             && self
                 .others
@@ -637,6 +668,13 @@ impl<'i> Grader<'i> {
         }
         Some(grade)
     }
+}
+
+/// Whether the qualified name `inner` is `outer` or inside it.
+fn within(inner: &str, outer: &str) -> bool {
+    inner
+        .strip_prefix(outer)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', ':', '\\']))
 }
 
 /// The direct bases of the class `class` (qualified) that `file` declares:
@@ -1175,6 +1213,14 @@ impl Index {
         page.wrap(total, items)
     }
 
+    /// Whether the project defines a class, struct, interface or the like
+    /// named `name`.
+    fn defines_type(&self, name: &str) -> bool {
+        self.definition_postings(name, None, &SymbolFilter::default())
+            .into_iter()
+            .any(|p| self.def(p).is_some_and(|(_, d)| d.kind.is_type_like()))
+    }
+
     /// The language family of a file's code, if it has a language.
     fn family_of(&self, file: FileId) -> Option<Family> {
         self.file(file)?.language.map(Language::family)
@@ -1192,9 +1238,8 @@ impl Index {
         // Uses in a language that cannot refer to the project's definitions
         // of the name are not its references.
         let mut asked = self.definition_postings(name, None, &SymbolFilter::default());
-        if let Some(path) = &filter.defined_in {
-            let path = path.trim_start_matches("./");
-            asked.retain(|p| self.file(p.file).is_some_and(|f| f.path == path));
+        if let Some(place) = &filter.defined_in {
+            self.keep_defined_in(&mut asked, place);
             if asked.is_empty() {
                 return ReferencesPage {
                     total: 0,
@@ -1389,11 +1434,34 @@ impl Index {
             .filter(|&p| self.def(p).is_some_and(|(_, d)| d.kind.is_callable()))
             .collect();
         let mut roots = if callable.is_empty() { all } else { callable };
-        if let Some(path) = defined_in {
-            let path = path.trim_start_matches("./");
-            roots.retain(|p| self.file(p.file).is_some_and(|f| f.path == path));
+        if let Some(place) = defined_in {
+            self.keep_defined_in(&mut roots, place);
         }
         roots
+    }
+
+    /// Keeps the definitions at `place`: a file (`src/a.py`), or a line of one
+    /// (`src/a.py:12`, the line of the name or the first line of the
+    /// definition, as `find_definition` prints it) when the file holds
+    /// several of the name.
+    fn keep_defined_in(&self, postings: &mut Vec<Posting>, place: &str) {
+        let place = place.trim_start_matches("./");
+        let (path, line) = match place.rsplit_once(':') {
+            Some((path, line))
+                if self.file_id(place).is_none()
+                    && !line.is_empty()
+                    && line.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                (path, line.parse::<u32>().ok())
+            }
+            _ => (place, None),
+        };
+        postings.retain(|&p| {
+            self.def(p).is_some_and(|(file, def)| {
+                file.path == path
+                    && line.is_none_or(|l| def.name_line == l || def.span.start_line == l)
+            })
+        });
     }
 
     /// Who calls `name`, and (with `depth` > 1) who calls those, up to

@@ -1451,3 +1451,77 @@ fn super_and_inherited_members_bind_to_the_direct_base() {
     assert_eq!(graded(&index, "Base.clean"), ["resolved app/models.py:6"]);
     assert!(graded(&index, "Other.save").is_empty());
 }
+
+#[test]
+fn a_class_defined_in_a_function_is_what_that_function_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/models.py",
+        "class Point:\n    def save(self):\n        pass\n",
+    );
+    common::write(
+        root,
+        "tests/test_points.py",
+        concat!(
+            "import ast\n",
+            "\n",
+            "def test_local():\n",
+            "    class Point:\n",
+            "        pass\n",
+            "    return Point()\n",
+            "\n",
+            "def elsewhere():\n",
+            "    return Point()\n",
+            "\n",
+            "class Visitor(ast.NodeVisitor):\n",
+            "    def save(self):\n",
+            "        super().save()\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    let models = ReferenceFilter {
+        defined_in: Some("app/models.py".into()),
+        ..ReferenceFilter::default()
+    };
+    // The test's own Point is what `test_local` constructs; `elsewhere` may
+    // mean either.
+    assert_eq!(
+        graded_with(&index, "Point", &models),
+        ["candidate tests/test_points.py:9"]
+    );
+    let local = ReferenceFilter {
+        defined_in: Some("tests/test_points.py".into()),
+        ..ReferenceFilter::default()
+    };
+    assert_eq!(
+        graded_with(&index, "Point", &local),
+        [
+            "resolved tests/test_points.py:6",
+            "candidate tests/test_points.py:9"
+        ]
+    );
+    // `super().save()` with only a library base is the library's.
+    assert!(graded_with(&index, "Point.save", &models).is_empty());
+    // One of several same-named definitions in a file, by its line.
+    common::write(
+        root,
+        "tests/test_more.py",
+        "def one():\n    class Box:\n        pass\n    return Box()\n\ndef two():\n    class Box:\n        pass\n    return Box()\n",
+    );
+    let index = common::index_dir(root);
+    let second = ReferenceFilter {
+        defined_in: Some("tests/test_more.py:7".into()),
+        ..ReferenceFilter::default()
+    };
+    assert_eq!(
+        graded_with(&index, "Box", &second),
+        ["resolved tests/test_more.py:9"]
+    );
+    let nowhere = ReferenceFilter {
+        defined_in: Some("tests/test_more.py:3".into()),
+        ..ReferenceFilter::default()
+    };
+    assert_eq!(index.references("Box", &nowhere, all()).total, 0);
+}

@@ -88,7 +88,7 @@ pub struct FindDefinitionArgs {
 pub struct FindReferencesArgs {
     /// The name referred to: `add`, or `Cart.add` for one type's member.
     pub name: String,
-    /// The file that holds the definition meant, as find_definition prints it, when several share the name: only that definition's references.
+    /// Where the definition meant is, when several share the name: its file, or `path:line` as find_definition prints it (for one of several in a file): only that definition's references.
     pub defined_in: Option<String>,
     /// Only these reference kinds: call, type_use, import, implementation, other (reads, writes, uses as a value).
     pub kind: Option<Vec<String>>,
@@ -128,7 +128,7 @@ pub struct CallGraphArgs {
     pub name: String,
     /// Levels to follow, 1 to 3 (default 1). Levels past the first follow resolved calls only.
     pub depth: Option<u8>,
-    /// The file that holds the definition meant, as find_definition prints it, when several share the name.
+    /// Where the definition meant is, when several share the name: its file, or `path:line` as find_definition prints it (for one of several in a file).
     pub defined_in: Option<String>,
     /// `resolved`: only calls bound to the definition; `candidate`: only same-name calls whose target is unknown; `distant`: only same-name calls in files that import none of the definition's files (left out by default, and counted); `all`: every grade. Resolved and candidates when absent (resolved first).
     pub resolution: Option<String>,

@@ -374,7 +374,8 @@ pub struct ReferencesParams {
     /// resolved and candidates when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
-    /// Only the references of the definition in this root-relative file.
+    /// Only the references of the definitions in this root-relative file,
+    /// or of the one at `path:line`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defined_in: Option<String>,
     #[serde(flatten)]

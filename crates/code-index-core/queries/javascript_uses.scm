@@ -8,6 +8,13 @@
 
 ; Property reads and writes, and names used as values.
 (member_expression property: [(property_identifier) (private_property_identifier)] @name) @reference.read
+; Destructuring reads the members it names: `const { a, b: c } = this`.
+(variable_declarator
+  name: (object_pattern
+    [(shorthand_property_identifier_pattern) @name
+     (pair_pattern key: (property_identifier) @name)
+     (object_assignment_pattern left: (shorthand_property_identifier_pattern) @name)])
+  value: (_) @receiver) @reference.read
 (shorthand_property_identifier) @name @reference.read
 (identifier) @name @reference.read
 

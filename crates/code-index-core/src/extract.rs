@@ -378,7 +378,7 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 7;
+pub const EXTRACTOR_REVISION: u32 = 8;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;
@@ -999,7 +999,10 @@ impl Extractor {
                 let enclosing = stack.last().map_or(NONE, |&(_, _, d)| d);
                 let name = node_text(source, tag.name_node);
                 locals.enter(pos, &mut local_stack, &mut next_local);
-                let receiver = if tag.pattern < compiled.uses_from || tag.pattern == usize::MAX {
+                let receiver = if let Some(value) = tag.receiver {
+                    // A member named in a destructuring: read off the value.
+                    Some(classify_receiver(node_text(source, value)))
+                } else if tag.pattern < compiled.uses_from || tag.pattern == usize::MAX {
                     receiver_of(tag.name_node, &compiled.fields, bytes)
                 } else if tag.node.id() == tag.name_node.id() {
                     // A name used as a value: never a member (the member of a
@@ -1009,7 +1012,7 @@ impl Extractor {
                     // The pattern's node is the member access itself.
                     member_object(tag.node, tag.name_node, &compiled.fields, bytes)
                 };
-                if locals.binds_at(pos) {
+                if locals.binds_at(pos) && tag.receiver.is_none() {
                     // The name a parameter or local variable is bound by.
                     continue;
                 }

@@ -1525,3 +1525,39 @@ fn a_class_defined_in_a_function_is_what_that_function_names() {
     };
     assert_eq!(index.references("Box", &nowhere, all()).total, 0);
 }
+
+#[test]
+fn destructuring_reads_the_members_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "web/subject.ts",
+        concat!(
+            "export class Subject {\n",
+            "  _buffer: number[] = [];\n",
+            "  flush() {\n",
+            "    const { _buffer, closed: done = false } = this;\n",
+            "    return _buffer.length + (done ? 1 : 0);\n",
+            "  }\n",
+            "  closed = false;\n",
+            "}\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/use.js",
+        "import { Subject } from './subject';\nexport function peek(s) {\n  const { _buffer } = s;\n  return _buffer;\n}\n",
+    );
+    let index = common::index_dir(root);
+    // Through `this`, resolved; through a parameter, a candidate; the local
+    // each binds is no use of the member afterwards.
+    assert_eq!(
+        graded(&index, "Subject._buffer"),
+        ["resolved web/subject.ts:4", "candidate web/use.js:3"]
+    );
+    assert_eq!(
+        graded(&index, "Subject.closed"),
+        ["resolved web/subject.ts:4"]
+    );
+}

@@ -44,6 +44,9 @@ fn generated() -> Project {
         long.push_str(&format!("    x_{i} = {through}common({i})\n"));
     }
     project.write("long.py", long);
+    // Calls `run` on a value of unknown type, importing none of the modules
+    // that define one: distant from each of them.
+    project.write("far/use.py", "def go(x):\n    return x.run()\n");
     project
 }
 
@@ -156,7 +159,7 @@ fn check_every_tool(mcp: &mut McpSession, budget: usize, structured: bool) {
     // Wait until the whole tree is indexed.
     code_index_tests::wait_until(code_index_tests::DEADLINE, "the index", || {
         let (text, _, _) = mcp.tool("find_files", json!({"pattern": "*.py", "count_only": true}));
-        (text == "122 files\n").then_some(())
+        (text == "123 files\n").then_some(())
     });
     for (tool, arguments, hint, overflows_default) in cases() {
         let hint = if budget < 20_000 || overflows_default {
@@ -224,6 +227,25 @@ fn check_every_tool(mcp: &mut McpSession, budget: usize, structured: bool) {
         payload.contains(&format!("call again with offset={}", resolved + 2)),
         "{payload}"
     );
+    // What is left out as distant is said in what is forwarded, with how to
+    // list it, for references and for callers alike.
+    for tool in ["find_references", "find_callers"] {
+        let args = json!({"name": "Impl0x0.run", "defined_in": "pkg0/mod0.py"});
+        let result = mcp.request("tools/call", json!({"name": tool, "arguments": args}));
+        let payload = forwarded(&result);
+        assert!(payload.chars().count() <= budget, "{tool}: {payload}");
+        assert!(
+            payload.contains("1 more same-name") && payload.contains("resolution=all"),
+            "{tool}: {payload}"
+        );
+        let args = json!({"name": "Impl0x0.run", "defined_in": "pkg0/mod0.py",
+                          "resolution": "all"});
+        let result = mcp.request("tools/call", json!({"name": tool, "arguments": args}));
+        assert!(
+            forwarded(&result).contains("far/use.py"),
+            "{tool}: {result}"
+        );
+    }
 }
 
 #[test]

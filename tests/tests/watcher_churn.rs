@@ -62,6 +62,22 @@ fn wait_consistent(client: &mut Client, expected: &BTreeSet<String>, what: &str)
     }
 }
 
+/// Waits until the watcher's periodic check has run once.
+fn wait_first_check(client: &mut Client) {
+    code_index_tests::wait_until(DEADLINE, "a first check", || {
+        let status = client.ok("status", Value::Null);
+        status["watcher_checked_seconds_ago"].as_u64()
+    });
+}
+
+/// Waits until `status` counts a repair by the periodic check; returns it.
+fn wait_repair_counted(client: &mut Client) -> Value {
+    code_index_tests::wait_until(DEADLINE, "the repair to be counted", || {
+        let status = client.ok("status", Value::Null);
+        (status["watcher_repairs"].as_u64().unwrap() >= 1).then_some(status)
+    })
+}
+
 const DIRS: usize = 50;
 const FILES: usize = 30;
 
@@ -264,12 +280,7 @@ fn the_periodic_check_repairs_what_the_events_missed() {
     );
     let mut client = daemon.wait_ready();
     wait_consistent(&mut client, &fresh_walk(project.root()), "started");
-    code_index_tests::wait_until(DEADLINE, "a first check", || {
-        let status = client.ok("status", Value::Null);
-        status["watcher_checked_seconds_ago"]
-            .as_u64()
-            .map(|_| status)
-    });
+    wait_first_check(&mut client);
     let repairs = |client: &mut Client| {
         client.ok("status", Value::Null)["watcher_repairs"]
             .as_u64()
@@ -289,10 +300,7 @@ fn the_periodic_check_repairs_what_the_events_missed() {
     assert!(tree.contains("lost/sub/deep.py") && !tree.contains("lost/old.py"));
     wait_consistent(&mut client, &tree, "changes without events");
     // The count moves right after the repair is applied.
-    let status = code_index_tests::wait_until(DEADLINE, "the repair to be counted", || {
-        let status = client.ok("status", Value::Null);
-        (status["watcher_repairs"].as_u64().unwrap() >= 1).then_some(status)
-    });
+    let status = wait_repair_counted(&mut client);
     assert_eq!(status["watcher"], "ok", "{status}");
     assert_eq!(status["state"], "ready", "{status}");
 }
@@ -311,12 +319,7 @@ fn directories_the_os_would_not_watch_are_kept_right_by_the_periodic_check() {
     );
     let mut client = daemon.wait_ready();
     wait_consistent(&mut client, &fresh_walk(project.root()), "started");
-    code_index_tests::wait_until(DEADLINE, "a first check", || {
-        let status = client.ok("status", Value::Null);
-        status["watcher_checked_seconds_ago"]
-            .as_u64()
-            .map(|_| status)
-    });
+    wait_first_check(&mut client);
 
     let root = project.root();
     project.write("stuck/new.py", "def appeared_unwatched():\n    pass\n");
@@ -326,9 +329,6 @@ fn directories_the_os_would_not_watch_are_kept_right_by_the_periodic_check() {
     let tree = fresh_walk(root);
     assert!(tree.contains("stuck/deep/again.py") && !tree.contains("stuck/deep/d.py"));
     wait_consistent(&mut client, &tree, "changes in unwatched directories");
-    let status = code_index_tests::wait_until(DEADLINE, "the repair to be counted", || {
-        let status = client.ok("status", Value::Null);
-        (status["watcher_repairs"].as_u64().unwrap() >= 1).then_some(status)
-    });
+    let status = wait_repair_counted(&mut client);
     assert_eq!(status["state"], "ready", "{status}");
 }

@@ -41,3 +41,12 @@
   value: (new_expression constructor: [(identifier) (member_expression)] @local.type))
 (catch_clause parameter: (identifier) @local.definition)
 (for_in_statement left: (identifier) @local.definition)
+
+; Fields typed where a method assigns them: `this.x = new Foo()`, `this.x = x`
+; with `x` of a known type.
+(assignment_expression
+  left: (member_expression object: (this) property: (property_identifier) @field.name)
+  right: (new_expression constructor: [(identifier) (member_expression)] @field.type))
+(assignment_expression
+  left: (member_expression object: (this) property: (property_identifier) @field.name)
+  right: (identifier) @field.value)

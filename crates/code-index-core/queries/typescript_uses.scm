@@ -14,8 +14,7 @@
   type: (type_annotation [(type_identifier) (generic_type name: (type_identifier)) (nested_type_identifier)] @local.type))
 
 ; Fields with a declared or constructed type: `private x: Foo`,
-; `x = new Foo()`, `constructor(private x: Foo)`, `this.x = new Foo()`,
-; `this.x = x` with `x: Foo`.
+; `x = new Foo()`, `constructor(private x: Foo)`.
 (public_field_definition
   name: (property_identifier) @field.name
   type: (type_annotation [(type_identifier) (generic_type name: (type_identifier)) (nested_type_identifier)] @field.type))
@@ -26,9 +25,3 @@
   (accessibility_modifier)
   pattern: (identifier) @field.name
   type: (type_annotation [(type_identifier) (generic_type name: (type_identifier)) (nested_type_identifier)] @field.type))
-(assignment_expression
-  left: (member_expression object: (this) property: (property_identifier) @field.name)
-  right: (new_expression constructor: [(identifier) (member_expression)] @field.type))
-(assignment_expression
-  left: (member_expression object: (this) property: (property_identifier) @field.name)
-  right: (identifier) @field.value)

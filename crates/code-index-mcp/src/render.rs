@@ -136,29 +136,9 @@ pub fn definitions(page: &Merged<wire::Symbol>, count_only: bool, text: &mut Tex
 pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> String {
     let total = page.total;
     let resolved = page.resolved.unwrap_or(0);
-    let noun = if total == 1 {
-        "reference"
-    } else {
-        "references"
-    };
-    let summary = match total - resolved.min(total) {
-        0 if resolved > 0 => format!("{total} {noun}, all resolved"),
-        _ if resolved == 0 => format!("{total} {noun}, all name-only candidates"),
-        candidates => format!(
-            "{total} {noun}: {resolved} resolved, {candidates} name-only {}",
-            if candidates == 1 {
-                "candidate"
-            } else {
-                "candidates"
-            }
-        ),
-    };
+    let summary = graded_summary(total, resolved, "reference", "references");
     if count_only || total == 0 {
-        text.line(if total == 0 {
-            "0 references".to_string()
-        } else {
-            summary
-        });
+        text.line(summary);
         distant_note(page.distant_left_out, "matches", text);
         text.set_total(total);
         return String::new();
@@ -221,6 +201,20 @@ pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> 
     )
 }
 
+/// `12 references: 3 resolved, 9 name-only candidates`, and the like.
+fn graded_summary(total: u64, resolved: u64, one: &str, many: &str) -> String {
+    let noun = if total == 1 { one } else { many };
+    match total - resolved.min(total) {
+        _ if total == 0 => format!("0 {many}"),
+        0 => format!("{total} {noun}, all resolved"),
+        _ if resolved == 0 => format!("{total} {noun}, all name-only candidates"),
+        1 => format!("{total} {noun}: {resolved} resolved, 1 name-only candidate"),
+        candidates => {
+            format!("{total} {noun}: {resolved} resolved, {candidates} name-only candidates")
+        }
+    }
+}
+
 /// Says how many same-name matches were left out as `distant`, and how to
 /// see them.
 fn distant_note(left_out: u64, what: &str, text: &mut Text) {
@@ -281,26 +275,8 @@ pub fn symbol_at(at: &wire::SymbolAtResult, text: &mut Text) -> String {
 /// edge a line, indented by depth, the name-only ones marked.
 pub fn call_edges(page: &Merged<wire::CallEdge>, count_only: bool, text: &mut Text) -> String {
     let total = page.total;
-    let resolved = page.resolved.unwrap_or(0).min(total);
-    let noun = if total == 1 {
-        "call edge"
-    } else {
-        "call edges"
-    };
-    let summary = match total - resolved {
-        _ if total == 0 => "0 call edges".to_string(),
-        0 => format!("{total} {noun}, all resolved"),
-        _ if resolved == 0 => format!("{total} {noun}, all name-only candidates"),
-        candidates => format!(
-            "{total} {noun}: {resolved} resolved, {candidates} name-only {}",
-            if candidates == 1 {
-                "candidate"
-            } else {
-                "candidates"
-            }
-        ),
-    };
-    text.line(summary);
+    let resolved = page.resolved.unwrap_or(0);
+    text.line(graded_summary(total, resolved, "call edge", "call edges"));
     distant_note(page.distant_left_out, "edges", text);
     if count_only || total == 0 {
         text.set_total(total);

@@ -378,7 +378,7 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 8;
+pub const EXTRACTOR_REVISION: u32 = 9;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;
@@ -633,6 +633,45 @@ impl Extractor {
             // Back to whole documents for the next file.
             let _ = self.parser.set_included_ranges(&[]);
         }
+        // A grammar can turn the rest of a file into one ERROR node on code
+        // it does not know (tree-sitter-typescript on an interface call
+        // signature after a member without `;`), hiding every definition
+        // after it. Parse each top-level chunk that such a node touches on
+        // its own, in place, and take those chunks from their own trees.
+        // Rust's macro trees above are not mixed with this; its grammar
+        // recovers well.
+        let first_recovered = trees.len();
+        let mut replaced: Vec<(usize, usize)> = Vec::new();
+        if lang != Language::Rust && file.has_syntax_errors {
+            let errors: Vec<(usize, usize)> = {
+                let root = trees[0].root_node();
+                let mut cursor = root.walk();
+                root.children(&mut cursor)
+                    .filter(|n| n.is_error())
+                    .map(|n| (n.start_byte(), n.end_byte()))
+                    .collect()
+            };
+            if !errors.is_empty() {
+                for chunk in top_level_chunks(bytes) {
+                    let (start, end) = (chunk.start_byte, chunk.end_byte);
+                    if !errors.iter().any(|&(s, e)| s < end && start < e) {
+                        continue;
+                    }
+                    match self.parse(bytes, &[chunk], deadline) {
+                        Ok(sub) => {
+                            trees.push(sub);
+                            replaced.push((start, end));
+                        }
+                        Err(_) => {
+                            self.parser.reset();
+                            break;
+                        }
+                    }
+                }
+                let _ = self.parser.set_included_ranges(&[]);
+            }
+        }
+        let is_replaced = |pos: usize| replaced.iter().any(|&(s, e)| s <= pos && pos < e);
 
         // 1. Run the query and gather raw tags.
         let mut tags: Vec<RawTag> = Vec::new();
@@ -644,11 +683,19 @@ impl Extractor {
         for (i, tree) in trees.iter().enumerate() {
             // Only the file's own tree holds doc comments and imports; a macro's
             // arguments add tags.
-            let whole = i == 0;
+            let whole = i == 0 || i >= first_recovered;
             let mut matches = self
                 .cursor
                 .matches(&compiled.query, tree.root_node(), bytes);
             while let Some(m) = matches.next() {
+                if i == 0
+                    && !replaced.is_empty()
+                    && m.captures()
+                        .iter()
+                        .any(|c| is_replaced(c.node.start_byte()))
+                {
+                    continue;
+                }
                 let mut role = None;
                 let mut node = None;
                 let mut name = None;
@@ -1347,6 +1394,73 @@ fn last_segment<'a>(qualified: &'a str, sep: &str) -> &'a str {
     qualified.rsplit(sep).next().unwrap_or(qualified)
 }
 
+/// Keywords at the start of a line that go on the statement before them.
+const CONTINUES: &[&str] = &[
+    "else",
+    "elif",
+    "except",
+    "finally",
+    "catch",
+    "extends",
+    "implements",
+    "where",
+];
+
+/// The top-level chunks of a file, as its layout shows them: a chunk starts
+/// at a line that starts in column 0 with a name or `@` (and does not go on
+/// the one before, as `else` does, or follow a decorator).
+fn top_level_chunks(bytes: &[u8]) -> Vec<tree_sitter::Range> {
+    let point = |row| tree_sitter::Point { row, column: 0 };
+    let mut chunks = Vec::new();
+    let mut chunk_start = (0, 0);
+    let mut after_decorator = false;
+    let mut line_start = 0;
+    let mut row = 0;
+    while line_start < bytes.len() {
+        let line_end = bytes[line_start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |p| line_start + p + 1);
+        let first = bytes[line_start];
+        if first.is_ascii_alphabetic() || matches!(first, b'_' | b'$' | b'@') {
+            let word_end = bytes[line_start..line_end]
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                .map_or(line_end, |p| line_start + p);
+            let word = &bytes[line_start..word_end];
+            if !after_decorator && line_start > 0 && !CONTINUES.iter().any(|k| k.as_bytes() == word)
+            {
+                chunks.push(tree_sitter::Range {
+                    start_byte: chunk_start.0,
+                    end_byte: line_start,
+                    start_point: point(chunk_start.1),
+                    end_point: point(row),
+                });
+                chunk_start = (line_start, row);
+            }
+            after_decorator = first == b'@';
+        } else if !bytes[line_start..line_end]
+            .iter()
+            .all(u8::is_ascii_whitespace)
+        {
+            after_decorator = false;
+        }
+        line_start = line_end;
+        row += 1;
+    }
+    let last_line = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    chunks.push(tree_sitter::Range {
+        start_byte: chunk_start.0,
+        end_byte: bytes.len(),
+        start_point: point(chunk_start.1),
+        end_point: tree_sitter::Point {
+            row: bytes.iter().filter(|&&b| b == b'\n').count(),
+            column: bytes.len() - last_line,
+        },
+    });
+    chunks
+}
+
 fn node_text<'s>(source: &'s str, node: Node) -> &'s str {
     source.get(node.byte_range()).unwrap_or("")
 }
@@ -1677,5 +1791,30 @@ mod tests {
     fn truncates_on_char_boundaries() {
         let s = "é".repeat(300);
         assert_eq!(truncate_chars(&s, 200).chars().count(), 200);
+    }
+
+    #[test]
+    fn top_level_chunks_follow_the_layout() {
+        let src = "import x\n\n@decorate\n\ndef f():\n    pass\nif a:\n    b\nelse:\n    c\n}\nclass C: pass";
+        let chunks = top_level_chunks(src.as_bytes());
+        let texts: Vec<&str> = chunks
+            .iter()
+            .map(|r| &src[r.start_byte..r.end_byte])
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "import x\n\n",
+                "@decorate\n\ndef f():\n    pass\n",
+                "if a:\n    b\nelse:\n    c\n}\n",
+                "class C: pass",
+            ]
+        );
+        let rows: Vec<(usize, usize)> = chunks
+            .iter()
+            .map(|r| (r.start_point.row, r.end_point.row))
+            .collect();
+        assert_eq!(rows, [(0, 2), (2, 6), (6, 11), (11, 11)]);
+        assert_eq!(chunks[3].end_point.column, "class C: pass".len());
     }
 }

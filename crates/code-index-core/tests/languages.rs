@@ -115,6 +115,7 @@ language_tests! {
     javascript: "sample.js" => JavaScript,
     typescript: "sample.ts" => TypeScript,
     tsx: "sample.tsx" => Tsx,
+    typescript_error_regions: "error_regions.ts" => TypeScript,
     go: "sample.go" => Go,
     java: "Sample.java" => Java,
     c: "sample.c" => C,
@@ -126,4 +127,41 @@ language_tests! {
     swift: "sample.swift" => Swift,
     scala: "sample.scala" => Scala,
     bash: "sample.sh" => Bash,
+}
+
+/// A top-level ERROR node that swallows the rest of a file does not hide the
+/// definitions after it: each chunk it touches is parsed on its own.
+#[test]
+fn definitions_after_a_swallowing_error_node_are_found() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/languages/error_regions.ts");
+    let source = std::fs::read_to_string(&path).unwrap();
+    let file = extract_source("error_regions.ts", Language::TypeScript, &source).unwrap();
+    assert!(file.has_syntax_errors);
+    let names: Vec<(&str, u32)> = file
+        .definitions
+        .iter()
+        .map(|d| (file.def_name(d), d.name_line))
+        .collect();
+    for (name, line) in [
+        ("ActionFactory", 4),
+        ("Options", 10),
+        ("label", 11),
+        ("createFactory", 14),
+        ("Registry", 21),
+        ("register", 22),
+        ("Kind", 27),
+    ] {
+        assert!(
+            names.contains(&(name, line)),
+            "{name} at line {line} missing from {names:?}"
+        );
+    }
+    let calls: Vec<u32> = file
+        .references
+        .iter()
+        .filter(|r| file.str(r.name) == "createFactory")
+        .map(|r| r.line)
+        .collect();
+    assert_eq!(calls, vec![23]);
 }

@@ -560,6 +560,24 @@ impl<'i> Grader<'i> {
         near
     }
 
+    /// The file whose type `name` a use in `file` means: `file` itself when
+    /// it defines one, else the first file it imports that does.
+    fn type_home(&mut self, file_id: FileId, file: &FileSymbols, name: &str) -> Option<FileId> {
+        let defines = |f: &FileSymbols| {
+            f.definitions
+                .iter()
+                .any(|d| d.kind.is_type_like() && f.str(d.name) == name)
+        };
+        if defines(file) {
+            return Some(file_id);
+        }
+        let index = self.index;
+        self.imports_of(file_id)
+            .iter()
+            .copied()
+            .find(|&f| index.file(f).is_some_and(defines))
+    }
+
     /// The files `file` imports, resolved once per query.
     fn imports_of(&mut self, file: FileId) -> std::rc::Rc<Vec<FileId>> {
         let index = self.index;
@@ -624,6 +642,37 @@ impl<'i> Grader<'i> {
         }
         if !self.targets.reachable(file, r) {
             return None;
+        }
+        // `School.objects` where more than one class `School` has the
+        // member: the one the file defines or imports decides.
+        let receiver = file.str(r.receiver);
+        if !receiver.is_empty()
+            && last_container_segment(receiver) == receiver
+            && self.targets.containers.contains(receiver)
+            && self.others.containers.contains(receiver)
+            && !SELF_RECEIVERS.contains(&receiver)
+            && receiver != "super"
+        {
+            let holds = |targets: &Targets, home: FileId| {
+                targets.by_file.get(&home).is_some_and(|defs| {
+                    defs.iter()
+                        .any(|&(container, _)| last_container_segment(container) == receiver)
+                })
+            };
+            return match self.type_home(file_id, file, receiver) {
+                Some(home) if holds(&self.targets, home) => Some(Resolution::Resolved),
+                Some(home) if holds(&self.others, home) => None,
+                // A class of that name with the member from a base: ours
+                // only through a base that holds it.
+                Some(home) => self
+                    .index
+                    .file(home)
+                    .is_some_and(|f| {
+                        bases(f, receiver).any(|b| self.targets.containers.contains(b))
+                    })
+                    .then_some(Resolution::Candidate),
+                None => Some(Resolution::Candidate),
+            };
         }
         let grade = self
             .targets

@@ -1407,6 +1407,72 @@ fn same_name_members_in_files_with_no_import_path_to_the_definition_are_distant(
 }
 
 #[test]
+fn a_member_through_a_type_name_binds_to_the_type_the_file_defines_or_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(root, "one/models.py", "class School:\n    objects = None\n");
+    common::write(
+        root,
+        "one/tests.py",
+        "from one.models import School\n\ndef test():\n    return School.objects\n",
+    );
+    // Its own `School`, defined in the file or imported from its own models.
+    common::write(
+        root,
+        "two/tests.py",
+        "class School:\n    objects = None\n\ndef test():\n    return School.objects\n",
+    );
+    common::write(
+        root,
+        "three/models.py",
+        "class School:\n    objects = None\n",
+    );
+    common::write(
+        root,
+        "three/views.py",
+        "from three.models import School\n\ndef show():\n    return School.objects\n",
+    );
+    // Neither: only the name says which.
+    common::write(
+        root,
+        "four/admin.py",
+        "def listing():\n    return School.objects\n",
+    );
+    // A `School` of its own that inherits `objects` from a library's base.
+    common::write(
+        root,
+        "five/models.py",
+        "from lib import Model\n\nclass School(Model):\n    pass\n",
+    );
+    common::write(
+        root,
+        "five/views.py",
+        "from five.models import School\n\ndef show():\n    return School.objects\n",
+    );
+    let index = common::index_dir(root);
+    let of = |defined_in: &str| {
+        let filter = ReferenceFilter {
+            defined_in: Some(defined_in.to_string()),
+            include_distant: true,
+            ..ReferenceFilter::default()
+        };
+        graded_with(&index, "School.objects", &filter)
+    };
+    assert_eq!(
+        of("one/models.py"),
+        ["resolved one/tests.py:4", "candidate four/admin.py:2"]
+    );
+    assert_eq!(
+        of("two/tests.py"),
+        ["resolved two/tests.py:5", "candidate four/admin.py:2"]
+    );
+    assert_eq!(
+        of("three/models.py"),
+        ["resolved three/views.py:4", "candidate four/admin.py:2"]
+    );
+}
+
+#[test]
 fn super_and_inherited_members_bind_to_the_direct_base() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

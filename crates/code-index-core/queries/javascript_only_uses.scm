@@ -8,3 +8,6 @@
 (field_definition
   property: (property_identifier) @field.name
   value: (new_expression constructor: [(identifier) (member_expression)] @field.type))
+
+; Keys of an object literal are members of what it stands for.
+(object (pair key: (property_identifier) @name) @reference.read) @receiver

@@ -25,3 +25,25 @@
   (accessibility_modifier)
   pattern: (identifier) @field.name
   type: (type_annotation [(type_identifier) (generic_type name: (type_identifier)) (nested_type_identifier)] @field.type))
+
+; Keys of an object literal are members of what it stands for: of the type
+; it is declared or asserted to have (`const c: Change = { type: 1 }`,
+; `{ … } as Change`, `{ … } satisfies Change`, returned by a function declared to return
+; `Change`), else of an
+; unknown value.
+(variable_declarator
+  type: (type_annotation [(type_identifier) @receiver (nested_type_identifier) @receiver (generic_type name: (_) @receiver)])
+  value: (object (pair key: (property_identifier) @name) @reference.read))
+(as_expression
+  (object (pair key: (property_identifier) @name) @reference.read)
+  [(type_identifier) @receiver (nested_type_identifier) @receiver (generic_type name: (_) @receiver)])
+(satisfies_expression
+  (object (pair key: (property_identifier) @name) @reference.read)
+  [(type_identifier) @receiver (nested_type_identifier) @receiver (generic_type name: (_) @receiver)])
+(function_declaration
+  return_type: (type_annotation [(type_identifier) @receiver (nested_type_identifier) @receiver (generic_type name: (_) @receiver)])
+  body: (statement_block (return_statement (object (pair key: (property_identifier) @name) @reference.read))))
+(method_definition
+  return_type: (type_annotation [(type_identifier) @receiver (nested_type_identifier) @receiver (generic_type name: (_) @receiver)])
+  body: (statement_block (return_statement (object (pair key: (property_identifier) @name) @reference.read))))
+(object (pair key: (property_identifier) @name) @reference.read) @receiver

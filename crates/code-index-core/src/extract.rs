@@ -21,8 +21,8 @@ use tree_sitter::{Node, ParseOptions, Parser, Query, QueryCursor};
 
 use crate::language::Language;
 use crate::model::{
-    COMPLEX_RECEIVER, Definition, FileSymbols, Import, NONE, RefKind, Reference, Relation,
-    SELF_RECEIVERS, Span, StrRef, SymbolKind,
+    COMPLEX_RECEIVER, Definition, FileSymbols, Import, NONE, OBJECT_RECEIVER, RefKind, Reference,
+    Relation, SELF_RECEIVERS, Span, StrRef, SymbolKind,
 };
 
 /// Longest signature kept, in characters.
@@ -378,7 +378,7 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 9;
+pub const EXTRACTOR_REVISION: u32 = 10;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;
@@ -1048,7 +1048,11 @@ impl Extractor {
                 locals.enter(pos, &mut local_stack, &mut next_local);
                 let receiver = if let Some(value) = tag.receiver {
                     // A member named in a destructuring: read off the value.
-                    Some(classify_receiver(node_text(source, value)))
+                    Some(if value.kind() == "object" {
+                        OBJECT_RECEIVER
+                    } else {
+                        classify_receiver(node_text(source, value))
+                    })
                 } else if tag.pattern < compiled.uses_from || tag.pattern == usize::MAX {
                     receiver_of(tag.name_node, &compiled.fields, bytes)
                 } else if tag.node.id() == tag.name_node.id() {
@@ -1322,7 +1326,10 @@ impl<'s> Locals<'s> {
     /// (`Foo.bar` for `x.bar` with `x: Foo`), or [`COMPLEX_RECEIVER`] when
     /// the local's type is unknown. `None` leaves the receiver as written.
     fn receiver(&self, stack: &[usize], receiver: &str) -> Option<String> {
-        if receiver == COMPLEX_RECEIVER || SELF_RECEIVERS.contains(&receiver) {
+        if receiver == COMPLEX_RECEIVER
+            || receiver == OBJECT_RECEIVER
+            || SELF_RECEIVERS.contains(&receiver)
+        {
             return None;
         }
         let (head, rest) = match receiver.find(['.', ':']) {

@@ -292,7 +292,12 @@ impl Language {
                 include_str!("../queries/javascript_uses.scm"),
                 include_str!("../queries/javascript_only_uses.scm")
             ),
-            Language::TypeScript | Language::Tsx => concat!(
+            Language::TypeScript => concat!(
+                include_str!("../queries/javascript_uses.scm"),
+                include_str!("../queries/typescript_only_uses.scm"),
+                include_str!("../queries/typescript_uses.scm")
+            ),
+            Language::Tsx => concat!(
                 include_str!("../queries/javascript_uses.scm"),
                 include_str!("../queries/typescript_uses.scm")
             ),

@@ -277,6 +277,11 @@ pub struct Reference {
 /// plain name.
 pub const COMPLEX_RECEIVER: &str = "(…)";
 
+/// The receiver of a key of an object literal whose type is not written
+/// (`f({ type: 1 })`): a member of some value, known even less than one
+/// reached through an expression.
+pub const OBJECT_RECEIVER: &str = "{…}";
+
 /// Receivers that mean "the enclosing type".
 pub const SELF_RECEIVERS: &[&str] = &["self", "this", "super", "cls", "Self", "static", "$this"];
 

@@ -6,7 +6,7 @@
 //! it imports, then the same directory, then the rest.
 
 use crate::language::Family;
-use crate::model::{COMPLEX_RECEIVER, Reference, SELF_RECEIVERS};
+use crate::model::{COMPLEX_RECEIVER, OBJECT_RECEIVER, Reference, SELF_RECEIVERS};
 use std::collections::BTreeMap;
 
 use globset::{Glob, GlobMatcher};
@@ -507,7 +507,7 @@ impl<'i> Targets<'i> {
                     bases(file, enclosing_container).any(|b| self.containers.contains(b))
                         && !defines_member(file, enclosing_container, file.str(r.name))
                 ))
-        } else if receiver == COMPLEX_RECEIVER {
+        } else if receiver == COMPLEX_RECEIVER || receiver == OBJECT_RECEIVER {
             false
         } else {
             let last = last_container_segment(receiver);
@@ -713,6 +713,15 @@ impl<'i> Grader<'i> {
         // A member of a name defined elsewhere too, reached through a value
         // of unknown type in a file with no import path to these.
         if !self.others.is_empty() && !r.receiver.is_empty() && !self.near(file_id) {
+            return Some(Resolution::Distant);
+        }
+        // A key of an untyped object literal (`f({ type: 1 })`) is a
+        // member use of a name defined more than once only beside one of
+        // these definitions.
+        if !self.others.is_empty()
+            && file.str(r.receiver) == OBJECT_RECEIVER
+            && !self.targets.by_file.contains_key(&file_id)
+        {
             return Some(Resolution::Distant);
         }
         Some(grade)

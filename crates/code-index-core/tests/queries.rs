@@ -1627,3 +1627,66 @@ fn destructuring_reads_the_members_it_names() {
         ["resolved web/subject.ts:4"]
     );
 }
+
+#[test]
+fn object_literal_keys_are_members_of_the_type_they_are_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "src/changes.ts",
+        concat!(
+            "export interface Splice {\n",
+            "  type: string;\n",
+            "  removed: number;\n",
+            "}\n",
+            "export interface Update {\n",
+            "  type: string;\n",
+            "}\n",
+            "export function splice(): Splice {\n",
+            "  return { type: \"splice\", removed: 0 };\n",
+            "}\n",
+            "const a: Splice = { type: \"splice\", removed: 1 };\n",
+            "const b = <Update>{ type: \"update\" };\n",
+            "report({ type: \"any\" });\n",
+        ),
+    );
+    common::write(
+        root,
+        "src/far.ts",
+        "export function log() {\n  report({ type: \"far\", removed: 2 });\n}\n",
+    );
+    common::write(
+        root,
+        "src/plain.js",
+        "export const c = { type: 'x', removed: 3 };\n",
+    );
+    let index = common::index_dir(root);
+    let all_grades = ReferenceFilter {
+        include_distant: true,
+        ..ReferenceFilter::default()
+    };
+    // Declared, asserted or returned as `Splice`: resolved; `Update`'s is
+    // another's; an untyped literal beside the definition is a candidate,
+    // one elsewhere is distant.
+    assert_eq!(
+        graded_with(&index, "Splice.type", &all_grades),
+        [
+            "resolved src/changes.ts:9",
+            "resolved src/changes.ts:11",
+            "candidate src/changes.ts:13",
+            "distant src/far.ts:2",
+            "distant src/plain.js:1",
+        ]
+    );
+    // A name defined once has nothing else to be: every key is a candidate.
+    assert_eq!(
+        graded(&index, "removed"),
+        [
+            "resolved src/changes.ts:9",
+            "resolved src/changes.ts:11",
+            "candidate src/far.ts:2",
+            "candidate src/plain.js:1",
+        ]
+    );
+}

@@ -457,10 +457,26 @@ pub fn measure(
         let (name, function, qualified) = truth.parsed[symbol].clone();
         // Asked as `Type.name` when the symbol is a type's member and the
         // run asks by symbol; else by its name.
-        let asked = match qualified {
+        let mut asked = match qualified {
             Some(q) if by_symbol => q,
             _ => name.clone(),
         };
+        let mut definitions = parse_definitions(&all_pages(
+            &mut session,
+            "find_definition",
+            json!({"name": asked, "limit": 10000}),
+        )?);
+        if definitions.is_empty() && asked != name {
+            // No such member (scip-python files a function nested in a
+            // method under the class): asked again by name, as a user
+            // whose qualified name found nothing does.
+            asked = name.clone();
+            definitions = parse_definitions(&all_pages(
+                &mut session,
+                "find_definition",
+                json!({"name": asked, "limit": 10000}),
+            )?);
+        }
         let defined_once = truth.name_count.get(&name) == Some(&1);
         let expected: BTreeSet<&Loc> = t
             .references
@@ -510,12 +526,6 @@ pub fn measure(
             .map(|(p, n)| format!("{p}:{n}"))
             .collect();
 
-        let pages = all_pages(
-            &mut session,
-            "find_definition",
-            json!({"name": asked, "limit": 10000}),
-        )?;
-        let definitions = parse_definitions(&pages);
         let near = |(p, n): &Loc, slack: u32| {
             t.definitions
                 .iter()

@@ -8,8 +8,10 @@
 (import_from_statement module_name: (dotted_name (identifier) @ignore))
 (relative_import (dotted_name (identifier) @ignore))
 (aliased_import alias: (identifier) @ignore)
-(global_statement (identifier) @ignore)
-(nonlocal_statement (identifier) @ignore)
+(nonlocal_statement (identifier) @ignore @local.outer)
+; `global x` is a use of the module's `x`, and makes the function's
+; assignments to `x` uses too.
+(global_statement (identifier) @local.outer)
 
 ; Attribute reads and writes, and names used as values.
 (attribute attribute: (identifier) @name) @reference.read

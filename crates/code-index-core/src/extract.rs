@@ -68,6 +68,9 @@ enum Role {
     /// The type a local binding is declared or constructed with
     /// (`x: Foo`, `x = Foo()`, `new Foo()`).
     LocalType,
+    /// A name a scope declares not its own (Python's `global x`,
+    /// `nonlocal x`): assignments to it there bind no local.
+    LocalOuter,
     /// A field of the enclosing class whose type is written or constructed
     /// (`self.x = Foo()`, `private x: Foo`), so that `self.x.y` and
     /// `this.x.y` reach `Foo.y`.
@@ -124,6 +127,7 @@ fn role_of(capture: &str) -> Role {
         "local.scope" => Role::LocalScope,
         "local.definition" => Role::LocalDef,
         "local.type" => Role::LocalType,
+        "local.outer" => Role::LocalOuter,
         "field.name" => Role::FieldName,
         "field.type" => Role::FieldType,
         "field.value" => Role::FieldValue,
@@ -378,7 +382,7 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 10;
+pub const EXTRACTOR_REVISION: u32 = 11;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;
@@ -737,6 +741,9 @@ impl Extractor {
                             .push((cap.node.start_byte(), cap.node.end_byte())),
                         Role::LocalDef => local_def = Some(cap.node),
                         Role::LocalType => local_type = Some(cap.node),
+                        Role::LocalOuter => locals
+                            .outer
+                            .push((cap.node.start_byte(), node_text(source, cap.node))),
                         Role::FieldName => {
                             field = Some(RawField {
                                 name: cap.node,
@@ -1238,6 +1245,8 @@ struct Locals<'s> {
     scopes: Vec<(usize, usize)>,
     /// (position, name, declared type), in capture order.
     defs: Vec<(usize, &'s str, Option<&'s str>)>,
+    /// Names declared not the scope's own (`global x`): (position, name).
+    outer: Vec<(usize, &'s str)>,
     /// Per scope: name → declared type.
     bound: Vec<FxHashMap<&'s str, Option<&'s str>>>,
     /// Positions of the bindings, sorted.
@@ -1265,9 +1274,30 @@ impl<'s> Locals<'s> {
         if self.scopes.is_empty() {
             return;
         }
-        let defined: FxHashSet<usize> = def_tags.iter().map(|t| t.name_start).collect();
+        let mut defined: FxHashSet<usize> = def_tags.iter().map(|t| t.name_start).collect();
         let mut defs = std::mem::take(&mut self.defs);
         defs.sort_by_key(|d| d.0);
+        if !self.outer.is_empty() {
+            // `global x` in a scope: its assignments to `x` are uses of the
+            // outer `x`, not bindings.
+            let mut outer = std::mem::take(&mut self.outer);
+            outer.sort_unstable();
+            let mut declared: FxHashSet<(usize, &str)> = FxHashSet::default();
+            let (mut stack, mut next) = (Vec::new(), 0);
+            for &(pos, name) in &outer {
+                self.enter(pos, &mut stack, &mut next);
+                if let Some(&scope) = stack.last() {
+                    declared.insert((scope, name));
+                }
+            }
+            let (mut stack, mut next) = (Vec::new(), 0);
+            for &(pos, name, _) in &defs {
+                self.enter(pos, &mut stack, &mut next);
+                if stack.last().is_some_and(|&s| declared.contains(&(s, name))) {
+                    defined.insert(pos);
+                }
+            }
+        }
         self.positions = defs
             .iter()
             .map(|d| d.0)

@@ -1690,3 +1690,46 @@ fn object_literal_keys_are_members_of_the_type_they_are_given() {
         ]
     );
 }
+
+#[test]
+fn a_name_declared_global_is_the_module_variable_where_a_function_assigns_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/state.py",
+        concat!(
+            "has_run = False\n",
+            "\n",
+            "def run():\n",
+            "    global has_run\n",
+            "    if not has_run:\n",
+            "        has_run = True\n",
+            "\n",
+            "def other():\n",
+            "    has_run = 1\n",
+            "    return has_run\n",
+            "\n",
+            "def outer():\n",
+            "    count = 0\n",
+            "    def inner():\n",
+            "        nonlocal count\n",
+            "        count = 1\n",
+            "    return count\n",
+            "\n",
+            "count = 2\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // In `run`, every mention is the module's; in `other`, a local of its own.
+    assert_eq!(
+        graded(&index, "has_run"),
+        [
+            "resolved app/state.py:4",
+            "resolved app/state.py:5",
+            "resolved app/state.py:6",
+        ]
+    );
+    // `nonlocal` names the enclosing function's local, not the module's.
+    assert!(graded(&index, "count").is_empty());
+}

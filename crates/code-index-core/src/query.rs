@@ -335,6 +335,9 @@ struct Targets<'i> {
     /// the function's qualified name. A bare name used in that function
     /// binds to them.
     in_functions: FxHashMap<FileId, Vec<&'i str>>,
+    /// Whether every definition is inside a function: then no use outside
+    /// those functions can name them.
+    all_local: bool,
     /// Whether every definition is a member of a type (a method, a field):
     /// then, where members are not in scope by their bare name, a bare name
     /// means something else.
@@ -349,6 +352,7 @@ impl<'i> Targets<'i> {
             modules: FxHashSet::default(),
             go_dirs: FxHashSet::default(),
             in_functions: FxHashMap::default(),
+            all_local: true,
             members_only: true,
         };
         for p in postings {
@@ -373,6 +377,8 @@ impl<'i> Targets<'i> {
                 .is_some_and(|parent| parent.kind.is_callable())
             {
                 t.in_functions.entry(p.file).or_default().push(container);
+            } else {
+                t.all_local = false;
             }
             if !top {
                 t.containers.insert(last_container_segment(container));
@@ -389,7 +395,21 @@ impl<'i> Targets<'i> {
         // No definition at all (a name the project only uses): nothing to
         // tell members from.
         t.members_only &= !t.by_file.is_empty();
+        t.all_local &= !t.by_file.is_empty();
         t
+    }
+
+    /// Whether the use `r` is inside one of the functions that hold these
+    /// definitions.
+    fn inside_their_function(&self, file_id: FileId, file: &FileSymbols, r: &Reference) -> bool {
+        self.in_functions.get(&file_id).is_some_and(|functions| {
+            let inside = file
+                .definitions
+                .get(r.enclosing as usize)
+                .map(|d| file.qualified_name(d))
+                .unwrap_or_default();
+            functions.iter().any(|f| within(&inside, f))
+        })
     }
 
     fn is_empty(&self) -> bool {
@@ -479,17 +499,11 @@ impl<'i> Targets<'i> {
                     top || (implicit_this && container == enclosing_container)
                         || body_of.as_deref() == Some(container)
                 })
-            }) || self.in_functions.get(&file_id).is_some_and(|functions| {
-                let inside = file
-                    .definitions
-                    .get(r.enclosing as usize)
-                    .map(|d| file.qualified_name(d))
-                    .unwrap_or_default();
-                functions.iter().any(|f| within(&inside, f))
-            }) || (file.language == Some(Language::Go)
-                && self
-                    .go_dirs
-                    .contains(file.path.rsplit_once('/').map_or("", |(d, _)| d)))
+            }) || self.inside_their_function(file_id, file, r)
+                || (file.language == Some(Language::Go)
+                    && self
+                        .go_dirs
+                        .contains(file.path.rsplit_once('/').map_or("", |(d, _)| d)))
                 || *imports
                     .entry(file_id)
                     .or_insert_with(|| self.imported(index, file, file.str(r.name)))
@@ -537,6 +551,8 @@ struct Grader<'i> {
     /// Per file: whether it is [`Grader::near`] the definitions asked.
     near: FxHashMap<FileId, bool>,
     imports_memo: FxHashMap<FileId, std::rc::Rc<Vec<FileId>>>,
+    /// Per class name: [`Grader::inherits_asked`].
+    inherits: FxHashMap<&'i str, Option<bool>>,
 }
 
 impl<'i> Grader<'i> {
@@ -620,7 +636,52 @@ impl<'i> Grader<'i> {
             external: FxHashMap::default(),
             near: FxHashMap::default(),
             imports_memo: FxHashMap::default(),
+            inherits: FxHashMap::default(),
         }
+    }
+
+    /// Whether the project's class `name` holds the definitions asked or
+    /// inherits them, through the project's classes: `None` when the
+    /// project has no class of that name (a library's, or no class at all).
+    fn inherits_asked(&mut self, name: &'i str) -> Option<bool> {
+        if let Some(&known) = self.inherits.get(name) {
+            return known;
+        }
+        let index = self.index;
+        let mut frontier: Vec<String> = vec![name.to_string()];
+        let mut seen: FxHashSet<String> = FxHashSet::default();
+        let mut answer = None;
+        'levels: for level in 0..=MAX_BASE_DEPTH {
+            let mut next = Vec::new();
+            for class in frontier {
+                if self.targets.containers.contains(class.as_str()) {
+                    answer = Some(true);
+                    break 'levels;
+                }
+                if !seen.insert(class.clone()) {
+                    continue;
+                }
+                for p in index.definition_postings(&class, None, &SymbolFilter::default()) {
+                    let Some((file, def)) = index.def(p) else {
+                        continue;
+                    };
+                    if !def.kind.is_type_like() {
+                        continue;
+                    }
+                    if level == 0 {
+                        answer = Some(false);
+                    }
+                    let qualified = file.qualified_name(def);
+                    next.extend(bases(file, &qualified).map(str::to_string));
+                }
+            }
+            if answer.is_none() {
+                break;
+            }
+            frontier = next;
+        }
+        self.inherits.insert(name, answer);
+        answer
     }
 
     /// The grade of the use `r` in `file`, or `None` when it is not a use of
@@ -641,6 +702,10 @@ impl<'i> Grader<'i> {
             return None;
         }
         if !self.targets.reachable(file, r) {
+            return None;
+        }
+        // A class or function defined in a function is named only there.
+        if self.targets.all_local && !self.targets.inside_their_function(file_id, file, r) {
             return None;
         }
         // `School.objects` where more than one class `School` has the
@@ -680,17 +745,35 @@ impl<'i> Grader<'i> {
         if grade == Resolution::Resolved {
             return Some(grade);
         }
-        // `super().x` in a class whose bases are none of the project's
-        // (`ast.NodeVisitor`): the library's member.
-        if file.str(r.receiver) == "super" {
+        // `super().x` in a class none of whose bases holds or inherits the
+        // member asked (`ast.NodeVisitor`, or a project class of other
+        // lineage): another's member.
+        if receiver == "super" {
             let class = file
                 .definitions
                 .get(r.enclosing as usize)
                 .map_or("", |d| file.str(d.container));
-            let mut bases = bases(file, class).peekable();
-            if bases.peek().is_some() && bases.all(|b| !self.index.defines_type(b)) {
+            let bases: Vec<&'i str> = bases(file, class).collect();
+            if !bases.is_empty()
+                && !bases
+                    .into_iter()
+                    .any(|b| self.inherits_asked(b) == Some(true))
+            {
                 return None;
             }
+        }
+        // `Child.objects`, where `Child` is a project class that neither
+        // holds the member asked nor inherits it: `Child`'s own.
+        if !self.targets.containers.is_empty()
+            && !receiver.is_empty()
+            && last_container_segment(receiver) == receiver
+            && !SELF_RECEIVERS.contains(&receiver)
+            && receiver != "super"
+            && receiver != COMPLEX_RECEIVER
+            && receiver != OBJECT_RECEIVER
+            && self.inherits_asked(receiver) == Some(false)
+        {
+            return None;
         }
         if !self.others.is_empty()
             && self
@@ -753,6 +836,10 @@ fn defines_member(file: &FileSymbols, class: &str, name: &str) -> bool {
 
 /// How many files deep an imported name is followed through re-exports.
 const MAX_REEXPORTS: usize = 3;
+
+/// How many levels of bases a class is followed up to find where a member
+/// it is used with comes from.
+const MAX_BASE_DEPTH: usize = 4;
 
 /// JavaScript's built-in objects: `Math.max` is never a project's `max`.
 const JS_BUILTIN_OBJECTS: &[&str] = &[
@@ -1269,14 +1356,6 @@ impl Index {
             .filter_map(|&p| self.symbol(p))
             .collect();
         page.wrap(total, items)
-    }
-
-    /// Whether the project defines a class, struct, interface or the like
-    /// named `name`.
-    fn defines_type(&self, name: &str) -> bool {
-        self.definition_postings(name, None, &SymbolFilter::default())
-            .into_iter()
-            .any(|p| self.def(p).is_some_and(|(_, d)| d.kind.is_type_like()))
     }
 
     /// The language family of a file's code, if it has a language.

@@ -1551,8 +1551,8 @@ fn a_class_defined_in_a_function_is_what_that_function_names() {
         defined_in: Some("app/models.py".into()),
         ..ReferenceFilter::default()
     };
-    // The test's own Point is what `test_local` constructs; `elsewhere` may
-    // mean either.
+    // The test's own Point is what `test_local` constructs; `elsewhere`
+    // cannot see it, so it may mean the models' only.
     assert_eq!(
         graded_with(&index, "Point", &models),
         ["candidate tests/test_points.py:9"]
@@ -1563,10 +1563,7 @@ fn a_class_defined_in_a_function_is_what_that_function_names() {
     };
     assert_eq!(
         graded_with(&index, "Point", &local),
-        [
-            "resolved tests/test_points.py:6",
-            "candidate tests/test_points.py:9"
-        ]
+        ["resolved tests/test_points.py:6"]
     );
     // `super().save()` with only a library base is the library's.
     assert!(graded_with(&index, "Point.save", &models).is_empty());
@@ -1732,4 +1729,84 @@ fn a_name_declared_global_is_the_module_variable_where_a_function_assigns_it() {
     );
     // `nonlocal` names the enclosing function's local, not the module's.
     assert!(graded(&index, "count").is_empty());
+}
+
+#[test]
+fn a_member_through_a_project_class_that_neither_holds_nor_inherits_it_is_not_a_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/models.py",
+        concat!(
+            "class Model:\n",
+            "    pass\n",
+            "\n",
+            "class School(Model):\n",
+            "    objects = None\n",
+            "\n",
+            "class Academy(School):\n",
+            "    pass\n",
+            "\n",
+            "class Child(Model):\n",
+            "    pass\n",
+        ),
+    );
+    common::write(
+        root,
+        "app/views.py",
+        concat!(
+            "from app.models import Academy, Child, School\n",
+            "from lib import Remote\n",
+            "\n",
+            "def show(x):\n",
+            "    School.objects\n",
+            "    Academy.objects\n",
+            "    Child.objects\n",
+            "    Remote.objects\n",
+            "    x.objects\n",
+        ),
+    );
+    common::write(
+        root,
+        "app/forms.py",
+        concat!(
+            "class Base:\n",
+            "    def clean(self):\n",
+            "        pass\n",
+            "\n",
+            "class Mixin:\n",
+            "    pass\n",
+            "\n",
+            "class Form(Base):\n",
+            "    pass\n",
+            "\n",
+            "class Other:\n",
+            "    def clean(self):\n",
+            "        pass\n",
+            "\n",
+            "class Login(Form):\n",
+            "    def clean(self):\n",
+            "        super().clean()\n",
+            "\n",
+            "class Signup(Mixin):\n",
+            "    def clean(self):\n",
+            "        super().clean()\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // `Academy` inherits it; `Child` is a project class of another lineage;
+    // a library's class and an unknown value may hold anything.
+    assert_eq!(
+        graded(&index, "School.objects"),
+        [
+            "resolved app/views.py:5",
+            "candidate app/views.py:6",
+            "candidate app/views.py:8",
+            "candidate app/views.py:9",
+        ]
+    );
+    // `super().clean()` reaches `Base.clean` through `Form`; a base of
+    // another lineage does not.
+    assert_eq!(graded(&index, "Base.clean"), ["candidate app/forms.py:17"]);
 }

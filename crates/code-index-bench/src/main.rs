@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod calls;
 mod daemon_bench;
 mod mcp_bench;
 mod payload_bench;
@@ -58,6 +59,10 @@ struct Args {
     /// SCIP index of each corpus (made by bench/quality.sh).
     #[arg(long)]
     quality: bool,
+    /// For each function whose name the corpus defines once (Rust, Go),
+    /// whether find_references names every file that calls it by name.
+    #[arg(long)]
+    calling_files: bool,
     /// Symbols sampled per corpus in the quality benchmark.
     #[arg(long, default_value_t = 150)]
     quality_sample: usize,
@@ -161,11 +166,9 @@ fn main() -> anyhow::Result<()> {
         binary.display()
     );
     let mut results = Vec::new();
-    for name in args
-        .corpora
-        .iter()
-        .filter(|_| !args.daemon_only && !args.mcp && !args.payload && !args.quality)
-    {
+    for name in args.corpora.iter().filter(|_| {
+        !args.daemon_only && !args.mcp && !args.payload && !args.quality && !args.calling_files
+    }) {
         let dir = corpora_dir.join(name);
         anyhow::ensure!(
             dir.is_dir(),
@@ -245,10 +248,25 @@ fn main() -> anyhow::Result<()> {
         }
         quality::print_table(&quality_results);
     }
+    let mut calling_results = Vec::new();
+    if args.calling_files {
+        for name in &args.corpora {
+            eprintln!("== calling files on {name}");
+            let root = discover::canonical_root(&corpora_dir.join(name))?;
+            let results = calls::measure(name, &root)
+                .with_context(|| format!("measuring calling files on {name}"))?;
+            for result in &results {
+                eprintln!("{}", serde_json::to_string_pretty(result)?);
+            }
+            calling_results.extend(results);
+        }
+        calls::print_table(&calling_results);
+    }
     if let Some(path) = &args.json {
         let all = serde_json::json!({"index": results, "daemon": daemon_results,
                                      "mcp": mcp_results, "payload": payload_results,
-                                     "quality": quality_results});
+                                     "quality": quality_results,
+                                     "calling_files": calling_results});
         std::fs::write(path, serde_json::to_string_pretty(&all)?)?;
     }
     Ok(())

@@ -382,18 +382,23 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 11;
+pub const EXTRACTOR_REVISION: u32 = 12;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;
 
-/// Macros whose arguments are not code of the file: templates of code to
-/// generate (whose names are its own, not this file's), text, paths.
-const NOT_CODE_MACROS: &[&str] = &[
+/// Macros whose arguments are templates of code to generate: the
+/// functions they call are read off them, nothing else (their other names
+/// are the generated code's).
+const TEMPLATE_MACROS: &[&str] = &[
     "quote",
     "quote_spanned",
     "parse_quote",
     "parse_quote_spanned",
+];
+
+/// Macros whose arguments are not code of the file: text, paths, rules.
+const NOT_CODE_MACROS: &[&str] = &[
     "include",
     "include_str",
     "include_bytes",
@@ -477,23 +482,37 @@ fn macro_arguments(node: Node, source: &[u8], out: &mut MacroArguments) {
                 let tt = (0..n.named_child_count())
                     .filter_map(|i| n.named_child(i as u32))
                     .find(|c| c.kind() == "token_tree");
-                if let Some(tt) = tt
-                    && !NOT_CODE_MACROS.contains(&name)
-                    && !is_template(&source[tt.start_byte()..tt.end_byte()])
-                {
-                    token_tree(tt, source, out);
+                if let Some(tt) = tt {
+                    if TEMPLATE_MACROS.contains(&name)
+                        || is_template(&source[tt.start_byte()..tt.end_byte()])
+                    {
+                        token_tree(tt, source, out, true);
+                    } else if !NOT_CODE_MACROS.contains(&name) {
+                        token_tree(tt, source, out, false);
+                    }
                 }
             }
-            // Token trees of anything else (attributes, macro definitions)
-            // are not code of the file.
-            "token_tree" | "macro_definition" | "attribute_item" | "inner_attribute_item" => {}
+            // A macro's rules: what each expands to calls what it names.
+            "macro_definition" => {
+                let mut rules = n.walk();
+                for rule in n.children(&mut rules) {
+                    if let Some(right) = rule.child_by_field_name("right") {
+                        token_tree(right, source, out, true);
+                    }
+                }
+            }
+            // Token trees of anything else (attributes) are not code of the
+            // file.
+            "token_tree" | "attribute_item" | "inner_attribute_item" => {}
             _ => stack.extend(n.children(&mut cursor)),
         }
     }
 }
 
-/// The arguments of one macro invocation (see [`MacroArguments`]).
-fn token_tree(tt: Node, source: &[u8], out: &mut MacroArguments) {
+/// The arguments of one macro invocation (see [`MacroArguments`]); of a
+/// template (a macro's rules, `quote!`), with `calls_only`, only the names it
+/// calls that are not interpolations (`#name`, `$name`).
+fn token_tree(tt: Node, source: &[u8], out: &mut MacroArguments, calls_only: bool) {
     let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).unwrap_or("");
     let count = tt.child_count();
     let (Some(open), Some(close)) = (tt.child(0), tt.child(count.saturating_sub(1))) else {
@@ -504,7 +523,8 @@ fn token_tree(tt: Node, source: &[u8], out: &mut MacroArguments) {
         .children(&mut cursor)
         .filter(|t| !t.kind().ends_with("comment"))
         .collect();
-    if open.kind() == "{"
+    if !calls_only
+        && open.kind() == "{"
         && let Some(&first) = tokens.get(1)
         && ITEM_START.contains(&text(first))
         && close.start_byte() > open.end_byte()
@@ -520,15 +540,37 @@ fn token_tree(tt: Node, source: &[u8], out: &mut MacroArguments) {
     for (i, &token) in tokens.iter().enumerate() {
         match token.kind() {
             "identifier" => {
-                // `name(…)`, and `name!(…)` as the grammar takes a macro's name.
-                let called = tokens.get(i + 1).is_some_and(|next| {
-                    (next.kind() == "token_tree"
-                        && next.child(0).is_some_and(|open| open.kind() == "("))
-                        || (next.kind() == "!"
-                            && tokens.get(i + 2).is_some_and(|t| t.kind() == "token_tree"))
+                // `name(…)`, `name::<T>(…)`, and `name!(…)` as the grammar
+                // takes a macro's name.
+                let mut next = i + 1;
+                if tokens.get(next).is_some_and(|t| t.kind() == "::")
+                    && tokens.get(next + 1).is_some_and(|t| t.kind() == "<")
+                {
+                    let mut depth = 0;
+                    next += 1;
+                    while let Some(t) = tokens.get(next) {
+                        match t.kind() {
+                            "<" => depth += 1,
+                            ">" => depth -= 1,
+                            _ => {}
+                        }
+                        next += 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                }
+                let called = tokens.get(next).is_some_and(|next_token| {
+                    (next_token.kind() == "token_tree"
+                        && next_token.child(0).is_some_and(|open| open.kind() == "("))
+                        || (next_token.kind() == "!"
+                            && tokens
+                                .get(next + 1)
+                                .is_some_and(|t| t.kind() == "token_tree"))
                 });
                 let declared = i > 0 && DECLARES.contains(&text(tokens[i - 1]));
-                if called && !declared {
+                let interpolated = i > 0 && matches!(tokens[i - 1].kind(), "#" | "$");
+                if called && !declared && !interpolated {
                     out.calls.push((token.start_byte(), token.end_byte()));
                 }
             }
@@ -537,12 +579,14 @@ fn token_tree(tt: Node, source: &[u8], out: &mut MacroArguments) {
                 let invoked =
                     i >= 2 && tokens[i - 1].kind() == "!" && tokens[i - 2].kind() == "identifier";
                 let name = if invoked { text(tokens[i - 2]) } else { "" };
-                if NOT_CODE_MACROS.contains(&name)
+                if calls_only
+                    || TEMPLATE_MACROS.contains(&name)
                     || (invoked && is_template(&source[token.start_byte()..token.end_byte()]))
                 {
-                    continue;
+                    token_tree(token, source, out, true);
+                } else if !NOT_CODE_MACROS.contains(&name) {
+                    token_tree(token, source, out, false);
                 }
-                token_tree(token, source, out);
             }
             _ => {}
         }

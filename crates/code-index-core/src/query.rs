@@ -762,15 +762,19 @@ impl<'i> Grader<'i> {
                 return None;
             }
         }
-        // `Child.objects`, where `Child` is a project class that neither
-        // holds the member asked nor inherits it: `Child`'s own.
+        // `Child.objects`, where `Child` is a class the file defines or
+        // imports that neither holds the member asked nor inherits it:
+        // `Child`'s own. Only where locals are told apart from such names
+        // (a local `e` in Rust is no class `e`).
         if !self.targets.containers.is_empty()
             && !receiver.is_empty()
+            && file.language.is_some_and(|l| !l.uses_query().is_empty())
             && last_container_segment(receiver) == receiver
             && !SELF_RECEIVERS.contains(&receiver)
             && receiver != "super"
             && receiver != COMPLEX_RECEIVER
             && receiver != OBJECT_RECEIVER
+            && self.type_home(file_id, file, receiver).is_some()
             && self.inherits_asked(receiver) == Some(false)
         {
             return None;
@@ -1969,6 +1973,8 @@ impl Index {
             .iter()
             .map(|i| file.str(i.module))
             .filter(|m| !m.starts_with('.') && self.resolve_import(file, m).is_empty())
+            // Rust's paths within the crate are never another's.
+            .filter(|m| !matches!(first_segment(m), "self" | "super" | "crate" | "Self"))
             .flat_map(|m| {
                 m.split(['.', '/', ':'])
                     .filter(|s| !s.is_empty())
@@ -1984,6 +1990,40 @@ impl Index {
         }
         out.retain(|name| !self.defs.contains_key(*name));
         out
+    }
+
+    /// The source directory of the project's Rust crate `name`: the `src`
+    /// that holds a `lib.rs`, in a directory named like the crate
+    /// (`tokio-util/src` for `tokio_util`, `syn-2.0.1/src` for `syn`, the
+    /// root's `src` for the root's name).
+    fn rust_crate_src(&self, name: &str) -> Option<String> {
+        let libs = self.by_file_name.get("lib.rs")?;
+        let root_name = self
+            .root()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        libs.iter().find_map(|&id| {
+            let path = &self.file(id)?.path;
+            let (dir, dir_name) = if path == "src/lib.rs" {
+                ("", root_name)
+            } else {
+                let dir = path.strip_suffix("/src/lib.rs")?;
+                (dir, file_name(dir))
+            };
+            // A version after the name: `syn-2.0.119`.
+            let bare = match dir_name.rsplit_once('-') {
+                Some((head, version)) if version.starts_with(|c: char| c.is_ascii_digit()) => head,
+                _ => dir_name,
+            };
+            (bare.replace('-', "_") == name).then(|| {
+                if dir.is_empty() {
+                    "src".to_string()
+                } else {
+                    format!("{dir}/src")
+                }
+            })
+        })
     }
 
     /// The indexed files that a file's imports resolve to.
@@ -2111,10 +2151,18 @@ impl Index {
         // As a path from the root or from some source directory.
         let as_path = match lang {
             Language::Rust => {
-                let parts: Vec<&str> = module
+                let mut parts: Vec<String> = module
                     .split("::")
                     .filter(|p| !matches!(*p, "crate" | "self" | "super"))
+                    .map(str::to_string)
                     .collect();
+                // `other_crate::a::b`: a crate of the project, by its
+                // directory.
+                if let Some(first) = parts.first_mut()
+                    && let Some(src) = self.rust_crate_src(first)
+                {
+                    *first = src;
+                }
                 parts.join("/")
             }
             Language::Python | Language::Java | Language::Kotlin | Language::Scala => {

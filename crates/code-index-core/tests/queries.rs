@@ -1810,3 +1810,74 @@ fn a_member_through_a_project_class_that_neither_holds_nor_inherits_it_is_not_a_
     // another lineage does not.
     assert_eq!(graded(&index, "Base.clean"), ["candidate app/forms.py:17"]);
 }
+
+#[test]
+fn rust_paths_through_the_projects_crates_and_the_crates_own_modules_are_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "str-sim/src/lib.rs",
+        "pub mod metrics;\n\npub fn levenshtein(a: &str, b: &str) -> usize {\n    a.len() + b.len()\n}\n",
+    );
+    common::write(
+        root,
+        "str-sim/src/metrics.rs",
+        concat!(
+            "use self::inner::Table;\n",
+            "use super::levenshtein;\n",
+            "\n",
+            "pub struct Metrics { table: Table }\n",
+            "\n",
+            "impl Metrics {\n",
+            "    pub fn distance(&self) -> usize {\n",
+            "        self.table.lookup() + super::levenshtein(\"a\", \"b\")\n",
+            "    }\n",
+            "}\n",
+            "\n",
+            "mod inner {\n",
+            "    pub struct Table;\n",
+            "    impl Table {\n",
+            "        pub fn lookup(&self) -> usize { 0 }\n",
+            "    }\n",
+            "}\n",
+        ),
+    );
+    common::write(
+        root,
+        "str-sim/benches/bench.rs",
+        concat!(
+            "use rand::Rng;\n",
+            "use str_sim::metrics::Metrics;\n",
+            "\n",
+            "fn bench(m: &Metrics) {\n",
+            "    str_sim::levenshtein(\"a\", \"b\");\n",
+            "    rand::levenshtein(\"a\", \"b\");\n",
+            "}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // `super::` and `self.` in a file with `use self::…`, `use super::…`,
+    // and the crate by its name from its benches; `rand`'s is another's.
+    assert_eq!(
+        graded(&index, "levenshtein"),
+        [
+            "candidate str-sim/benches/bench.rs:5",
+            "candidate str-sim/src/metrics.rs:2",
+            "candidate str-sim/src/metrics.rs:8",
+        ]
+    );
+    assert_eq!(
+        graded(&index, "lookup"),
+        ["candidate str-sim/src/metrics.rs:8"]
+    );
+    // The crate's name resolves to its files.
+    let deps = index.dependents("str-sim/src/metrics.rs", all());
+    assert!(
+        deps.items
+            .iter()
+            .any(|d| d.path == "str-sim/benches/bench.rs"),
+        "{:?}",
+        deps.items
+    );
+}

@@ -307,6 +307,11 @@ pub struct SymbolScore {
     resolved_recall: f64,
     definition_top1: bool,
     definition_top1_within_2: bool,
+    /// Top-1 asked with `context`, `path:line` of one of its references (as
+    /// a user reading that use asks); `None` when it has no reference.
+    definition_top1_from_use: Option<bool>,
+    /// The use's file asked from, and the first result then.
+    definition_from_use: Option<(String, Option<String>)>,
     definition_any: bool,
     /// First `find_definition` result.
     definition_first: Option<String>,
@@ -334,6 +339,7 @@ pub struct Split {
     resolved_recall: Option<f64>,
     definition_top1: Option<f64>,
     definition_top1_within_2: Option<f64>,
+    definition_top1_from_use: Option<f64>,
     definition_any: Option<f64>,
     functions: usize,
     callers_precision: Option<f64>,
@@ -385,6 +391,12 @@ fn split(scores: &[&SymbolScore]) -> Split {
         resolved_recall: mean(scores.iter().map(|s| s.resolved_recall)),
         definition_top1: fraction(scores, |s| s.definition_top1),
         definition_top1_within_2: fraction(scores, |s| s.definition_top1_within_2),
+        definition_top1_from_use: mean(
+            scores
+                .iter()
+                .filter_map(|s| s.definition_top1_from_use)
+                .map(|right| if right { 1.0 } else { 0.0 }),
+        ),
         definition_any: fraction(scores, |s| s.definition_any),
         functions: functions.len(),
         callers_precision: mean(functions.iter().filter_map(|s| s.callers_precision)),
@@ -532,6 +544,28 @@ pub fn measure(
                 .any(|(dp, dn)| dp == p && dn.abs_diff(*n) <= slack)
         };
         let first = definitions.first();
+        // From one of its uses, picked by the symbol's hash.
+        let mut from_use = None;
+        let definition_top1_from_use = if expected.is_empty() {
+            None
+        } else {
+            let pick = symbol.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100000001b3)
+            });
+            let (path, line) = expected
+                .iter()
+                .nth((pick % expected.len() as u64) as usize)
+                .expect("picked within bounds");
+            let context = format!("{path}:{line}");
+            let pages = all_pages(
+                &mut session,
+                "find_definition",
+                json!({"name": asked, "context": context, "limit": 10000}),
+            )?;
+            let found = parse_definitions(&pages);
+            from_use = Some((context, found.first().map(|(p, n)| format!("{p}:{n}"))));
+            Some(found.first().is_some_and(|l| near(l, 0)))
+        };
 
         let (callers_returned, callers_precision, callers_resolved_precision) = if function {
             let mut args = json!({"name": asked, "depth": 1, "limit": 10000});
@@ -572,6 +606,8 @@ pub fn measure(
             recall: correct as f64 / expected.len() as f64,
             definition_top1: first.is_some_and(|l| near(l, 0)),
             definition_top1_within_2: first.is_some_and(|l| near(l, 2)),
+            definition_top1_from_use,
+            definition_from_use: from_use,
             definition_any: definitions.iter().any(|l| near(l, 0)),
             definition_first: first.map(|(p, n)| format!("{p}:{n}")),
             callers_returned,
@@ -663,7 +699,7 @@ pub fn print_table(results: &[QualityResult]) {
         v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v))
     }
     println!(
-        "| corpus | names | symbols | find_references precision | find_references recall | resolved: precision | resolved: share of lines | resolved: recall | find_definition top-1 | top-1 ±2 lines | any result | functions | find_callers precision | find_callers resolved: precision |"
+        "| corpus | names | symbols | find_references precision | find_references recall | resolved: precision | resolved: share of lines | resolved: recall | find_definition top-1 | top-1 from a use | any result | functions | find_callers precision | find_callers resolved: precision |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in results {
@@ -683,7 +719,7 @@ pub fn print_table(results: &[QualityResult]) {
                 pct(s.resolved_share),
                 pct(s.resolved_recall),
                 pct(s.definition_top1),
-                pct(s.definition_top1_within_2),
+                pct(s.definition_top1_from_use),
                 pct(s.definition_any),
                 s.functions,
                 pct(s.callers_precision),

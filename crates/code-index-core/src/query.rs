@@ -1076,10 +1076,15 @@ pub struct DirEntry {
 /// Where several definitions share a name, how close each is to the asking file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Proximity {
+    /// Inside the function that holds the asking line.
+    Enclosing,
     SameFile,
     Imported,
     SameDirectory,
     Elsewhere,
+    /// Inside a function of the asking file that does not hold the asking
+    /// line: out of its reach.
+    OutOfScope,
 }
 
 /// Splits `Foo::bar`, `pkg.Class.method`, `Foo#bar` or `A\B` into container and name.
@@ -1328,11 +1333,11 @@ impl Index {
                 filter.accepts(file, def) && container_matches(file.str(def.container), qualifier)
             })
         });
-        let ranker = ProximityRanker::new(self, context);
+        let ranker = ProximityRanker::new(self, context, base);
         postings.sort_by_cached_key(|&p| {
             let (file, def) = self.def(p).expect("retained postings are live");
             (
-                ranker.rank(p.file, &file.path),
+                ranker.rank(p.file, file, def),
                 std::cmp::Reverse(def.span.line_count().min(2)),
                 file.path.clone(),
                 def.span.start_line,
@@ -2281,36 +2286,74 @@ fn type_filter() -> SymbolFilter {
 
 /// Ranks files by proximity to a context file.
 struct ProximityRanker {
-    context: Option<(FileId, String)>,
+    /// The asking file, and the line asked from when given (`path:line`).
+    context: Option<(FileId, String, Option<u32>)>,
+    /// Files the asking file imports, and those through which one of them
+    /// re-exports the name (a package's `__init__.py`).
     imported: FxHashSet<FileId>,
 }
 
 impl ProximityRanker {
-    fn new(index: &Index, context: Option<&str>) -> Self {
-        let context = context.and_then(|path| {
-            let path = path.trim_start_matches("./");
-            index.file_id(path).map(|id| (id, path.to_string()))
+    fn new(index: &Index, context: Option<&str>, name: &str) -> Self {
+        let context = context.and_then(|place| {
+            let place = place.trim().trim_start_matches("./");
+            if let Some(id) = index.file_id(place) {
+                return Some((id, place.to_string(), None));
+            }
+            let (path, line) = place.rsplit_once(':')?;
+            let line = line.parse().ok()?;
+            index
+                .file_id(path)
+                .map(|id| (id, path.to_string(), Some(line)))
         });
         let mut imported = FxHashSet::default();
-        if let Some((id, _)) = &context
+        if let Some((id, _, _)) = &context
             && let Some(file) = index.file(*id)
         {
-            for import in &file.imports {
-                imported.extend(index.resolve_import(file, file.str(import.module)));
+            imported = index.imported_files(file);
+            let through: Vec<FileId> = imported
+                .iter()
+                .copied()
+                .filter(|&f| {
+                    index.file(f).is_some_and(|g| {
+                        g.references
+                            .iter()
+                            .any(|r| r.kind == RefKind::Import && g.str(r.name) == name)
+                    })
+                })
+                .collect();
+            for f in through {
+                if let Some(g) = index.file(f) {
+                    imported.extend(index.imported_files(g));
+                }
             }
         }
         ProximityRanker { context, imported }
     }
 
-    fn rank(&self, file: FileId, path: &str) -> Proximity {
-        let Some((context_id, context_path)) = &self.context else {
+    fn rank(&self, file_id: FileId, file: &FileSymbols, def: &Definition) -> Proximity {
+        let Some((context_id, context_path, line)) = &self.context else {
             return Proximity::Elsewhere;
         };
-        if file == *context_id {
+        if file_id == *context_id {
+            // Inside a function: reachable from that function only.
+            let mut parent = def.parent;
+            while let Some(p) = file.definitions.get(parent as usize) {
+                if p.kind.is_callable() {
+                    return match line {
+                        Some(line) if p.span.start_line <= *line && *line <= p.span.end_line => {
+                            Proximity::Enclosing
+                        }
+                        Some(_) => Proximity::OutOfScope,
+                        None => Proximity::SameFile,
+                    };
+                }
+                parent = p.parent;
+            }
             Proximity::SameFile
-        } else if self.imported.contains(&file) {
+        } else if self.imported.contains(&file_id) {
             Proximity::Imported
-        } else if parent_dir(path) == parent_dir(context_path) {
+        } else if parent_dir(&file.path) == parent_dir(context_path) {
             Proximity::SameDirectory
         } else {
             Proximity::Elsewhere

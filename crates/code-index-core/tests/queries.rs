@@ -1881,3 +1881,45 @@ fn rust_paths_through_the_projects_crates_and_the_crates_own_modules_are_its_own
         deps.items
     );
 }
+
+#[test]
+fn a_definition_asked_from_a_line_ranks_the_one_in_scope_there_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "tests/test_models.py",
+        concat!(
+            "from geo import Shape\n",
+            "\n",
+            "def test_one():\n",
+            "    class Shape:\n",
+            "        pass\n",
+            "    return Shape()\n",
+            "\n",
+            "def test_two():\n",
+            "    class Shape:\n",
+            "        pass\n",
+            "    return Shape()\n",
+            "\n",
+            "def test_three():\n",
+            "    return Shape()\n",
+        ),
+    );
+    // A package that re-exports `Shape` from a module of its own.
+    common::write(root, "geo/__init__.py", "from .shapes import Shape\n");
+    common::write(root, "geo/shapes.py", "class Shape:\n    pass\n");
+    common::write(root, "other/shapes.py", "class Shape:\n    pass\n");
+    let index = common::index_dir(root);
+    let first = |context: &str| {
+        let page = index.definitions("Shape", Some(context), &SymbolFilter::default(), all());
+        format!(
+            "{}:{}",
+            page.items[0].path, page.items[0].name_span.start_line
+        )
+    };
+    assert_eq!(first("tests/test_models.py:6"), "tests/test_models.py:4");
+    assert_eq!(first("tests/test_models.py:11"), "tests/test_models.py:9");
+    // Out of both functions: the import, followed through the package.
+    assert_eq!(first("tests/test_models.py:14"), "geo/shapes.py:1");
+}

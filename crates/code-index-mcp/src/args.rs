@@ -74,7 +74,7 @@ pub struct SearchSymbolsArgs {
 pub struct FindDefinitionArgs {
     /// A name (`parse`) or a qualified name (`Parser::parse`, `pkg.Parser.parse`), spelled exactly.
     pub name: String,
-    /// A file (relative path) to rank definitions near it first.
+    /// A file (relative path) to rank definitions near it first, or `path:line` of the use asked about: the definition in scope at that line first.
     pub context: Option<String>,
     #[serde(flatten)]
     pub filter: SymbolFilterArgs,

@@ -414,7 +414,7 @@ impl CodeIndexServer {
         .await
     }
 
-    /// Where a symbol is defined, by name or qualified name (`Type::method`, `pkg.Class.method`). Pass `context` (a file path) to rank definitions near it first.
+    /// Where a symbol is defined, by name or qualified name (`Type::method`, `pkg.Class.method`). Pass `context` (a file path, or `path:line` of the use) to rank definitions near it first.
     #[tool(annotations(read_only_hint = true))]
     async fn find_definition(
         &self,

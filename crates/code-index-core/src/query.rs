@@ -1397,17 +1397,18 @@ impl Index {
                 };
             }
         }
-        let mut grader = Grader::new(self, asked, base);
+        // A constructor is used where its class is instantiated (`Foo()`,
+        // `new Foo()`): those calls are graded against the class.
+        let classes = self.constructed_classes(&asked);
         let mut distant_left_out = 0;
-        let mut hits: Vec<(Resolution, &str, u32, u32, Posting)> = self
-            .refs
-            .get(base)
-            .into_iter()
-            .flatten()
-            .filter_map(|&p| {
+        let mut hits: Vec<(Resolution, &str, u32, u32, Posting)> = Vec::new();
+        let mut gather = |name: &str, asked: Vec<Posting>, calls_only: bool| {
+            let mut grader = Grader::new(self, asked, name);
+            hits.extend(self.refs.get(name).into_iter().flatten().filter_map(|&p| {
                 let file = self.file(p.file)?;
                 let r = file.references.get(p.item as usize)?;
                 let keep = (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
+                    && (!calls_only || r.kind == RefKind::Call)
                     && filter.glob.as_ref().is_none_or(|g| g.is_match(&file.path));
                 if !keep {
                     return None;
@@ -1418,9 +1419,14 @@ impl Index {
                     return None;
                 }
                 Some((grade, file.path.as_str(), r.line, r.col, p))
-            })
-            .collect();
+            }));
+        };
+        gather(base, asked, false);
+        for (class, postings) in classes {
+            gather(class, postings, true);
+        }
         hits.sort_unstable();
+        hits.dedup_by(|a, b| (a.1, a.2, a.3) == (b.1, b.2, b.3));
         let total = hits.len();
         let resolved = hits.iter().filter(|h| h.0 == Resolution::Resolved).count();
         let mut files: Vec<FileReferences> = Vec::new();
@@ -1459,6 +1465,37 @@ impl Index {
             limit: page.limit,
             files,
         }
+    }
+
+    /// For definitions that are all constructors (`__init__`,
+    /// `constructor`, named otherwise than their class), the classes they
+    /// construct, by name.
+    fn constructed_classes(&self, asked: &[Posting]) -> Vec<(&str, Vec<Posting>)> {
+        let mut classes: Vec<(&str, Vec<Posting>)> = Vec::new();
+        for &p in asked {
+            let Some((file, def)) = self.def(p) else {
+                return Vec::new();
+            };
+            let Some(class) = file.definitions.get(def.parent as usize) else {
+                return Vec::new();
+            };
+            let class_name = file.def_name(class);
+            if def.kind != SymbolKind::Constructor
+                || !class.kind.is_type_like()
+                || class_name == file.def_name(def)
+            {
+                return Vec::new();
+            }
+            let posting = Posting {
+                file: p.file,
+                item: def.parent,
+            };
+            match classes.iter_mut().find(|(name, _)| *name == class_name) {
+                Some((_, postings)) => postings.push(posting),
+                None => classes.push((class_name, vec![posting])),
+            }
+        }
+        classes
     }
 
     fn indexed_file(&self, path: &str) -> Result<(FileId, &FileSymbols), QueryError> {

@@ -1923,3 +1923,46 @@ fn a_definition_asked_from_a_line_ranks_the_one_in_scope_there_first() {
     // Out of both functions: the import, followed through the package.
     assert_eq!(first("tests/test_models.py:14"), "geo/shapes.py:1");
 }
+
+#[test]
+fn a_constructors_references_include_the_instantiations_of_its_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "shop/cart.py",
+        concat!(
+            "class Cart:\n",
+            "    def __init__(self, items):\n",
+            "        self.items = items\n",
+            "\n",
+            "class Basket(Cart):\n",
+            "    def __init__(self):\n",
+            "        super().__init__([])\n",
+            "\n",
+            "def fill(kind: Cart):\n",
+            "    return Cart([1])\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/cart.ts",
+        "export class Cart {\n  constructor(public items: number[]) {}\n}\nexport const c: Cart = new Cart([]);\n",
+    );
+    let index = common::index_dir(root);
+    // The call of the class and `super().__init__`; not the annotation.
+    assert_eq!(
+        graded(&index, "Cart.__init__"),
+        ["resolved shop/cart.py:7", "resolved shop/cart.py:10"]
+    );
+    assert_eq!(
+        graded(&index, "Cart.constructor"),
+        ["resolved web/cart.ts:4"]
+    );
+    // A class's own references are every use of its name, as before.
+    let class = graded(&index, "Cart");
+    assert!(
+        class.contains(&"resolved shop/cart.py:9".to_string()),
+        "{class:?}"
+    );
+}

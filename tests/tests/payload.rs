@@ -9,7 +9,7 @@ use code_index_tests::{Project, StopDaemonOnDrop, code_index};
 use serde_json::{Value, json};
 
 /// A tree whose answers overflow any page: 120 modules of 12 functions that
-/// all call `common`, a base class with 200 subclasses, one long file (where
+/// all call `common`, a base class with 240 subclasses, one long file (where
 /// every tenth use of `common` is through an object of unknown type, a
 /// name-only candidate).
 fn generated() -> Project {
@@ -225,6 +225,20 @@ fn check_every_tool(mcp: &mut McpSession, budget: usize, structured: bool) {
     );
     assert!(
         payload.contains(&format!("call again with offset={}", resolved + 2)),
+        "{payload}"
+    );
+    // The overrides of a base class's method are named as a group of their
+    // own in what is forwarded, with how many there are.
+    let result = mcp.request(
+        "tools/call",
+        json!({"name": "find_references", "arguments": {"name": "Base.run"}}),
+    );
+    let payload = forwarded(&result);
+    assert!(payload.chars().count() <= budget, "{payload}");
+    assert!(
+        payload.contains("240 overrides or implementations in subclasses")
+            && payload.contains("Impl0x0.run")
+            && payload.contains("… and 230 more"),
         "{payload}"
     );
     // What is left out as distant is said in what is forwarded, with how to

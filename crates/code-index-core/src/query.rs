@@ -256,7 +256,24 @@ pub struct ReferencesPage {
     pub offset: usize,
     pub limit: usize,
     pub files: Vec<FileReferences>,
+    /// Definitions of the name in classes that inherit the asked members'
+    /// classes (overrides, implementations), the first [`MAX_OVERRIDES`] by
+    /// path: their uses are theirs, not listed in `files`.
+    pub overrides: Vec<OverrideSite>,
+    /// How many there are in all.
+    pub overrides_total: usize,
 }
+
+/// A definition that overrides or implements an asked member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OverrideSite {
+    pub path: String,
+    pub line: u32,
+    pub qualified_name: String,
+}
+
+/// How many overrides a references answer lists.
+pub const MAX_OVERRIDES: usize = 50;
 
 /// Restrictions on which references a query returns.
 #[derive(Clone, Debug, Default)]
@@ -1394,17 +1411,29 @@ impl Index {
                     offset: page.offset,
                     limit: page.limit,
                     files: Vec::new(),
+                    overrides: Vec::new(),
+                    overrides_total: 0,
                 };
             }
         }
         // A constructor is used where its class is instantiated (`Foo()`,
         // `new Foo()`): those calls are graded against the class.
         let classes = self.constructed_classes(&asked);
+        let mut grader = Grader::new(self, asked.clone(), base);
+        let mut overrides = self.overrides_of(&mut grader, &asked, base);
+        let overrides_total = overrides.len();
+        overrides.truncate(MAX_OVERRIDES);
         let mut distant_left_out = 0;
         let mut hits: Vec<(Resolution, &str, u32, u32, Posting)> = Vec::new();
-        let mut gather = |name: &str, asked: Vec<Posting>, calls_only: bool| {
-            let mut grader = Grader::new(self, asked, name);
-            hits.extend(self.refs.get(name).into_iter().flatten().filter_map(|&p| {
+        let mut sources = vec![(base, grader, false)];
+        sources.extend(
+            classes
+                .into_iter()
+                .map(|(class, postings)| (class, Grader::new(self, postings, class), true)),
+        );
+        for (name, grader, calls_only) in &mut sources {
+            let calls_only = *calls_only;
+            hits.extend(self.refs.get(*name).into_iter().flatten().filter_map(|&p| {
                 let file = self.file(p.file)?;
                 let r = file.references.get(p.item as usize)?;
                 let keep = (filter.kinds.is_empty() || filter.kinds.contains(&r.kind))
@@ -1420,10 +1449,6 @@ impl Index {
                 }
                 Some((grade, file.path.as_str(), r.line, r.col, p))
             }));
-        };
-        gather(base, asked, false);
-        for (class, postings) in classes {
-            gather(class, postings, true);
         }
         hits.sort_unstable();
         hits.dedup_by(|a, b| (a.1, a.2, a.3) == (b.1, b.2, b.3));
@@ -1464,7 +1489,48 @@ impl Index {
             offset: page.offset,
             limit: page.limit,
             files,
+            overrides,
+            overrides_total,
         }
+    }
+
+    /// The other definitions of `base` that are members of classes
+    /// inheriting (through the project's classes) those of the asked
+    /// members: their overrides and implementations.
+    fn overrides_of<'i>(
+        &'i self,
+        grader: &mut Grader<'i>,
+        asked: &[Posting],
+        base: &str,
+    ) -> Vec<OverrideSite> {
+        if grader.targets.containers.is_empty() {
+            return Vec::new();
+        }
+        let others: Vec<Posting> = self
+            .defs
+            .get(base)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|p| !asked.contains(p))
+            .collect();
+        let mut sites: Vec<OverrideSite> = others
+            .into_iter()
+            .filter_map(|p| {
+                let (file, def) = self.def(p)?;
+                let class = last_container_segment(file.str(def.container));
+                (!class.is_empty()
+                    && !grader.targets.containers.contains(class)
+                    && grader.inherits_asked(class) == Some(true))
+                .then(|| OverrideSite {
+                    path: file.path.clone(),
+                    line: def.name_line,
+                    qualified_name: file.qualified_name(def),
+                })
+            })
+            .collect();
+        sites.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        sites
     }
 
     /// For definitions that are all constructors (`__init__`,

@@ -1809,6 +1809,17 @@ fn a_member_through_a_project_class_that_neither_holds_nor_inherits_it_is_not_a_
     // `super().clean()` reaches `Base.clean` through `Form`; a base of
     // another lineage does not.
     assert_eq!(graded(&index, "Base.clean"), ["candidate app/forms.py:17"]);
+    // Its overrides, a group of their own: `Login.clean` through `Form`.
+    let page = index.references("Base.clean", &ReferenceFilter::default(), all());
+    let overrides: Vec<String> = page
+        .overrides
+        .iter()
+        .map(|o| format!("{}:{} {}", o.path, o.line, o.qualified_name))
+        .collect();
+    assert_eq!(overrides, ["app/forms.py:16 Login.clean"]);
+    // A member of a class nothing inherits has none.
+    let page = index.references("Other.clean", &ReferenceFilter::default(), all());
+    assert!(page.overrides.is_empty());
 }
 
 #[test]

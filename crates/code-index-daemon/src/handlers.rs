@@ -152,6 +152,16 @@ fn references(cx: &Ctx, p: wire::ReferencesParams) -> Answer<calls::References> 
                     .collect(),
             })
             .collect(),
+        overrides: r
+            .overrides
+            .into_iter()
+            .map(|o| wire::DefinitionSite {
+                path: o.path,
+                line: o.line,
+                name: o.qualified_name,
+            })
+            .collect(),
+        overrides_total: r.overrides_total as u64,
     })
 }
 

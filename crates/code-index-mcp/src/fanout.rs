@@ -68,6 +68,11 @@ pub trait Listing {
     fn distant_left_out(&self) -> u64 {
         0
     }
+    /// The overrides and implementations of what was asked, for
+    /// references: the first ones, and how many there are.
+    fn take_overrides(&mut self) -> (Vec<wire::DefinitionSite>, u64) {
+        (Vec::new(), 0)
+    }
     fn into_items(self) -> Vec<Self::Item>;
 }
 
@@ -105,6 +110,10 @@ impl Listing for wire::ReferencesResult {
     }
     fn distant_left_out(&self) -> u64 {
         self.distant_left_out
+    }
+    fn take_overrides(&mut self) -> (Vec<wire::DefinitionSite>, u64) {
+        let total = self.overrides_total.max(self.overrides.len() as u64);
+        (std::mem::take(&mut self.overrides), total)
     }
     fn offset(&self) -> u64 {
         self.offset
@@ -204,6 +213,13 @@ pub struct Merged<T> {
     /// Same-name matches graded `distant` that the answer leaves out.
     #[serde(skip_serializing_if = "is_zero")]
     pub distant_left_out: u64,
+    /// Definitions that override or implement what was asked: their uses
+    /// are theirs, not among the items.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<wire::DefinitionSite>,
+    /// How many overrides there are, of which `overrides` lists the first.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub overrides_total: u64,
     pub items: Vec<Tagged<T>>,
     /// False when some project's index is still being built.
     #[serde(skip)]
@@ -215,11 +231,14 @@ pub struct Merged<T> {
 impl<T> Merged<T> {
     /// One project's answer as it is.
     pub fn single(
-        result: impl Listing<Item = T>,
+        mut result: impl Listing<Item = T>,
         complete: bool,
         progress: Option<Progress>,
     ) -> Self {
+        let (overrides, overrides_total) = result.take_overrides();
         Merged {
+            overrides,
+            overrides_total,
             total: result.total(),
             offset: result.offset(),
             total_is_lower_bound: result.lower_bound(),
@@ -280,12 +299,17 @@ where
         total_is_lower_bound: false,
         resolved: None,
         distant_left_out: 0,
+        overrides: Vec::new(),
+        overrides_total: 0,
         items: Vec::new(),
         complete: true,
         progress: None,
     };
     for source in sources {
-        let answer = source.client.ask::<C>(&params).await?;
+        let mut answer = source.client.ask::<C>(&params).await?;
+        let (overrides, overrides_total) = answer.result.take_overrides();
+        merged.overrides.extend(overrides);
+        merged.overrides_total += overrides_total;
         merged.complete &= answer.complete;
         merged.progress = merged.progress.or(answer.progress);
         merged.total += answer.result.total();

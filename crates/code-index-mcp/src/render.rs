@@ -140,11 +140,13 @@ pub fn references(page: &Merged<PathHit>, count_only: bool, text: &mut Text) -> 
     if count_only || total == 0 {
         text.line(summary);
         distant_note(page.distant_left_out, "matches", text);
+        overrides_note(&page.overrides, page.overrides_total, text);
         text.set_total(total);
         return String::new();
     }
     text.line(summary);
     distant_note(page.distant_left_out, "matches", text);
+    overrides_note(&page.overrides, page.overrides_total, text);
     let mut shown = 0;
     let mut file: Option<(&Option<String>, &str)> = None;
     let mut grade: Option<&str> = None;
@@ -217,6 +219,33 @@ fn graded_summary(total: u64, resolved: u64, one: &str, many: &str) -> String {
 
 /// Says how many same-name matches were left out as `distant`, and how to
 /// see them.
+/// How many overrides and implementations to name in the text.
+const OVERRIDES_SHOWN: usize = 10;
+
+/// The overrides and implementations of what was asked, as a group of
+/// their own: their uses are not among the references.
+fn overrides_note(overrides: &[wire::DefinitionSite], total: u64, text: &mut Text) {
+    if overrides.is_empty() {
+        return;
+    }
+    let total = total.max(overrides.len() as u64);
+    let what = if total == 1 {
+        "1 override or implementation".to_string()
+    } else {
+        format!("{total} overrides or implementations")
+    };
+    text.line(format!(
+        "{what} in subclasses (their uses are theirs, not listed; ask find_references for each):"
+    ));
+    let shown = overrides.len().min(OVERRIDES_SHOWN);
+    for o in &overrides[..shown] {
+        text.line(format!("  {}:{} {}", o.path, o.line, o.name));
+    }
+    if total > shown as u64 {
+        text.line(format!("  … and {} more", total - shown as u64));
+    }
+}
+
 fn distant_note(left_out: u64, what: &str, text: &mut Text) {
     if left_out > 0 {
         text.line(format!(

@@ -621,6 +621,21 @@ pub struct ReferencesResult {
     pub offset: u64,
     pub limit: u64,
     pub files: Vec<FileReferences>,
+    /// Definitions that override or implement the members asked about
+    /// (members of classes that inherit theirs): their uses are not listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<DefinitionSite>,
+    /// How many overrides there are, of which `overrides` lists the first.
+    #[serde(default)]
+    pub overrides_total: u64,
+}
+
+/// Where a definition is, and its qualified name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefinitionSite {
+    pub path: String,
+    pub line: u32,
+    pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

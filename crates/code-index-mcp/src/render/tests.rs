@@ -30,6 +30,8 @@ fn page<T>(items: Vec<T>, total: u64, offset: u64) -> Merged<T> {
         total_is_lower_bound: false,
         resolved: None,
         distant_left_out: 0,
+        overrides: Vec::new(),
+        overrides_total: 0,
         items: items
             .into_iter()
             .map(|item| Tagged {
@@ -149,6 +151,42 @@ fn references_resolved_first_then_candidates_grouped_by_file() {
     merged.resolved = Some(12);
     merged.items[1].project = Some("lib".into());
     insta::assert_snapshot!(rendered(|t| references(&merged, false, t)));
+}
+
+#[test]
+fn references_name_the_overrides_as_a_group_of_their_own() {
+    let mut merged = page(
+        vec![PathHit {
+            path: "app/views.py".into(),
+            hit: wire::ReferenceHit {
+                line: 4,
+                column: 5,
+                kind: "call".into(),
+                enclosing: Some("show".into()),
+                text: "form.clean()".into(),
+                resolution: "resolved".into(),
+            },
+        }],
+        1,
+        0,
+    );
+    merged.resolved = Some(1);
+    merged.overrides = (0..12)
+        .map(|i| wire::DefinitionSite {
+            path: format!("app/forms{i}.py"),
+            line: 16,
+            name: format!("Login{i}.clean"),
+        })
+        .collect();
+    merged.overrides_total = 12;
+    let text = rendered(|t| references(&merged, false, t));
+    assert!(
+        text.contains("12 overrides or implementations in subclasses"),
+        "{text}"
+    );
+    assert!(text.contains("  app/forms0.py:16 Login0.clean\n"), "{text}");
+    assert!(text.contains("  … and 2 more"), "{text}");
+    assert!(!text.contains("Login10.clean"), "{text}");
 }
 
 #[test]

@@ -46,7 +46,7 @@
 ; with `x` of a known type.
 (assignment_expression
   left: (member_expression object: (this) property: (property_identifier) @field.name)
-  right: (new_expression constructor: [(identifier) (member_expression)] @field.type))
-(assignment_expression
-  left: (member_expression object: (this) property: (property_identifier) @field.name)
-  right: (identifier) @field.value)
+  right: [
+    (new_expression constructor: [(identifier) (member_expression)] @field.type)
+    (identifier) @field.value
+  ])

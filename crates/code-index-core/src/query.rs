@@ -355,6 +355,10 @@ struct Targets<'i> {
     /// Whether every definition is inside a function: then no use outside
     /// those functions can name them.
     all_local: bool,
+    /// Whether every definition is a function at a file's top level: then,
+    /// where locals are known, a member of a value (`x.f()`, `self.f()`)
+    /// is another's.
+    functions_only: bool,
     /// Whether every definition is a member of a type (a method, a field):
     /// then, where members are not in scope by their bare name, a bare name
     /// means something else.
@@ -370,6 +374,7 @@ impl<'i> Targets<'i> {
             go_dirs: FxHashSet::default(),
             in_functions: FxHashMap::default(),
             all_local: true,
+            functions_only: true,
             members_only: true,
         };
         for p in postings {
@@ -387,6 +392,7 @@ impl<'i> Targets<'i> {
                         | SymbolKind::Constructor
                         | SymbolKind::EnumMember
                 );
+            t.functions_only &= top && def.kind == SymbolKind::Function;
             t.by_file.entry(p.file).or_default().push((container, top));
             if file
                 .definitions
@@ -413,6 +419,7 @@ impl<'i> Targets<'i> {
         // tell members from.
         t.members_only &= !t.by_file.is_empty();
         t.all_local &= !t.by_file.is_empty();
+        t.functions_only &= !t.by_file.is_empty();
         t
     }
 
@@ -724,6 +731,19 @@ impl<'i> Grader<'i> {
         // A class or function defined in a function is named only there.
         if self.targets.all_local && !self.targets.inside_their_function(file_id, file, r) {
             return None;
+        }
+        // A top-level function is not a member of a value: `x.entries()`
+        // with `x` a local or an expression, `self.f()`, is another's.
+        if self.targets.functions_only && file.language.is_some_and(|l| !l.uses_query().is_empty())
+        {
+            let receiver = file.str(r.receiver);
+            if receiver == COMPLEX_RECEIVER
+                || receiver == OBJECT_RECEIVER
+                || receiver == "super"
+                || SELF_RECEIVERS.contains(&receiver)
+            {
+                return None;
+            }
         }
         // `School.objects` where more than one class `School` has the
         // member: the one the file defines or imports decides.

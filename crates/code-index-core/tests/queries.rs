@@ -934,15 +934,8 @@ fn uses_through_modules_outside_the_project_and_built_in_objects_are_left_out() 
     let index = common::index_dir(root);
     let lines = |name: &str| graded(&index, name);
     // `os.path.join` is the standard library's; `paths.join` the project's;
-    // `x.join` may be either.
-    assert_eq!(
-        lines("join"),
-        [
-            "resolved app/main.py:6",
-            "candidate app/main.py:7",
-            "candidate app/paths.py:2"
-        ]
-    );
+    // `x.join` and `'/'.join` are members of values, not the function.
+    assert_eq!(lines("join"), ["resolved app/main.py:6"]);
     // `Math.max` is the built-in.
     assert_eq!(
         lines("max"),
@@ -1975,5 +1968,42 @@ fn a_constructors_references_include_the_instantiations_of_its_class() {
     assert!(
         class.contains(&"resolved shop/cart.py:9".to_string()),
         "{class:?}"
+    );
+}
+
+#[test]
+fn a_top_level_function_is_not_a_member_of_a_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/api.py",
+        "def entries(obj):\n    return list(obj)\n",
+    );
+    common::write(
+        root,
+        "app/views.py",
+        concat!(
+            "from app import api\n",
+            "from app.api import entries\n",
+            "\n",
+            "class View:\n",
+            "    def show(self, table):\n",
+            "        entries(table)\n",
+            "        api.entries(table)\n",
+            "        table.entries()\n",
+            "        self.entries()\n",
+            "        {}.entries()\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // Bare and through its module, not through a value.
+    assert_eq!(
+        graded(&index, "entries"),
+        [
+            "resolved app/views.py:2",
+            "resolved app/views.py:6",
+            "resolved app/views.py:7",
+        ]
     );
 }

@@ -50,6 +50,27 @@ pub struct Index {
     /// Definition names laid out for fast case-insensitive scans, built on
     /// the first search after the set of names changed.
     pub(crate) name_table: std::sync::Mutex<Option<std::sync::Arc<NameTable>>>,
+    /// Each file's imports as resolved, for the generation they were
+    /// resolved in: resolution depends on which files exist, so any change
+    /// empties it.
+    pub(crate) import_cache: std::sync::Mutex<ImportCache>,
+}
+
+/// Resolved imports per file (see [`Index::import_cache`]).
+#[derive(Debug, Default)]
+pub(crate) struct ImportCache {
+    pub generation: u64,
+    pub files: FxHashMap<FileId, std::sync::Arc<FileImports>>,
+}
+
+/// What one file's imports resolve to.
+#[derive(Debug, Default)]
+pub(crate) struct FileImports {
+    /// The indexed files they resolve to, each once.
+    pub resolved: Vec<FileId>,
+    /// Which of the file's imports resolve to no indexed file (indices into
+    /// `FileSymbols::imports`).
+    pub unresolved: Vec<u32>,
 }
 
 /// Every definition name, lower-cased, in one buffer (`\n` after each), for
@@ -153,6 +174,7 @@ impl Index {
             generation: 0,
             names_generation: 0,
             name_table: std::sync::Mutex::new(None),
+            import_cache: std::sync::Mutex::new(ImportCache::default()),
         }
     }
 

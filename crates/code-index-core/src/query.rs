@@ -15,7 +15,7 @@ use nucleo_matcher::{Config, Matcher, Utf32Str};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-use crate::index::{FileId, Index, Posting, Postings, file_name};
+use crate::index::{FileId, FileImports, Index, Posting, Postings, file_name};
 use crate::language::Language;
 use crate::model::{Definition, FileSymbols, NONE, RefKind, Span, SymbolKind};
 
@@ -446,7 +446,7 @@ impl<'i> Targets<'i> {
     /// to [`MAX_REEXPORTS`] files deep.
     fn imported(&self, index: &Index, file: &FileSymbols, name: &str) -> bool {
         let mut seen: FxHashSet<FileId> = FxHashSet::default();
-        let mut frontier: Vec<FileId> = index.imported_files(file).into_iter().collect();
+        let mut frontier: Vec<FileId> = index.imported_files(file).resolved.clone();
         for _ in 0..=MAX_REEXPORTS {
             let mut next = Vec::new();
             for f in frontier {
@@ -468,7 +468,7 @@ impl<'i> Targets<'i> {
                     .iter()
                     .any(|r| r.kind == RefKind::Import && through.str(r.name) == name);
                 if reexports {
-                    next.extend(index.imported_files(through));
+                    next.extend(index.imported_files(through).resolved.iter().copied());
                 }
             }
             frontier = next;
@@ -627,7 +627,7 @@ impl<'i> Grader<'i> {
                 std::rc::Rc::new(
                     index
                         .file(file)
-                        .map(|f| index.imported_files(f).into_iter().collect())
+                        .map(|f| index.imported_files(f).resolved.clone())
                         .unwrap_or_default(),
                 )
             })
@@ -2096,11 +2096,12 @@ impl Index {
     /// built-in objects, unless the project defines a type or module of
     /// that name.
     fn external_modules<'f>(&self, file: &'f FileSymbols) -> FxHashSet<&'f str> {
-        let mut out: FxHashSet<&str> = file
-            .imports
+        let imports = self.imported_files(file);
+        let mut out: FxHashSet<&str> = imports
+            .unresolved
             .iter()
-            .map(|i| file.str(i.module))
-            .filter(|m| !m.starts_with('.') && self.resolve_import(file, m).is_empty())
+            .map(|&i| file.str(file.imports[i as usize].module))
+            .filter(|m| !m.starts_with('.'))
             // Rust's paths within the crate are never another's.
             .filter(|m| !matches!(first_segment(m), "self" | "super" | "crate" | "Self"))
             .flat_map(|m| {
@@ -2155,11 +2156,45 @@ impl Index {
     }
 
     /// The indexed files that a file's imports resolve to.
-    fn imported_files(&self, file: &FileSymbols) -> FxHashSet<FileId> {
-        file.imports
-            .iter()
-            .flat_map(|i| self.resolve_import(file, file.str(i.module)))
-            .collect()
+    fn imported_files(&self, file: &FileSymbols) -> std::sync::Arc<FileImports> {
+        let Some(id) = self.file_id(&file.path) else {
+            return std::sync::Arc::new(self.resolve_imports(file));
+        };
+        let cached = {
+            let mut cache = self.import_cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.generation != self.generation() {
+                cache.files.clear();
+                cache.generation = self.generation();
+            }
+            cache.files.get(&id).cloned()
+        };
+        if let Some(imports) = cached {
+            return imports;
+        }
+        // Resolved outside the lock; another query may do the same at once,
+        // to the same result.
+        let imports = std::sync::Arc::new(self.resolve_imports(file));
+        let mut cache = self.import_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.generation == self.generation() {
+            cache.files.insert(id, imports.clone());
+        }
+        imports
+    }
+
+    fn resolve_imports(&self, file: &FileSymbols) -> FileImports {
+        let mut out = FileImports::default();
+        for (i, import) in file.imports.iter().enumerate() {
+            let found = self.resolve_import(file, file.str(import.module));
+            if found.is_empty() {
+                out.unresolved.push(i as u32);
+            }
+            for f in found {
+                if !out.resolved.contains(&f) {
+                    out.resolved.push(f);
+                }
+            }
+        }
+        out
     }
 
     /// The files that import `target`: an indexed file's path, or a module
@@ -2433,7 +2468,12 @@ impl ProximityRanker {
         if let Some((id, _, _)) = &context
             && let Some(file) = index.file(*id)
         {
-            imported = index.imported_files(file);
+            imported = index
+                .imported_files(file)
+                .resolved
+                .iter()
+                .copied()
+                .collect();
             let through: Vec<FileId> = imported
                 .iter()
                 .copied()
@@ -2447,7 +2487,7 @@ impl ProximityRanker {
                 .collect();
             for f in through {
                 if let Some(g) = index.file(f) {
-                    imported.extend(index.imported_files(g));
+                    imported.extend(index.imported_files(g).resolved.iter().copied());
                 }
             }
         }

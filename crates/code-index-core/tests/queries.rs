@@ -2007,3 +2007,51 @@ fn a_top_level_function_is_not_a_member_of_a_value() {
         ]
     );
 }
+
+#[test]
+fn grades_follow_imports_that_start_to_resolve_when_a_file_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "lib/a.py",
+        "class A:\n    def run(self):\n        pass\n",
+    );
+    common::write(
+        root,
+        "lib/b.py",
+        "class B:\n    def run(self):\n        pass\n",
+    );
+    // Imports a module that does not exist yet.
+    common::write(
+        root,
+        "app/use.py",
+        "import lib.c\n\ndef go(x):\n    return x.run()\n",
+    );
+    let mut index = common::index_dir(root);
+    let filter = ReferenceFilter {
+        defined_in: Some("lib/a.py".into()),
+        include_distant: true,
+        ..ReferenceFilter::default()
+    };
+    // No import path to `lib/a.py`: distant (and the resolution is cached).
+    assert_eq!(
+        graded_with(&index, "A.run", &filter),
+        ["distant app/use.py:4"]
+    );
+    assert_eq!(
+        graded_with(&index, "A.run", &filter),
+        ["distant app/use.py:4"]
+    );
+    // The module appears and imports `lib/a.py`: a path, so a candidate.
+    common::write(root, "lib/c.py", "from lib.a import A\n");
+    assert!(
+        index
+            .update_file("lib/c.py", &code_index_core::IndexOptions::default())
+            .unwrap()
+    );
+    assert_eq!(
+        graded_with(&index, "A.run", &filter),
+        ["candidate app/use.py:4"]
+    );
+}

@@ -100,55 +100,19 @@ fn calls_in(source: &str, lang: Language) -> BTreeMap<&str, Vec<u32>> {
                     // A method's receiver, `func (r *T) Name(`, or a
                     // literal's parameters: skipped, `func` kept as the
                     // word before what follows.
-                    let mut j = i;
-                    while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
-                        j += 1;
-                    }
+                    let j = skip_blanks(b, i);
                     if b.get(j) == Some(&b'(') {
-                        let mut depth = 0;
-                        while j < b.len() {
-                            match b[j] {
-                                b'(' => depth += 1,
-                                b')' => {
-                                    depth -= 1;
-                                    if depth == 0 {
-                                        j += 1;
-                                        break;
-                                    }
-                                }
-                                b'\n' => line += 1,
-                                _ => {}
-                            }
-                            j += 1;
-                        }
-                        i = j;
+                        let (end, lines) = skip_group(b, j, b'(', b')', b"");
+                        i = end;
+                        line += lines;
                     }
                     previous_word = word;
                     continue;
                 }
-                let mut j = i;
-                while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
-                    j += 1;
-                }
+                let mut j = skip_blanks(b, i);
                 // A turbofish: `name::<T>(`.
                 if b[j..].starts_with(b"::<") {
-                    let mut depth = 0;
-                    j += 2;
-                    while j < b.len() {
-                        match b[j] {
-                            b'<' => depth += 1,
-                            b'>' => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    j += 1;
-                                    break;
-                                }
-                            }
-                            b'\n' | b';' | b'{' => break,
-                            _ => {}
-                        }
-                        j += 1;
-                    }
+                    j = skip_group(b, j + 2, b'<', b'>', b"\n;{").0;
                 }
                 let declares = matches!(previous_word, "fn" | "func");
                 if b.get(j) == Some(&b'(') && !declares {
@@ -172,6 +136,39 @@ fn calls_in(source: &str, lang: Language) -> BTreeMap<&str, Vec<u32>> {
 const LANGUAGES: &[Language] = &[Language::Rust, Language::Go];
 
 /// Indexes `root` and measures each of [`LANGUAGES`] it has files of.
+/// The first byte at or after `at` that is not a space or a tab.
+fn skip_blanks(b: &[u8], mut at: usize) -> usize {
+    while at < b.len() && (b[at] == b' ' || b[at] == b'\t') {
+        at += 1;
+    }
+    at
+}
+
+/// Past the group that opens at `at` with `open` and closes with the
+/// matching `close` (or stops at a byte of `stop`), and how many newlines it
+/// spans.
+fn skip_group(b: &[u8], mut at: usize, open: u8, close: u8, stop: &[u8]) -> (usize, u32) {
+    let (mut depth, mut lines) = (0, 0);
+    while at < b.len() {
+        let c = b[at];
+        if stop.contains(&c) {
+            break;
+        }
+        if c == open {
+            depth += 1;
+        } else if c == close {
+            depth -= 1;
+            if depth == 0 {
+                return (at + 1, lines);
+            }
+        } else if c == b'\n' {
+            lines += 1;
+        }
+        at += 1;
+    }
+    (at, lines)
+}
+
 pub fn measure(name: &str, root: &Path) -> anyhow::Result<Vec<CallingFiles>> {
     let mut index = Index::new(root.to_path_buf());
     index

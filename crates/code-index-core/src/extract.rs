@@ -482,14 +482,10 @@ fn macro_arguments(node: Node, source: &[u8], out: &mut MacroArguments) {
                 let tt = (0..n.named_child_count())
                     .filter_map(|i| n.named_child(i as u32))
                     .find(|c| c.kind() == "token_tree");
-                if let Some(tt) = tt {
-                    if TEMPLATE_MACROS.contains(&name)
-                        || is_template(&source[tt.start_byte()..tt.end_byte()])
-                    {
-                        token_tree(tt, source, out, true);
-                    } else if !NOT_CODE_MACROS.contains(&name) {
-                        token_tree(tt, source, out, false);
-                    }
+                if let Some(tt) = tt
+                    && let Some(calls_only) = macro_reading(name, tt, source)
+                {
+                    token_tree(tt, source, out, calls_only);
                 }
             }
             // A macro's rules: what each expands to calls what it names.
@@ -506,6 +502,17 @@ fn macro_arguments(node: Node, source: &[u8], out: &mut MacroArguments) {
             "token_tree" | "attribute_item" | "inner_attribute_item" => {}
             _ => stack.extend(n.children(&mut cursor)),
         }
+    }
+}
+
+/// How the arguments `tt` of the macro `name` are read: `Some(true)` for
+/// the calls only (a template: `quote!`, or `$x`/`#x` interpolations),
+/// `Some(false)` as code, `None` not at all (text, paths).
+fn macro_reading(name: &str, tt: Node, source: &[u8]) -> Option<bool> {
+    if TEMPLATE_MACROS.contains(&name) || is_template(&source[tt.start_byte()..tt.end_byte()]) {
+        Some(true)
+    } else {
+        (!NOT_CODE_MACROS.contains(&name)).then_some(false)
     }
 }
 
@@ -578,14 +585,11 @@ fn token_tree(tt: Node, source: &[u8], out: &mut MacroArguments, calls_only: boo
                 // `name!(…)` inside: its arguments by the same rules.
                 let invoked =
                     i >= 2 && tokens[i - 1].kind() == "!" && tokens[i - 2].kind() == "identifier";
-                let name = if invoked { text(tokens[i - 2]) } else { "" };
-                if calls_only
-                    || TEMPLATE_MACROS.contains(&name)
-                    || (invoked && is_template(&source[token.start_byte()..token.end_byte()]))
-                {
-                    token_tree(token, source, out, true);
-                } else if !NOT_CODE_MACROS.contains(&name) {
-                    token_tree(token, source, out, false);
+                if !invoked {
+                    // A group within the same arguments: read as they are.
+                    token_tree(token, source, out, calls_only);
+                } else if let Some(inner) = macro_reading(text(tokens[i - 2]), token, source) {
+                    token_tree(token, source, out, calls_only || inner);
                 }
             }
             _ => {}

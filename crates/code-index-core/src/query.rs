@@ -574,7 +574,10 @@ struct Grader<'i> {
     external: FxHashMap<FileId, FxHashSet<&'i str>>,
     /// Per file: whether it is [`Grader::near`] the definitions asked.
     near: FxHashMap<FileId, bool>,
-    imports_memo: FxHashMap<FileId, std::rc::Rc<Vec<FileId>>>,
+    /// Per file: [`Grader::imports_of`].
+    imports_memo: FxHashMap<FileId, std::sync::Arc<FileImports>>,
+    /// Per file and type name: [`Grader::type_home`].
+    homes: FxHashMap<(FileId, &'i str), Option<FileId>>,
     /// Per class name: [`Grader::inherits_asked`].
     inherits: FxHashMap<&'i str, Option<bool>>,
 }
@@ -590,9 +593,13 @@ impl<'i> Grader<'i> {
             return near;
         }
         let first = self.imports_of(file);
-        let near = first.iter().any(|f| self.targets.by_file.contains_key(f))
-            || first.iter().any(|&f| {
+        let near = first
+            .resolved
+            .iter()
+            .any(|f| self.targets.by_file.contains_key(f))
+            || first.resolved.iter().any(|&f| {
                 self.imports_of(f)
+                    .resolved
                     .iter()
                     .any(|g| self.targets.by_file.contains_key(g))
             });
@@ -601,35 +608,42 @@ impl<'i> Grader<'i> {
     }
 
     /// The file whose type `name` a use in `file` means: `file` itself when
-    /// it defines one, else the first file it imports that does.
-    fn type_home(&mut self, file_id: FileId, file: &FileSymbols, name: &str) -> Option<FileId> {
+    /// it defines one, else the first file it imports that does. Once per
+    /// file and name in a query.
+    fn type_home(&mut self, file_id: FileId, file: &FileSymbols, name: &'i str) -> Option<FileId> {
+        if let Some(&home) = self.homes.get(&(file_id, name)) {
+            return home;
+        }
         let defines = |f: &FileSymbols| {
             f.definitions
                 .iter()
                 .any(|d| d.kind.is_type_like() && f.str(d.name) == name)
         };
-        if defines(file) {
-            return Some(file_id);
-        }
-        let index = self.index;
-        self.imports_of(file_id)
-            .iter()
-            .copied()
-            .find(|&f| index.file(f).is_some_and(defines))
+        let home = if defines(file) {
+            Some(file_id)
+        } else {
+            let index = self.index;
+            self.imports_of(file_id)
+                .resolved
+                .iter()
+                .copied()
+                .find(|&f| index.file(f).is_some_and(defines))
+        };
+        self.homes.insert((file_id, name), home);
+        home
     }
 
-    /// The files `file` imports, resolved once per query.
-    fn imports_of(&mut self, file: FileId) -> std::rc::Rc<Vec<FileId>> {
+    /// The files `file` imports, from the index's cache, kept for the query
+    /// (no lock on the cache per use).
+    fn imports_of(&mut self, file: FileId) -> std::sync::Arc<FileImports> {
         let index = self.index;
         self.imports_memo
             .entry(file)
             .or_insert_with(|| {
-                std::rc::Rc::new(
-                    index
-                        .file(file)
-                        .map(|f| index.imported_files(f).resolved.clone())
-                        .unwrap_or_default(),
-                )
+                index
+                    .file(file)
+                    .map(|f| index.imported_files(f))
+                    .unwrap_or_default()
             })
             .clone()
     }
@@ -660,6 +674,7 @@ impl<'i> Grader<'i> {
             external: FxHashMap::default(),
             near: FxHashMap::default(),
             imports_memo: FxHashMap::default(),
+            homes: FxHashMap::default(),
             inherits: FxHashMap::default(),
         }
     }
@@ -732,28 +747,20 @@ impl<'i> Grader<'i> {
         if self.targets.all_local && !self.targets.inside_their_function(file_id, file, r) {
             return None;
         }
+        let receiver = file.str(r.receiver);
+        // Where locals are known, a receiver that is a plain name is a
+        // module-level one (a class, a module), not a local.
+        let locals_known = file.language.is_some_and(|l| !l.uses_query().is_empty());
         // A top-level function is not a member of a value: `x.entries()`
         // with `x` a local or an expression, `self.f()`, is another's.
-        if self.targets.functions_only && file.language.is_some_and(|l| !l.uses_query().is_empty())
-        {
-            let receiver = file.str(r.receiver);
-            if receiver == COMPLEX_RECEIVER
-                || receiver == OBJECT_RECEIVER
-                || receiver == "super"
-                || SELF_RECEIVERS.contains(&receiver)
-            {
-                return None;
-            }
+        if self.targets.functions_only && locals_known && is_value_receiver(receiver) {
+            return None;
         }
         // `School.objects` where more than one class `School` has the
         // member: the one the file defines or imports decides.
-        let receiver = file.str(r.receiver);
-        if !receiver.is_empty()
-            && last_container_segment(receiver) == receiver
+        if is_plain_name(receiver)
             && self.targets.containers.contains(receiver)
             && self.others.containers.contains(receiver)
-            && !SELF_RECEIVERS.contains(&receiver)
-            && receiver != "super"
         {
             let holds = |targets: &Targets, home: FileId| {
                 targets.by_file.get(&home).is_some_and(|defs| {
@@ -804,15 +811,10 @@ impl<'i> Grader<'i> {
         // `Child`'s own. Only where locals are told apart from such names
         // (a local `e` in Rust is no class `e`).
         if !self.targets.containers.is_empty()
-            && !receiver.is_empty()
-            && file.language.is_some_and(|l| !l.uses_query().is_empty())
-            && last_container_segment(receiver) == receiver
-            && !SELF_RECEIVERS.contains(&receiver)
-            && receiver != "super"
-            && receiver != COMPLEX_RECEIVER
-            && receiver != OBJECT_RECEIVER
-            && self.type_home(file_id, file, receiver).is_some()
+            && locals_known
+            && is_plain_name(receiver)
             && self.inherits_asked(receiver) == Some(false)
+            && self.type_home(file_id, file, receiver).is_some()
         {
             return None;
         }
@@ -843,13 +845,30 @@ impl<'i> Grader<'i> {
         // member use of a name defined more than once only beside one of
         // these definitions.
         if !self.others.is_empty()
-            && file.str(r.receiver) == OBJECT_RECEIVER
+            && receiver == OBJECT_RECEIVER
             && !self.targets.by_file.contains_key(&file_id)
         {
             return Some(Resolution::Distant);
         }
         Some(grade)
     }
+}
+
+/// Whether a receiver is a value rather than a name: an expression, an
+/// object literal, `self`/`this`, `super`.
+fn is_value_receiver(receiver: &str) -> bool {
+    receiver == COMPLEX_RECEIVER
+        || receiver == OBJECT_RECEIVER
+        || receiver == "super"
+        || SELF_RECEIVERS.contains(&receiver)
+}
+
+/// Whether a receiver is one plain name (`School`, `api`), neither a path
+/// nor a value.
+fn is_plain_name(receiver: &str) -> bool {
+    !receiver.is_empty()
+        && last_container_segment(receiver) == receiver
+        && !is_value_receiver(receiver)
 }
 
 /// Whether the qualified name `inner` is `outer` or inside it.

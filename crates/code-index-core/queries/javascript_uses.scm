@@ -39,6 +39,17 @@
 (variable_declarator
   name: (identifier) @local.definition
   value: (new_expression constructor: [(identifier) (member_expression)] @local.type))
+; `const x = make()`: the value `make` returns (see `@value.type`).
+(variable_declarator
+  name: (identifier) @local.definition
+  value: (call_expression function: [(identifier) (member_expression)] @local.type))
+; What a top-level name is made from: `const x = new Foo()`, `const x = make()`.
+(variable_declarator
+  name: (identifier) @value.name
+  value: [
+    (new_expression constructor: [(identifier) (member_expression)] @value.type)
+    (call_expression function: (identifier) @value.type)
+  ])
 (catch_clause parameter: (identifier) @local.definition)
 (for_in_statement left: (identifier) @local.definition)
 

@@ -79,3 +79,15 @@
       (assignment
         left: (identifier) @field.name
         type: (type [(identifier) (attribute)] @field.type)))))
+
+; What a function is declared to return, what a module-level name is
+; declared as or made from: `def make() -> Foo`, `x: Foo = …`, `x = Foo()`.
+(function_definition
+  name: (identifier) @value.name
+  return_type: (type) @value.type)
+(assignment
+  left: (identifier) @value.name
+  type: (type) @value.type)
+(assignment
+  left: (identifier) @value.name
+  right: (call function: [(identifier) (attribute)] @value.type))

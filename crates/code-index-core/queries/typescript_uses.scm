@@ -47,3 +47,38 @@
   return_type: (type_annotation [(type_identifier) @receiver (nested_type_identifier) @receiver (generic_type name: (_) @receiver)])
   body: (statement_block (return_statement (object (pair key: (property_identifier) @name) @reference.read))))
 (object (pair key: (property_identifier) @name) @reference.read) @receiver
+
+; What a function or method is declared to return, what a variable or field
+; is declared as: `function make(): Foo`, `let x: Foo`.
+(function_declaration
+  name: (identifier) @value.name
+  return_type: (type_annotation (_) @value.type))
+(method_definition
+  name: (property_identifier) @value.name
+  return_type: (type_annotation (_) @value.type))
+(variable_declarator
+  name: (identifier) @value.name
+  type: (type_annotation (_) @value.type))
+(public_field_definition
+  name: (property_identifier) @value.name
+  type: (type_annotation (_) @value.type))
+
+; Signatures and function types bind their parameters: `delay` in
+; `schedule(work: W, delay: number): void` is no use of a `delay`.
+[
+  (method_signature)
+  (abstract_method_signature)
+  (function_signature)
+  (call_signature)
+  (construct_signature)
+  (function_type)
+  (constructor_type)
+] @local.scope
+
+; A parameter of a function type is a function (`predicate.call(…)`).
+(required_parameter
+  pattern: (identifier) @local.definition
+  type: (type_annotation (function_type) @local.type))
+(optional_parameter
+  pattern: (identifier) @local.definition
+  type: (type_annotation (function_type) @local.type))

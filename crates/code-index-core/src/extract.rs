@@ -22,7 +22,7 @@ use tree_sitter::{Node, ParseOptions, Parser, Query, QueryCursor};
 use crate::language::Language;
 use crate::model::{
     COMPLEX_RECEIVER, Definition, FileSymbols, Import, NONE, OBJECT_RECEIVER, RefKind, Reference,
-    Relation, SELF_RECEIVERS, Span, StrRef, SymbolKind,
+    Relation, SELF_RECEIVERS, Span, StrRef, SymbolKind, ValueType,
 };
 
 /// Longest signature kept, in characters.
@@ -79,6 +79,12 @@ enum Role {
     FieldType,
     /// A local whose type the field takes (`self.x = x` with `x: Foo`).
     FieldValue,
+    /// The name of a definition whose value has a written type: a
+    /// variable declared with one, a function declaring what it returns.
+    ValueName,
+    /// That type (`MobXGlobals` of `let globalState: MobXGlobals`, `Foo`
+    /// of `def make() -> Foo` or of `x = Foo()`).
+    ValueType,
     Ignore,
 }
 
@@ -131,6 +137,8 @@ fn role_of(capture: &str) -> Role {
         "field.name" => Role::FieldName,
         "field.type" => Role::FieldType,
         "field.value" => Role::FieldValue,
+        "value.name" => Role::ValueName,
+        "value.type" => Role::ValueType,
         _ => Role::Ignore,
     }
 }
@@ -732,6 +740,8 @@ impl Extractor {
         let mut doc_nodes: Vec<DocNode> = Vec::new();
         let mut locals = Locals::default();
         let mut fields: Vec<RawField> = Vec::new();
+        // (name start, type) of definitions whose value has a written type.
+        let mut value_types: Vec<(usize, Node)> = Vec::new();
         for (i, tree) in trees.iter().enumerate() {
             // Only the file's own tree holds doc comments and imports; a macro's
             // arguments add tags.
@@ -756,6 +766,8 @@ impl Extractor {
                 let mut local_def = None;
                 let mut local_type = None;
                 let mut field: Option<RawField> = None;
+                let mut value_name = None;
+                let mut value_type = None;
                 for cap in m.captures() {
                     match compiled.roles[cap.index as usize] {
                         r @ (Role::Def(_) | Role::Ref(_) | Role::Scope) if role.is_none() => {
@@ -817,8 +829,13 @@ impl Extractor {
                                 })
                                 .value = Some(cap.node)
                         }
+                        Role::ValueName => value_name = Some(cap.node),
+                        Role::ValueType => value_type = Some(cap.node),
                         Role::Def(_) | Role::Ref(_) | Role::Scope | Role::Ignore => {}
                     }
+                }
+                if let (Some(name), Some(ty)) = (value_name, value_type) {
+                    value_types.push((name.start_byte(), ty));
                 }
                 if let Some(def) = local_def {
                     locals.push(def, local_type, bytes);
@@ -1072,6 +1089,23 @@ impl Extractor {
             });
         }
 
+        // The written types of definitions' values.
+        for (pos, ty) in value_types {
+            let Ok(tag) = def_tags.binary_search_by_key(&pos, |t| t.name_start) else {
+                continue;
+            };
+            let def = index_map[tag];
+            if demoted[tag].is_some() || def == NONE {
+                continue;
+            }
+            if let Some(ty) = value_type_name(node_text(source, ty)) {
+                let ty = out.intern(ty);
+                out.file.value_types.push(ValueType { def, ty });
+            }
+        }
+        out.file.value_types.sort_unstable_by_key(|v| v.def);
+        out.file.value_types.dedup_by_key(|v| v.def);
+
         // 4. References: the innermost definition around each, and for
         //    implementations the innermost container (which may be a scope).
         {
@@ -1199,6 +1233,32 @@ fn declared_type(text: &str) -> Option<&str> {
     (classify_receiver(ty) != COMPLEX_RECEIVER).then_some(ty)
 }
 
+/// The type a value is written to have, as a receiver goes by: `Foo` of
+/// `Foo`, `Foo<T>`, `Optional[Foo]`, `Foo | None`, `"Foo"` or `pkg.Foo`;
+/// none for a union of several types or anything but a name.
+fn value_type_name(text: &str) -> Option<&str> {
+    let mut ty = text.trim().trim_matches(['"', '\'']);
+    if let Some(inner) = ty
+        .strip_prefix("Optional[")
+        .or_else(|| ty.strip_prefix("typing.Optional["))
+        .and_then(|t| t.strip_suffix(']'))
+    {
+        ty = inner.trim();
+    }
+    if ty.contains('|') {
+        let mut kept = ty
+            .split('|')
+            .map(str::trim)
+            .filter(|t| !matches!(*t, "None" | "null" | "undefined"));
+        ty = kept.next()?;
+        if kept.next().is_some() {
+            return None;
+        }
+    }
+    let ty = declared_type(ty)?;
+    (!SELF_RECEIVERS.contains(&ty)).then_some(ty)
+}
+
 /// The types of the fields of each class (by its definition tag), from the
 /// captured [`RawField`]s; a field given two different types has none.
 fn typed_fields<'s>(
@@ -1305,9 +1365,13 @@ impl<'s> Locals<'s> {
     fn push(&mut self, def: Node, ty: Option<Node>, source: &'s [u8]) {
         let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).ok();
         let Some(name) = text(def) else { return };
-        // `Bar<T>` and `Bar[T]` are `Bar`; anything but a plain or dotted
-        // name is no type to go by.
-        let ty = ty.and_then(text).and_then(declared_type);
+        // `Bar<T>` and `Bar[T]` are `Bar`; a function type is a function,
+        // whose members are the language's (`f.call()`); anything else but
+        // a plain or dotted name is no type to go by.
+        let ty = match ty {
+            Some(ty) if ty.kind() == "function_type" => Some("Function"),
+            ty => ty.and_then(text).and_then(declared_type),
+        };
         self.defs.push((def.start_byte(), name, ty));
     }
 

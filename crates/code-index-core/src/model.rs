@@ -308,6 +308,17 @@ pub struct Relation {
     pub line: u32,
 }
 
+/// The written type of a definition's value: what a variable is declared
+/// as, what a function is declared to return (or, for `x = Foo()`, the name
+/// called, a class or a function whose type is looked up in turn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueType {
+    /// Index of the definition in the same file.
+    pub def: u32,
+    /// The type's name as written, without type arguments (`Foo`, `pkg.Foo`).
+    pub ty: StrRef,
+}
+
 /// Why a file is listed but was not parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -365,6 +376,8 @@ pub struct FileSymbols {
     pub references: Vec<Reference>,
     pub imports: Vec<Import>,
     pub relations: Vec<Relation>,
+    /// The written types of some definitions' values, sorted by definition.
+    pub value_types: Vec<ValueType>,
     /// The arena every [`StrRef`] of this file points into.
     pub strings: String,
 }
@@ -385,6 +398,7 @@ impl FileSymbols {
             references: Vec::new(),
             imports: Vec::new(),
             relations: Vec::new(),
+            value_types: Vec::new(),
             strings: String::new(),
         }
     }
@@ -468,6 +482,15 @@ impl FileSymbols {
         self.references.shrink_to_fit();
         self.imports.shrink_to_fit();
         self.relations.shrink_to_fit();
+        self.value_types.shrink_to_fit();
+    }
+
+    /// The written type of the value of definition `def`, if any.
+    pub fn value_type(&self, def: u32) -> Option<&str> {
+        self.value_types
+            .binary_search_by_key(&def, |v| v.def)
+            .ok()
+            .map(|i| self.str(self.value_types[i].ty))
     }
 
     /// Approximate heap bytes held by this file's symbols.
@@ -478,5 +501,6 @@ impl FileSymbols {
             + self.references.capacity() * std::mem::size_of::<Reference>()
             + self.imports.capacity() * std::mem::size_of::<Import>()
             + self.relations.capacity() * std::mem::size_of::<Relation>()
+            + self.value_types.capacity() * std::mem::size_of::<ValueType>()
     }
 }

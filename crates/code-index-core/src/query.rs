@@ -463,11 +463,7 @@ impl<'i> Targets<'i> {
                 let Some(through) = index.file(f) else {
                     continue;
                 };
-                let reexports = through
-                    .references
-                    .iter()
-                    .any(|r| r.kind == RefKind::Import && through.str(r.name) == name);
-                if reexports {
+                if may_reexport(through, name) {
                     next.extend(index.imported_files(through).resolved.iter().copied());
                 }
             }
@@ -495,15 +491,17 @@ impl<'i> Targets<'i> {
                 .contains(last_container_segment(&file.qualified_name(enclosing)))
     }
 
+    /// The grade of `r`, reached through `receiver` (as written, or the
+    /// type the written one is known to have).
     fn grade(
         &self,
         index: &Index,
         file_id: FileId,
         file: &FileSymbols,
         r: &Reference,
+        receiver: &str,
         imports: &mut FxHashMap<FileId, bool>,
     ) -> Resolution {
-        let receiver = file.str(r.receiver);
         let enclosing_container = if r.enclosing != NONE {
             file.str(file.definitions[r.enclosing as usize].container)
         } else {
@@ -580,6 +578,13 @@ struct Grader<'i> {
     homes: FxHashMap<(FileId, &'i str), Option<FileId>>,
     /// Per class name: [`Grader::inherits_asked`].
     inherits: FxHashMap<&'i str, Option<bool>>,
+    /// [`Grader::names_lineage`]: the files that name a class holding the
+    /// members asked or inheriting them, made on first use.
+    lineage_files: Option<FxHashSet<FileId>>,
+    /// The name asked about, without its qualifier.
+    name: Box<str>,
+    /// Per file and receiver: [`Grader::receiver_type`].
+    receiver_types: FxHashMap<(FileId, &'i str), Option<&'i str>>,
 }
 
 impl<'i> Grader<'i> {
@@ -676,7 +681,188 @@ impl<'i> Grader<'i> {
             imports_memo: FxHashMap::default(),
             homes: FxHashMap::default(),
             inherits: FxHashMap::default(),
+            lineage_files: None,
+            name: base.into(),
+            receiver_types: FxHashMap::default(),
         }
+    }
+
+    /// The type of the value a receiver stands for, where the project
+    /// writes it: a top-level variable declared with a type (`globalState`
+    /// of `let globalState: MobXGlobals`), the result of a function or of a
+    /// method of the enclosing class declared to return one (a local `x =
+    /// make()` is the receiver `make`, `x = self.make()` is `self.make`),
+    /// or an instance made at the top level (`default = Foo()`). Only a
+    /// type the project defines counts: a type variable or a library's
+    /// type says nothing the index can use.
+    fn receiver_type(
+        &mut self,
+        file_id: FileId,
+        file: &'i FileSymbols,
+        r: &Reference,
+    ) -> Option<&'i str> {
+        let receiver = file.str(r.receiver);
+        if receiver.is_empty() || is_value_receiver(receiver) {
+            return None;
+        }
+        if let Some(&known) = self.receiver_types.get(&(file_id, receiver)) {
+            return known;
+        }
+        let found = match receiver
+            .strip_prefix("self.")
+            .or_else(|| receiver.strip_prefix("this."))
+        {
+            Some(member) if is_plain_name(member) => {
+                // A method or field of the enclosing class.
+                let class = file
+                    .definitions
+                    .get(r.enclosing as usize)
+                    .map_or("", |d| file.str(d.container));
+                file.definitions
+                    .iter()
+                    .position(|d| {
+                        !class.is_empty()
+                            && file.str(d.container) == class
+                            && file.str(d.name) == member
+                    })
+                    .and_then(|d| file.value_type(d as u32))
+                    .map(|ty| (file_id, ty))
+            }
+            Some(_) => None,
+            None if is_plain_name(receiver) => self.value_of(file_id, receiver),
+            None => None,
+        };
+        let index = self.index;
+        let is_type = |name: &str| {
+            index
+                .defs
+                .get(last_container_segment(name))
+                .is_some_and(|postings| {
+                    postings.iter().any(|&p| {
+                        index.def(p).is_some_and(|(_, d)| {
+                            d.kind.is_type_like() || d.kind == SymbolKind::TypeAlias
+                        })
+                    })
+                })
+        };
+        let ty = match found {
+            Some((_, ty)) if is_type(ty) => Some(ty),
+            // `x = make()`: what `make` is declared to return.
+            Some((home, called)) if is_plain_name(called) => self
+                .value_of(home, called)
+                .map(|(_, ty)| ty)
+                .filter(|ty| is_type(ty)),
+            _ => None,
+        };
+        self.receiver_types.insert((file_id, receiver), ty);
+        ty
+    }
+
+    /// The written type of the value of the top-level definition `name`
+    /// that `file` sees: its own, or one in a file it imports (directly or
+    /// through files that pass it on, up to [`MAX_REEXPORTS`] deep); with
+    /// the file that holds it.
+    fn value_of(&mut self, file_id: FileId, name: &str) -> Option<(FileId, &'i str)> {
+        let index = self.index;
+        let postings = index.defs.get(name)?;
+        let typed_top_level = |p: &Posting| {
+            index
+                .def(*p)
+                .filter(|(f, d)| {
+                    d.container.is_empty()
+                        && !d.kind.is_type_like()
+                        && f.value_type(p.item).is_some()
+                })
+                .is_some()
+        };
+        let typed: Vec<Posting> = postings.iter().copied().filter(typed_top_level).collect();
+        if typed.is_empty() {
+            return None;
+        }
+        let mut seen: FxHashSet<FileId> = FxHashSet::default();
+        let mut frontier = vec![file_id];
+        for level in 0..=MAX_REEXPORTS + 1 {
+            let mut next = Vec::new();
+            for f in frontier {
+                if !seen.insert(f) {
+                    continue;
+                }
+                if let Some(p) = typed.iter().find(|p| p.file == f) {
+                    let file = index.file(p.file)?;
+                    return Some((p.file, file.value_type(p.item)?));
+                }
+                let passes_on = level == 0 || index.file(f).is_some_and(|f| may_reexport(f, name));
+                if passes_on {
+                    next.extend(self.imports_of(f).resolved.iter().copied());
+                }
+            }
+            frontier = next;
+        }
+        None
+    }
+
+    /// Whether `file` names (defines, imports or uses) one of the classes
+    /// that hold the members asked, a class inheriting one of them through
+    /// the project's classes without overriding it, or a type alias naming
+    /// one: where a value of such a class can come from without a type the
+    /// index knows.
+    fn names_lineage(&mut self, file: FileId) -> bool {
+        let index = self.index;
+        let targets = &self.targets;
+        let member = &*self.name;
+        self.lineage_files
+            .get_or_insert_with(|| {
+                let mut classes: Vec<&str> = targets.containers.iter().copied().collect();
+                let mut seen: FxHashSet<&str> = classes.iter().copied().collect();
+                let mut files: FxHashSet<FileId> = FxHashSet::default();
+                let mut level = 0;
+                while !classes.is_empty() && level <= MAX_BASE_DEPTH {
+                    let mut next = Vec::new();
+                    for class in classes {
+                        let postings = index.defs.get(class).into_iter().flatten();
+                        files.extend(postings.map(|p| p.file));
+                        for p in index.refs.get(class).into_iter().flatten() {
+                            files.insert(p.file);
+                            let Some(file) = index.file(p.file) else {
+                                continue;
+                            };
+                            let r = &file.references[p.item as usize];
+                            // A type alias naming the class (`type
+                            // PartialObserver = NextObserver | …`): a value
+                            // of the alias may be one of the class.
+                            if let Some(alias) = file.definitions.get(r.enclosing as usize)
+                                && alias.kind == SymbolKind::TypeAlias
+                                && seen.insert(file.def_name(alias))
+                            {
+                                next.push(file.def_name(alias));
+                            }
+                            if r.kind != RefKind::Implementation {
+                                continue;
+                            }
+                            // The classes this file declares with `class` as
+                            // a base.
+                            // An override is what a value of such a class
+                            // calls: those are left out, and their own
+                            // subclasses with them.
+                            for rel in &file.relations {
+                                let implementor = file.str(rel.implementor);
+                                if last_container_segment(file.str(rel.supertype)) == class
+                                    && !defines_member(file, implementor, member)
+                                {
+                                    let sub = last_container_segment(implementor);
+                                    if seen.insert(sub) {
+                                        next.push(sub);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    classes = next;
+                    level += 1;
+                }
+                files
+            })
+            .contains(&file)
     }
 
     /// Whether the project's class `name` holds the definitions asked or
@@ -747,7 +933,8 @@ impl<'i> Grader<'i> {
         if self.targets.all_local && !self.targets.inside_their_function(file_id, file, r) {
             return None;
         }
-        let receiver = file.str(r.receiver);
+        let typed = self.receiver_type(file_id, file, r);
+        let receiver = typed.unwrap_or(file.str(r.receiver));
         // Where locals are known, a receiver that is a plain name is a
         // module-level one (a class, a module), not a local.
         let locals_known = file.language.is_some_and(|l| !l.uses_query().is_empty());
@@ -785,18 +972,18 @@ impl<'i> Grader<'i> {
         }
         let grade = self
             .targets
-            .grade(self.index, file_id, file, r, &mut self.imports);
+            .grade(self.index, file_id, file, r, receiver, &mut self.imports);
         if grade == Resolution::Resolved {
             return Some(grade);
         }
         // `super().x` in a class none of whose bases holds or inherits the
         // member asked (`ast.NodeVisitor`, or a project class of other
         // lineage): another's member.
+        let class = file
+            .definitions
+            .get(r.enclosing as usize)
+            .map_or("", |d| file.str(d.container));
         if receiver == "super" {
-            let class = file
-                .definitions
-                .get(r.enclosing as usize)
-                .map_or("", |d| file.str(d.container));
             let bases: Vec<&'i str> = bases(file, class).collect();
             if !bases.is_empty()
                 && !bases
@@ -806,23 +993,38 @@ impl<'i> Grader<'i> {
                 return None;
             }
         }
+        // `self.x` in a project class that neither holds the member asked
+        // nor inherits it through the project's classes: its own, or a
+        // library base's.
+        if !self.targets.containers.is_empty()
+            && SELF_RECEIVERS.contains(&receiver)
+            && !class.is_empty()
+            && self.inherits_asked(last_container_segment(class)) == Some(false)
+        {
+            return None;
+        }
         // `Child.objects`, where `Child` is a class the file defines or
         // imports that neither holds the member asked nor inherits it:
         // `Child`'s own. Only where locals are told apart from such names
         // (a local `e` in Rust is no class `e`).
+        // A value of a type the project writes (`x = make()` with `make`
+        // declared to return `Child`) is alike.
         if !self.targets.containers.is_empty()
-            && locals_known
-            && is_plain_name(receiver)
-            && self.inherits_asked(receiver) == Some(false)
-            && self.type_home(file_id, file, receiver).is_some()
+            && (typed.is_some() || (locals_known && is_plain_name(receiver)))
+            && self.inherits_asked(last_container_segment(receiver)) == Some(false)
+            && (typed.is_some() || self.type_home(file_id, file, receiver).is_some())
         {
             return None;
         }
         if !self.others.is_empty()
-            && self
-                .others
-                .grade(self.index, file_id, file, r, &mut self.imports_others)
-                == Resolution::Resolved
+            && self.others.grade(
+                self.index,
+                file_id,
+                file,
+                r,
+                receiver,
+                &mut self.imports_others,
+            ) == Resolution::Resolved
         {
             return None;
         }
@@ -832,13 +1034,24 @@ impl<'i> Grader<'i> {
             .external
             .entry(file_id)
             .or_insert_with(|| index.external_modules(file))
-            .contains(first_segment(file.str(r.receiver)))
+            .contains(first_segment(receiver))
         {
             return None;
         }
         // A member of a name defined elsewhere too, reached through a value
         // of unknown type in a file with no import path to these.
         if !self.others.is_empty() && !r.receiver.is_empty() && !self.near(file_id) {
+            return Some(Resolution::Distant);
+        }
+        // A member of a name defined elsewhere too, reached through a value
+        // of unknown type in a file that names none of the classes holding
+        // these members or inheriting them: such a value is most likely
+        // another class's (or a library's: `f.close()`, `m.get(k)`).
+        if !self.others.is_empty()
+            && !self.targets.containers.is_empty()
+            && !r.receiver.is_empty()
+            && !self.names_lineage(file_id)
+        {
             return Some(Resolution::Distant);
         }
         // A key of an untyped object literal (`f({ type: 1 })`) is a
@@ -852,6 +1065,18 @@ impl<'i> Grader<'i> {
         }
         Some(grade)
     }
+}
+
+/// Whether `file` may pass on the name `name` that another file imports
+/// from it: it imports the name itself (`from .base import Model` in a
+/// package's `__init__.py`, `export { x } from './x'`), or it defines
+/// nothing and only gathers modules (`export * from './x'`).
+fn may_reexport(file: &FileSymbols, name: &str) -> bool {
+    file.definitions.is_empty() && !file.imports.is_empty()
+        || file
+            .references
+            .iter()
+            .any(|r| r.kind == RefKind::Import && file.str(r.name) == name)
 }
 
 /// Whether a receiver is a value rather than a name: an expression, an
@@ -915,6 +1140,7 @@ const JS_BUILTIN_OBJECTS: &[&str] = &[
     "console",
     "Date",
     "Atomics",
+    "Function",
     "Intl",
     "globalThis",
     "window",

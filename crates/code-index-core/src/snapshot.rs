@@ -21,7 +21,7 @@ use crate::language::Language;
 use crate::model::FileSymbols;
 
 /// Bumped whenever the layout of [`SnapshotBody`] or the model changes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const MAGIC: &[u8; 8] = b"CODEIDX\0";
 const HEADER_LEN: usize = 40;
 

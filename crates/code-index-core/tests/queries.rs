@@ -1348,13 +1348,14 @@ fn same_name_members_in_files_with_no_import_path_to_the_definition_are_distant(
     common::write(
         root,
         "app/admin.py",
-        "import app.base\n\ndef listing(model):\n    return model.objects\n",
+        "import app.base\n\ndef listing(model=app.base.models.School):\n    return model.objects\n",
     );
-    // No import path to app/models.py: the same name is most likely another's.
+    // No import path to app/models.py: the same name is most likely another's,
+    // though the file names the class.
     common::write(
         root,
         "lib/registry.py",
-        "def everything(model):\n    return model.objects\n",
+        "def everything(model=School):\n    return model.objects\n",
     );
     let index = common::index_dir(root);
     let school = ReferenceFilter {
@@ -1397,6 +1398,194 @@ fn same_name_members_in_files_with_no_import_path_to_the_definition_are_distant(
             .total,
         3
     );
+}
+
+#[test]
+fn members_of_values_of_unknown_type_are_distant_where_no_class_of_their_lineage_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/models.py",
+        "class School:\n    objects = None\n\n\nclass Team:\n    objects = None\n",
+    );
+    common::write(
+        root,
+        "app/academy.py",
+        "from app.models import School\n\nclass Academy(School):\n    pass\n",
+    );
+    // Imports the module, names neither class.
+    common::write(
+        root,
+        "app/views.py",
+        "import app.models\n\ndef index(model):\n    return model.objects\n",
+    );
+    // Names `Team` only.
+    common::write(
+        root,
+        "app/teams.py",
+        "from app.models import Team\n\ndef index(model):\n    return model.objects\n",
+    );
+    // Names a subclass of `School`.
+    common::write(
+        root,
+        "app/academies.py",
+        "from app.academy import Academy\n\ndef index(model):\n    return model.objects\n",
+    );
+    let index = common::index_dir(root);
+    let everything = |place: &str| ReferenceFilter {
+        defined_in: Some(place.into()),
+        include_distant: true,
+        ..ReferenceFilter::default()
+    };
+    assert_eq!(
+        graded_with(&index, "School.objects", &everything("app/models.py:2")),
+        [
+            "candidate app/academies.py:4",
+            "distant app/teams.py:4",
+            "distant app/views.py:4",
+        ]
+    );
+    assert_eq!(
+        graded_with(&index, "Team.objects", &everything("app/models.py:6")),
+        [
+            "candidate app/teams.py:4",
+            "distant app/academies.py:4",
+            "distant app/views.py:4",
+        ]
+    );
+    // By default the distant ones are left out and counted.
+    let page = index.references(
+        "School.objects",
+        &ReferenceFilter {
+            defined_in: Some("app/models.py:2".into()),
+            ..ReferenceFilter::default()
+        },
+        all(),
+    );
+    assert_eq!(page.total, 1);
+    assert_eq!(page.distant_left_out, 2);
+
+    // A type alias naming an interface stands for it.
+    common::write(
+        root,
+        "web/types.ts",
+        concat!(
+            "export interface NextObserver {\n  next(v: number): void;\n}\n",
+            "export interface ErrorObserver {\n  next(v: number): void;\n}\n",
+            "export type PartialObserver = NextObserver | ErrorObserver;\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/stream.ts",
+        "export class Stream {\n  next(v: number) {\n    return v;\n  }\n}\n",
+    );
+    common::write(
+        root,
+        "web/use.ts",
+        "import { PartialObserver } from './types';\nexport function notify(o) {\n  o.next(1);\n}\n",
+    );
+    let index = common::index_dir(root);
+    assert_eq!(
+        graded_with(&index, "NextObserver.next", &everything("web/types.ts")),
+        ["candidate web/use.ts:3"]
+    );
+    assert_eq!(
+        graded_with(&index, "Stream.next", &everything("web/stream.ts")),
+        ["distant web/use.ts:3"]
+    );
+}
+
+#[test]
+fn receivers_take_the_types_the_project_writes_for_values_and_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "shop/models.py",
+        "class Cart:\n    def add(self, item):\n        pass\n\n\nclass Basket:\n    def add(self, item):\n        pass\n",
+    );
+    common::write(
+        root,
+        "shop/make.py",
+        concat!(
+            "from shop.models import Cart\n",
+            "\n",
+            "def make_cart() -> Cart:\n",
+            "    return Cart()\n",
+            "\n",
+            "default: Cart = make_cart()\n",
+            "spare = Cart()\n",
+            "made = make_cart()\n",
+        ),
+    );
+    common::write(
+        root,
+        "shop/use.py",
+        concat!(
+            "from shop.make import make_cart, default, spare, made\n",
+            "\n",
+            "def go():\n",
+            "    c = make_cart()\n",
+            "    c.add(1)\n",
+            "    default.add(2)\n",
+            "    spare.add(3)\n",
+            "    made.add(4)\n",
+            "\n",
+            "class Shop:\n",
+            "    def basket(self) -> \"Basket | None\":\n",
+            "        pass\n",
+            "\n",
+            "    def run(self):\n",
+            "        b = self.basket()\n",
+            "        b.add(5)\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/cart.ts",
+        "export class Cart {\n  add(n: number) { return n; }\n}\nexport class Basket {\n  add(n: number) { return n; }\n}\n",
+    );
+    common::write(
+        root,
+        "web/make.ts",
+        concat!(
+            "import { Cart } from './cart';\n",
+            "export function makeCart(): Cart {\n",
+            "  return new Cart();\n",
+            "}\n",
+            "export const shared: Cart = makeCart();\n",
+            "export const spare = new Cart();\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/use.ts",
+        concat!(
+            "import { makeCart, shared, spare } from './make';\n",
+            "export function go() {\n",
+            "  const c = makeCart();\n",
+            "  c.add(1);\n",
+            "  shared.add(2);\n",
+            "  spare.add(3);\n",
+            "}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    assert_eq!(
+        graded(&index, "Cart.add"),
+        [
+            "resolved shop/use.py:5",
+            "resolved shop/use.py:6",
+            "resolved shop/use.py:7",
+            "resolved shop/use.py:8",
+            "resolved web/use.ts:4",
+            "resolved web/use.ts:5",
+            "resolved web/use.ts:6",
+        ]
+    );
+    assert_eq!(graded(&index, "Basket.add"), ["resolved shop/use.py:16"]);
 }
 
 #[test]
@@ -2026,7 +2215,7 @@ fn grades_follow_imports_that_start_to_resolve_when_a_file_appears() {
     common::write(
         root,
         "app/use.py",
-        "import lib.c\n\ndef go(x):\n    return x.run()\n",
+        "import lib.c\n\ndef go(x=lib.c.A):\n    return x.run()\n",
     );
     let mut index = common::index_dir(root);
     let filter = ReferenceFilter {
@@ -2054,4 +2243,97 @@ fn grades_follow_imports_that_start_to_resolve_when_a_file_appears() {
         graded_with(&index, "A.run", &filter),
         ["candidate app/use.py:4"]
     );
+}
+
+#[test]
+fn values_whose_class_cannot_hold_the_member_are_not_its_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "shop/models.py",
+        "class Cart:\n    def add(self, item):\n        pass\n\n\nclass Basket:\n    def add(self, item):\n        pass\n",
+    );
+    // `self` in a class that neither holds nor inherits `Cart.add`, and in
+    // one that inherits it.
+    common::write(
+        root,
+        "shop/shelf.py",
+        concat!(
+            "from shop.models import Cart\n",
+            "\n",
+            "class Shelf:\n",
+            "    def fill(self):\n",
+            "        self.add(1)\n",
+            "\n",
+            "class Trolley(Cart):\n",
+            "    def fill(self):\n",
+            "        self.add(2)\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/types.ts",
+        concat!(
+            "export interface Unsubscribable {\n  unsubscribe(): void;\n}\n",
+            "export interface SchedulerLike {\n  schedule(work: () => void, delay: number): void;\n}\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/subscription.ts",
+        concat!(
+            "import { Unsubscribable } from './types';\n",
+            "export class Subscription implements Unsubscribable {\n",
+            "  unsubscribe() {}\n",
+            "}\n",
+            "export class Operator {\n",
+            "  call() {}\n",
+            "}\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/use.ts",
+        concat!(
+            "import { Subscription } from './subscription';\n",
+            "export function stop(s) {\n",
+            "  s.unsubscribe();\n",
+            "}\n",
+            "export function every(predicate: (v: number) => boolean) {\n",
+            "  return predicate.call(null, 1);\n",
+            "}\n",
+            "export function delay() {}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    assert_eq!(graded(&index, "Cart.add"), ["resolved shop/shelf.py:9"]);
+    let everything = |place: &str| ReferenceFilter {
+        defined_in: Some(place.into()),
+        include_distant: true,
+        ..ReferenceFilter::default()
+    };
+    // The file names `Subscription`, whose own `unsubscribe` a value of it
+    // calls: a candidate of that one, distant for the interface's.
+    assert_eq!(
+        graded_with(
+            &index,
+            "Unsubscribable.unsubscribe",
+            &everything("web/types.ts")
+        ),
+        ["distant web/use.ts:3"]
+    );
+    assert_eq!(
+        graded_with(
+            &index,
+            "Subscription.unsubscribe",
+            &everything("web/subscription.ts")
+        ),
+        ["candidate web/use.ts:3"]
+    );
+    // A parameter of a function type is a function: `call` is the
+    // language's.
+    assert_eq!(graded(&index, "Operator.call"), Vec::<String>::new());
+    // A parameter named in a signature is no use of a function.
+    assert_eq!(graded(&index, "delay"), Vec::<String>::new());
 }

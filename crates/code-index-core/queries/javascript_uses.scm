@@ -6,6 +6,12 @@
 (import_specifier alias: (identifier) @ignore)
 (export_specifier alias: (identifier) @ignore)
 
+; Import aliases: a use of the alias is a use of what it stands for.
+(import_specifier name: (identifier) @alias.original alias: (identifier) @alias.name)
+(import_statement
+  (import_clause (namespace_import (identifier) @alias.name))
+  source: (string (string_fragment) @alias.original))
+
 ; Property reads and writes, and names used as values.
 (member_expression property: [(property_identifier) (private_property_identifier)] @name) @reference.read
 ; Destructuring reads the members it names: `const { a, b: c } = this`.

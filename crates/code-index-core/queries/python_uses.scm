@@ -91,3 +91,13 @@
 (assignment
   left: (identifier) @value.name
   right: (call function: [(identifier) (attribute)] @value.type))
+
+; Import aliases: a use of the alias is a use of what it stands for.
+(import_from_statement
+  name: (aliased_import
+    name: (dotted_name (identifier) @alias.original .)
+    alias: (identifier) @alias.name))
+(import_statement
+  name: (aliased_import
+    name: (dotted_name) @alias.original
+    alias: (identifier) @alias.name))

@@ -21,8 +21,8 @@ use tree_sitter::{Node, ParseOptions, Parser, Query, QueryCursor};
 
 use crate::language::Language;
 use crate::model::{
-    COMPLEX_RECEIVER, Definition, FileSymbols, Import, NONE, OBJECT_RECEIVER, RefKind, Reference,
-    Relation, SELF_RECEIVERS, Span, StrRef, SymbolKind, ValueType,
+    COMPLEX_RECEIVER, Definition, FileSymbols, Import, LITERAL_RECEIVER, NONE, OBJECT_RECEIVER,
+    RefKind, Reference, Relation, SELF_RECEIVERS, Span, StrRef, SymbolKind, ValueType,
 };
 
 /// Longest signature kept, in characters.
@@ -85,6 +85,11 @@ enum Role {
     /// That type (`MobXGlobals` of `let globalState: MobXGlobals`, `Foo`
     /// of `def make() -> Foo` or of `x = Foo()`).
     ValueType,
+    /// The name an import binds in place of another (`Y` of `from m import
+    /// X as Y`, of `import { X as Y }`, of `import * as Y from './m'`).
+    AliasName,
+    /// What it stands for: `X`, or the module.
+    AliasOriginal,
     Ignore,
 }
 
@@ -139,6 +144,8 @@ fn role_of(capture: &str) -> Role {
         "field.value" => Role::FieldValue,
         "value.name" => Role::ValueName,
         "value.type" => Role::ValueType,
+        "alias.name" => Role::AliasName,
+        "alias.original" => Role::AliasOriginal,
         _ => Role::Ignore,
     }
 }
@@ -367,7 +374,27 @@ fn member_object<'s>(
             .child_by_field_id(f.get())
             .filter(|n| n.id() != name.id())
     })?;
-    // No object: `::name` and the like, a member of nothing written.
+    // A literal's members are its built-in type's (`', '.join`, `[].map`).
+    if matches!(
+        object.kind(),
+        "string"
+            | "concatenated_string"
+            | "template_string"
+            | "list"
+            | "array"
+            | "dictionary"
+            | "set"
+            | "tuple"
+            | "integer"
+            | "float"
+            | "number"
+            | "regex"
+            | "list_comprehension"
+            | "dictionary_comprehension"
+            | "set_comprehension"
+    ) {
+        return Some(LITERAL_RECEIVER);
+    }
     let text = std::str::from_utf8(&source[object.start_byte()..object.end_byte()]).ok()?;
     Some(classify_receiver(text))
 }
@@ -390,7 +417,7 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 12;
+pub const EXTRACTOR_REVISION: u32 = 13;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;
@@ -742,6 +769,7 @@ impl Extractor {
         let mut fields: Vec<RawField> = Vec::new();
         // (name start, type) of definitions whose value has a written type.
         let mut value_types: Vec<(usize, Node)> = Vec::new();
+        let mut aliases = Aliases::default();
         for (i, tree) in trees.iter().enumerate() {
             // Only the file's own tree holds doc comments and imports; a macro's
             // arguments add tags.
@@ -768,6 +796,8 @@ impl Extractor {
                 let mut field: Option<RawField> = None;
                 let mut value_name = None;
                 let mut value_type = None;
+                let mut alias_name = None;
+                let mut alias_original = None;
                 for cap in m.captures() {
                     match compiled.roles[cap.index as usize] {
                         r @ (Role::Def(_) | Role::Ref(_) | Role::Scope) if role.is_none() => {
@@ -831,11 +861,16 @@ impl Extractor {
                         }
                         Role::ValueName => value_name = Some(cap.node),
                         Role::ValueType => value_type = Some(cap.node),
+                        Role::AliasName => alias_name = Some(cap.node),
+                        Role::AliasOriginal => alias_original = Some(cap.node),
                         Role::Def(_) | Role::Ref(_) | Role::Scope | Role::Ignore => {}
                     }
                 }
                 if let (Some(name), Some(ty)) = (value_name, value_type) {
                     value_types.push((name.start_byte(), ty));
+                }
+                if let (Some(alias), Some(original), true) = (alias_name, alias_original, whole) {
+                    aliases.add(node_text(source, alias), node_text(source, original));
                 }
                 if let Some(def) = local_def {
                     locals.push(def, local_type, bytes);
@@ -1099,7 +1134,7 @@ impl Extractor {
                 continue;
             }
             if let Some(ty) = value_type_name(node_text(source, ty)) {
-                let ty = out.intern(ty);
+                let ty = out.intern(&aliases.resolve(ty));
                 out.file.value_types.push(ValueType { def, ty });
             }
         }
@@ -1170,10 +1205,16 @@ impl Extractor {
                             })
                         };
                         match through_field(receiver, &field_types, class) {
-                            Some(typed) => out.intern(&typed),
-                            None => out.intern(receiver),
+                            Some(typed) => out.intern(&aliases.resolve(&typed)),
+                            None => out.intern(&aliases.resolve(receiver)),
                         }
                     }
+                };
+                // A bare use of an import's alias is a use of what it
+                // stands for.
+                let name = match receiver.is_empty() {
+                    true => aliases.original(name).unwrap_or(name),
+                    false => name,
                 };
                 let name_ref = out.intern(name);
                 let start = tag.name_node.start_position();
@@ -1227,9 +1268,39 @@ fn is_type_tag(tag: &RawTag) -> bool {
 }
 
 /// A declared type as a receiver goes by: `Bar<T>` and `Bar[T]` are `Bar`;
-/// anything but a plain or dotted name is none.
+/// wrappers that keep the members (`Readonly<Bar>`, `Optional[Bar]`,
+/// `Bar | None`) are `Bar`; a union of several types, or anything but a
+/// plain or dotted name, is none.
 fn declared_type(text: &str) -> Option<&str> {
-    let ty = text.split(['<', '[', '(']).next().unwrap_or(text).trim();
+    const WRAPPERS: &[(&str, char)] = &[
+        ("Readonly<", '>'),
+        ("Partial<", '>'),
+        ("Required<", '>'),
+        ("NonNullable<", '>'),
+        ("Optional[", ']'),
+        ("typing.Optional[", ']'),
+        ("Final[", ']'),
+        ("ClassVar[", ']'),
+    ];
+    let mut ty = text.trim();
+    while let Some(inner) = WRAPPERS.iter().find_map(|&(open, close)| {
+        ty.strip_prefix(open)
+            .and_then(|t| t.strip_suffix(close))
+            .map(str::trim)
+    }) {
+        ty = inner;
+    }
+    if ty.contains('|') {
+        let mut kept = ty
+            .split('|')
+            .map(str::trim)
+            .filter(|t| !matches!(*t, "None" | "null" | "undefined" | ""));
+        ty = kept.next()?;
+        if kept.next().is_some() {
+            return None;
+        }
+    }
+    let ty = ty.split(['<', '[', '(']).next().unwrap_or(ty).trim();
     (classify_receiver(ty) != COMPLEX_RECEIVER).then_some(ty)
 }
 
@@ -1237,25 +1308,7 @@ fn declared_type(text: &str) -> Option<&str> {
 /// `Foo`, `Foo<T>`, `Optional[Foo]`, `Foo | None`, `"Foo"` or `pkg.Foo`;
 /// none for a union of several types or anything but a name.
 fn value_type_name(text: &str) -> Option<&str> {
-    let mut ty = text.trim().trim_matches(['"', '\'']);
-    if let Some(inner) = ty
-        .strip_prefix("Optional[")
-        .or_else(|| ty.strip_prefix("typing.Optional["))
-        .and_then(|t| t.strip_suffix(']'))
-    {
-        ty = inner.trim();
-    }
-    if ty.contains('|') {
-        let mut kept = ty
-            .split('|')
-            .map(str::trim)
-            .filter(|t| !matches!(*t, "None" | "null" | "undefined"));
-        ty = kept.next()?;
-        if kept.next().is_some() {
-            return None;
-        }
-    }
-    let ty = declared_type(ty)?;
+    let ty = declared_type(text.trim().trim_matches(['"', '\'']))?;
     (!SELF_RECEIVERS.contains(&ty)).then_some(ty)
 }
 
@@ -1343,6 +1396,67 @@ fn through_field(
     };
     let ty = (*types.get(&(class()?, field))?)?;
     Some(format!("{ty}{more}"))
+}
+
+/// The names a file's imports bind in place of others: `Y` for `X` in
+/// `from m import X as Y`, `np` for `numpy`, `rx` for the module `rx` of
+/// `import * as rx from './rx'`.
+#[derive(Default)]
+struct Aliases<'s> {
+    /// Alias → what it stands for; `None` when two imports disagree.
+    map: FxHashMap<&'s str, Option<&'s str>>,
+}
+
+impl<'s> Aliases<'s> {
+    fn add(&mut self, alias: &'s str, original: &'s str) {
+        // A module path stands for its module: `./operators/index` and
+        // `./operators` are `operators`, `'../rx.js'` is `rx`.
+        let original = original.trim_matches(['"', '\'', '`']);
+        let original = if original.contains('/') {
+            let mut segments = original
+                .rsplit('/')
+                .map(|s| s.split('.').next().unwrap_or(s))
+                .filter(|s| !s.is_empty() && *s != "index" && *s != "..");
+            match segments.next() {
+                Some(module) => module,
+                None => return,
+            }
+        } else {
+            original
+        };
+        if alias == original || alias.is_empty() || original.is_empty() {
+            return;
+        }
+        self.map
+            .entry(alias)
+            .and_modify(|known| {
+                if *known != Some(original) {
+                    *known = None;
+                }
+            })
+            .or_insert(Some(original));
+    }
+
+    /// What the bare name `name` stands for, if it is an alias.
+    fn original(&self, name: &str) -> Option<&'s str> {
+        self.map.get(name).copied().flatten()
+    }
+
+    /// A receiver or type whose first segment is an alias, written with
+    /// what it stands for (`np.array` → `numpy.array`).
+    fn resolve<'r>(&self, receiver: &'r str) -> std::borrow::Cow<'r, str> {
+        if self.map.is_empty() {
+            return receiver.into();
+        }
+        let (head, rest) = match receiver.find(['.', ':']) {
+            Some(i) => receiver.split_at(i),
+            None => (receiver, ""),
+        };
+        match self.original(head) {
+            Some(original) => format!("{original}{rest}").into(),
+            None => receiver.into(),
+        }
+    }
 }
 
 /// The names local scopes bind, to tell a use of a definition from a use of

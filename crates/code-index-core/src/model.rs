@@ -269,7 +269,8 @@ pub struct Reference {
     /// What the name is reached through, as written: empty for a bare name,
     /// `self`, `this`, a plain or dotted name (`os.path` in
     /// `os.path.join`, `Vec` in `Vec::new`), or
-    /// [`COMPLEX_RECEIVER`] for any other expression (`f().name`).
+    /// [`LITERAL_RECEIVER`] for a literal, [`COMPLEX_RECEIVER`] for any
+    /// other expression (`f().name`).
     pub receiver: StrRef,
 }
 
@@ -281,6 +282,10 @@ pub const COMPLEX_RECEIVER: &str = "(…)";
 /// (`f({ type: 1 })`): a member of some value, known even less than one
 /// reached through an expression.
 pub const OBJECT_RECEIVER: &str = "{…}";
+
+/// The receiver of a member of a literal (`', '.join`, `[1].map`): a
+/// member of the language's built-in type, never of the project's.
+pub const LITERAL_RECEIVER: &str = "(literal)";
 
 /// Receivers that mean "the enclosing type".
 pub const SELF_RECEIVERS: &[&str] = &["self", "this", "super", "cls", "Self", "static", "$this"];

@@ -6,7 +6,9 @@
 //! it imports, then the same directory, then the rest.
 
 use crate::language::Family;
-use crate::model::{COMPLEX_RECEIVER, OBJECT_RECEIVER, Reference, SELF_RECEIVERS};
+use crate::model::{
+    COMPLEX_RECEIVER, LITERAL_RECEIVER, OBJECT_RECEIVER, Reference, SELF_RECEIVERS,
+};
 use std::collections::BTreeMap;
 
 use globset::{Glob, GlobMatcher};
@@ -502,11 +504,7 @@ impl<'i> Targets<'i> {
         receiver: &str,
         imports: &mut FxHashMap<FileId, bool>,
     ) -> Resolution {
-        let enclosing_container = if r.enclosing != NONE {
-            file.str(file.definitions[r.enclosing as usize].container)
-        } else {
-            ""
-        };
+        let enclosing_container = self_class(file, r);
         let here = self.by_file.get(&file_id);
         let resolved = if receiver.is_empty() {
             let implicit_this = file.language.is_some_and(has_implicit_this);
@@ -702,7 +700,11 @@ impl<'i> Grader<'i> {
         r: &Reference,
     ) -> Option<&'i str> {
         let receiver = file.str(r.receiver);
-        if receiver.is_empty() || is_value_receiver(receiver) {
+        // The type decides only between members of classes.
+        if receiver.is_empty()
+            || is_value_receiver(receiver)
+            || (self.targets.containers.is_empty() && self.others.containers.is_empty())
+        {
             return None;
         }
         if let Some(&known) = self.receiver_types.get(&(file_id, receiver)) {
@@ -714,19 +716,16 @@ impl<'i> Grader<'i> {
         {
             Some(member) if is_plain_name(member) => {
                 // A method or field of the enclosing class.
-                let class = file
-                    .definitions
-                    .get(r.enclosing as usize)
-                    .map_or("", |d| file.str(d.container));
-                file.definitions
+                let class = self_class(file, r);
+                file.value_types
                     .iter()
-                    .position(|d| {
+                    .find(|v| {
+                        let d = &file.definitions[v.def as usize];
                         !class.is_empty()
                             && file.str(d.container) == class
                             && file.str(d.name) == member
                     })
-                    .and_then(|d| file.value_type(d as u32))
-                    .map(|ty| (file_id, ty))
+                    .map(|v| (file_id, file.str(v.ty)))
             }
             Some(_) => None,
             None if is_plain_name(receiver) => self.value_of(file_id, receiver),
@@ -929,6 +928,10 @@ impl<'i> Grader<'i> {
         if !self.targets.reachable(file, r) {
             return None;
         }
+        // A literal's member is its built-in type's.
+        if file.str(r.receiver) == LITERAL_RECEIVER {
+            return None;
+        }
         // A class or function defined in a function is named only there.
         if self.targets.all_local && !self.targets.inside_their_function(file_id, file, r) {
             return None;
@@ -979,10 +982,7 @@ impl<'i> Grader<'i> {
         // `super().x` in a class none of whose bases holds or inherits the
         // member asked (`ast.NodeVisitor`, or a project class of other
         // lineage): another's member.
-        let class = file
-            .definitions
-            .get(r.enclosing as usize)
-            .map_or("", |d| file.str(d.container));
+        let class = self_class(file, r);
         if receiver == "super" {
             let bases: Vec<&'i str> = bases(file, class).collect();
             if !bases.is_empty()
@@ -1013,6 +1013,19 @@ impl<'i> Grader<'i> {
             && (typed.is_some() || (locals_known && is_plain_name(receiver)))
             && self.inherits_asked(last_container_segment(receiver)) == Some(false)
             && (typed.is_some() || self.type_home(file_id, file, receiver).is_some())
+        {
+            return None;
+        }
+        // A member reached through a name the project never defines, where
+        // locals are known: a library's value, module or type (`str.join`,
+        // `document.title`, `xhr: XMLHttpRequest`), not a member of the
+        // project's classes. Names like type parameters (`T`, `TValue`)
+        // may stand for one of those: left alone.
+        if !self.targets.containers.is_empty()
+            && locals_known
+            && is_plain_name(receiver)
+            && !self.index.defs.contains_key(receiver)
+            && !looks_like_type_parameter(receiver)
         {
             return None;
         }
@@ -1067,6 +1080,36 @@ impl<'i> Grader<'i> {
     }
 }
 
+/// The class `self`/`this` means at the use `r`: the container of the
+/// function around it, or of the outermost function around that one (a
+/// closure or arrow function in a method sees the method's `this`); empty
+/// outside any class.
+fn self_class<'f>(file: &'f FileSymbols, r: &Reference) -> &'f str {
+    let Some(mut def) = file.definitions.get(r.enclosing as usize) else {
+        return "";
+    };
+    while let Some(parent) = file.definitions.get(def.parent as usize)
+        && parent.kind.is_callable()
+    {
+        def = parent;
+    }
+    file.str(def.container)
+}
+
+/// Whether a name reads like a generic type parameter: `T`, `K2`,
+/// `TValue`.
+fn looks_like_type_parameter(name: &str) -> bool {
+    let mut chars = name.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), None) => first.is_ascii_uppercase(),
+        (Some(first), Some(second)) => {
+            first.is_ascii_uppercase()
+                && (second.is_ascii_digit() || (first == 'T' && second.is_ascii_uppercase()))
+        }
+        _ => false,
+    }
+}
+
 /// Whether `file` may pass on the name `name` that another file imports
 /// from it: it imports the name itself (`from .base import Model` in a
 /// package's `__init__.py`, `export { x } from './x'`), or it defines
@@ -1083,6 +1126,7 @@ fn may_reexport(file: &FileSymbols, name: &str) -> bool {
 /// object literal, `self`/`this`, `super`.
 fn is_value_receiver(receiver: &str) -> bool {
     receiver == COMPLEX_RECEIVER
+        || receiver == LITERAL_RECEIVER
         || receiver == OBJECT_RECEIVER
         || receiver == "super"
         || SELF_RECEIVERS.contains(&receiver)

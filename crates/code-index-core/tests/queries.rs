@@ -1978,13 +1978,13 @@ fn a_member_through_a_project_class_that_neither_holds_nor_inherits_it_is_not_a_
     );
     let index = common::index_dir(root);
     // `Academy` inherits it; `Child` is a project class of another lineage;
-    // a library's class and an unknown value may hold anything.
+    // a library's class (a name the project never defines) holds the
+    // library's members; an unknown value may hold anything.
     assert_eq!(
         graded(&index, "School.objects"),
         [
             "resolved app/views.py:5",
             "candidate app/views.py:6",
-            "candidate app/views.py:8",
             "candidate app/views.py:9",
         ]
     );
@@ -2336,4 +2336,115 @@ fn values_whose_class_cannot_hold_the_member_are_not_its_uses() {
     assert_eq!(graded(&index, "Operator.call"), Vec::<String>::new());
     // A parameter named in a signature is no use of a function.
     assert_eq!(graded(&index, "delay"), Vec::<String>::new());
+}
+
+#[test]
+fn import_aliases_stand_for_what_they_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "shop/models.py",
+        "class Cart:\n    def add(self, item):\n        pass\n\n\nclass Basket:\n    def add(self, item):\n        pass\n",
+    );
+    common::write(
+        root,
+        "shop/use.py",
+        concat!(
+            "from shop.models import Cart as ShopCart\n",
+            "import shop.models as m\n",
+            "\n",
+            "def go():\n",
+            "    c = ShopCart()\n",
+            "    c.add(1)\n",
+            "    ShopCart.add(c, 2)\n",
+            "    m.Cart.add(c, 3)\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/cart.ts",
+        "export class Cart {\n  add(n: number) { return n; }\n}\nexport class Basket {\n  add(n: number) { return n; }\n}\n",
+    );
+    common::write(
+        root,
+        "web/use.ts",
+        concat!(
+            "import { Cart as WebCart } from './cart';\n",
+            "import * as carts from './cart';\n",
+            "export function go() {\n",
+            "  const c: Readonly<WebCart> = new WebCart();\n",
+            "  c.add(1);\n",
+            "  return carts.Cart;\n",
+            "}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    assert_eq!(
+        graded(&index, "Cart.add"),
+        [
+            "resolved shop/use.py:6",
+            "resolved shop/use.py:7",
+            "resolved shop/use.py:8",
+            "resolved web/use.ts:5",
+        ]
+    );
+    // The aliases' uses are the class's references.
+    let lines = |name: &str| {
+        index
+            .references(name, &ReferenceFilter::default(), all())
+            .files
+            .iter()
+            .flat_map(|f| {
+                f.references
+                    .iter()
+                    .map(move |h| format!("{}:{}", f.path, h.line))
+            })
+            .collect::<Vec<_>>()
+    };
+    for line in [
+        "shop/use.py:5",
+        "shop/use.py:7",
+        "web/use.ts:4",
+        "web/use.ts:6",
+    ] {
+        assert!(lines("Cart").contains(&line.to_string()), "{line}");
+    }
+}
+
+#[test]
+fn members_of_names_the_project_never_defines_are_the_librarys() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/tree.py",
+        "class Node:\n    def join(self, other):\n        pass\n\n    def walk(self):\n        def visit():\n            self.join(None)\n        return visit\n",
+    );
+    common::write(
+        root,
+        "app/use.py",
+        concat!(
+            "import os\n",
+            "from app.tree import Node\n",
+            "\n",
+            "def go(node: Node, T):\n",
+            "    ', '.join([])\n",
+            "    str.join(',', [])\n",
+            "    os.path.join('a', 'b')\n",
+            "    node.join(None)\n",
+            "    T.join(None)\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // `self` in a closure is the method's; `str` and `os` are the library's,
+    // and so is a literal's member; `T` is a parameter of unknown type.
+    assert_eq!(
+        graded(&index, "Node.join"),
+        [
+            "resolved app/tree.py:7",
+            "resolved app/use.py:8",
+            "candidate app/use.py:9",
+        ]
+    );
 }

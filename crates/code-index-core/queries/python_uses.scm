@@ -31,10 +31,10 @@
 (typed_default_parameter name: (identifier) @local.definition)
 (typed_parameter
   (identifier) @local.definition
-  type: (type [(identifier) (attribute)] @local.type))
+  type: (type) @local.type)
 (typed_default_parameter
   name: (identifier) @local.definition
-  type: (type [(identifier) (attribute)] @local.type))
+  type: (type) @local.type)
 
 (assignment left: (identifier) @local.definition)
 (assignment
@@ -42,7 +42,7 @@
   right: (call function: [(identifier) (attribute)] @local.type))
 (assignment
   left: (identifier) @local.definition
-  type: (type [(identifier) (attribute)] @local.type))
+  type: (type) @local.type)
 (assignment left: [(pattern_list (identifier) @local.definition) (tuple_pattern (identifier) @local.definition) (list_pattern (identifier) @local.definition)])
 (augmented_assignment left: (identifier) @local.definition)
 (for_statement left: (identifier) @local.definition)
@@ -64,7 +64,7 @@
   left: (attribute
     object: (identifier) @_self
     attribute: (identifier) @field.name)
-  type: (type [(identifier) (attribute)] @field.type)
+  type: (type) @field.type
   (#any-of? @_self "self" "cls"))
 (assignment
   left: (attribute
@@ -78,7 +78,7 @@
     (expression_statement
       (assignment
         left: (identifier) @field.name
-        type: (type [(identifier) (attribute)] @field.type)))))
+        type: (type) @field.type))))
 
 ; What a function is declared to return, what a module-level name is
 ; declared as or made from: `def make() -> Foo`, `x: Foo = …`, `x = Foo()`.

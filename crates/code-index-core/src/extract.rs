@@ -9,6 +9,8 @@
 //!   sorted list or a bounded climb, so a file nested ten thousand levels deep
 //!   cannot overflow the stack.
 
+mod expand;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -90,6 +92,8 @@ enum Role {
     AliasName,
     /// What it stands for: `X`, or the module.
     AliasOriginal,
+    /// A node whose parts Rust reads (see [`expand`]).
+    Expand(expand::Expansion),
     Ignore,
 }
 
@@ -146,7 +150,13 @@ fn role_of(capture: &str) -> Role {
         "value.type" => Role::ValueType,
         "alias.name" => Role::AliasName,
         "alias.original" => Role::AliasOriginal,
-        _ => Role::Ignore,
+        _ => match capture
+            .strip_prefix("expand.")
+            .and_then(expand::Expansion::parse)
+        {
+            Some(expansion) => Role::Expand(expansion),
+            None => Role::Ignore,
+        },
     }
 }
 
@@ -157,6 +167,7 @@ pub struct CompiledQuery {
     /// The first pattern of [`Language::uses_query`].
     uses_from: usize,
     fields: MemberFields,
+    expand_fields: expand::Fields,
 }
 
 /// The grammar's ids of [`MEMBER_FIELDS`] and [`OBJECT_FIELDS`]: a lookup by
@@ -221,6 +232,7 @@ fn compile(lang: Language) -> Result<CompiledQuery, tree_sitter::QueryError> {
         roles,
         uses_from,
         fields: MemberFields::new(&grammar),
+        expand_fields: expand::Fields::new(&grammar),
     })
 }
 
@@ -412,6 +424,8 @@ fn classify_receiver(text: &str) -> &str {
             && s.chars()
                 .all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '.' || c == ':')
     };
+    // `Foo.prototype.bar` is `Foo`'s member.
+    let text = text.strip_suffix(".prototype").unwrap_or(text);
     if plain(text) { text } else { COMPLEX_RECEIVER }
 }
 
@@ -863,6 +877,19 @@ impl Extractor {
                         Role::ValueType => value_type = Some(cap.node),
                         Role::AliasName => alias_name = Some(cap.node),
                         Role::AliasOriginal => alias_original = Some(cap.node),
+                        Role::Expand(expansion) => expand::run(
+                            expansion,
+                            cap.node,
+                            &compiled.expand_fields,
+                            &mut expand::Sink {
+                                tags: &mut tags,
+                                locals: &mut locals,
+                                fields: &mut fields,
+                                value_types: &mut value_types,
+                                source: bytes,
+                                pattern: m.pattern_index,
+                            },
+                        ),
                         Role::Def(_) | Role::Ref(_) | Role::Scope | Role::Ignore => {}
                     }
                 }
@@ -1267,10 +1294,11 @@ fn is_type_tag(tag: &RawTag) -> bool {
     matches!(tag.role, Role::Def(kind) if kind.is_type_like())
 }
 
-/// A declared type as a receiver goes by: `Bar<T>` and `Bar[T]` are `Bar`;
-/// wrappers that keep the members (`Readonly<Bar>`, `Optional[Bar]`,
-/// `Bar | None`) are `Bar`; a union of several types, or anything but a
-/// plain or dotted name, is none.
+/// A declared type as a receiver goes by: `Bar<T>`, `Bar[T]` and `"Bar"`
+/// are `Bar`; wrappers that keep the members (`Readonly<Bar>`,
+/// `Optional[Bar]`, `Bar | None`) are `Bar`; `Bar[]` is `Array`; a union of
+/// several types, `any` and its kin, or anything but a plain or dotted
+/// name, is none.
 fn declared_type(text: &str) -> Option<&str> {
     const WRAPPERS: &[(&str, char)] = &[
         ("Readonly<", '>'),
@@ -1282,7 +1310,11 @@ fn declared_type(text: &str) -> Option<&str> {
         ("Final[", ']'),
         ("ClassVar[", ']'),
     ];
-    let mut ty = text.trim();
+    let mut ty = text.trim().trim_matches(['"', '\'']);
+    // An array of a type is an array (`Foo[]`, `readonly Foo[]`).
+    if ty.ends_with("[]") {
+        return Some("Array");
+    }
     while let Some(inner) = WRAPPERS.iter().find_map(|&(open, close)| {
         ty.strip_prefix(open)
             .and_then(|t| t.strip_suffix(close))
@@ -1301,6 +1333,13 @@ fn declared_type(text: &str) -> Option<&str> {
         }
     }
     let ty = ty.split(['<', '[', '(']).next().unwrap_or(ty).trim();
+    // Types that say nothing of the value's members.
+    if matches!(
+        ty,
+        "any" | "unknown" | "object" | "Object" | "Any" | "typing.Any" | "never" | "void"
+    ) {
+        return None;
+    }
     (classify_receiver(ty) != COMPLEX_RECEIVER).then_some(ty)
 }
 
@@ -1308,7 +1347,7 @@ fn declared_type(text: &str) -> Option<&str> {
 /// `Foo`, `Foo<T>`, `Optional[Foo]`, `Foo | None`, `"Foo"` or `pkg.Foo`;
 /// none for a union of several types or anything but a name.
 fn value_type_name(text: &str) -> Option<&str> {
-    let ty = declared_type(text.trim().trim_matches(['"', '\'']))?;
+    let ty = declared_type(text)?;
     (!SELF_RECEIVERS.contains(&ty)).then_some(ty)
 }
 

@@ -2448,3 +2448,30 @@ fn members_of_names_the_project_never_defines_are_the_librarys() {
         ]
     );
 }
+
+#[test]
+fn members_named_through_a_prototype_in_a_type_query_are_the_classs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "web/sched.ts",
+        concat!(
+            "export class TestScheduler {\n",
+            "  createHot() {}\n",
+            "}\n",
+            "export interface RunHelpers {\n",
+            "  hot: typeof TestScheduler.prototype.createHot;\n",
+            "}\n",
+            "export function untyped(obj: any) {\n",
+            "  return obj.createHot();\n",
+            "}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // `obj: any` says nothing of the value: a candidate.
+    assert_eq!(
+        graded(&index, "TestScheduler.createHot"),
+        ["resolved web/sched.ts:5", "candidate web/sched.ts:8"]
+    );
+}

@@ -1,0 +1,376 @@
+//! Structural captures read in Rust rather than matched by query patterns.
+//!
+//! Compiling a tags query costs tree-sitter an analysis of the grammar for
+//! every pattern step that has children, paid once per process and
+//! language: for JavaScript and TypeScript, whose grammars are large, the
+//! patterns that read declarations (`const x: Foo = new Foo()`), fields,
+//! parameters, return types and typed object literals cost more to compile
+//! than indexing a small project. The query captures those nodes alone
+//! (`(variable_declarator) @expand.declarator`, no analysis at all) and
+//! the functions here read their parts through field ids, yielding what the
+//! patterns did: local bindings and their types, typed fields, the written
+//! types of values, and member reads.
+
+use tree_sitter::Node;
+
+use super::{FieldId, Locals, RawField, RawTag, Role};
+use crate::model::RefKind;
+
+/// What an `@expand.*` capture asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Expansion {
+    /// `this.x = new Foo()` / `this.x = x`: a typed field.
+    ThisField,
+    /// `x: Foo` / `x = new Foo()` in a class body: a typed field, and the
+    /// field's written type.
+    ClassField,
+    /// `const x: Foo = …`, `const x = new Foo()`, `const x = make()`,
+    /// `const { a, b: c } = value`: locals, their types, the written type
+    /// of a top-level value, the members a destructuring reads, and the
+    /// keys of an object literal of a declared type.
+    Declarator,
+    /// `function make(): Foo { return { … } }`: the written return type,
+    /// and the keys of an object literal returned.
+    Returns,
+    /// `{ … } as Foo`, `{ … } satisfies Foo`, `<Foo>{ … }`: the keys of the
+    /// object literal are `Foo`'s members.
+    Asserted,
+    /// `a.b`: a read of the member `b`.
+    Member,
+    /// `x => …`: the parameter.
+    ArrowParameter,
+    /// `x: Foo`, `...rest`, `private x: Foo` in a parameter list: locals,
+    /// their types, and the fields a constructor's parameter declares.
+    Parameter,
+}
+
+impl Expansion {
+    pub(super) fn parse(name: &str) -> Option<Expansion> {
+        Some(match name {
+            "this_field" => Expansion::ThisField,
+            "class_field" => Expansion::ClassField,
+            "declarator" => Expansion::Declarator,
+            "returns" => Expansion::Returns,
+            "asserted" => Expansion::Asserted,
+            "member" => Expansion::Member,
+            "arrow_parameter" => Expansion::ArrowParameter,
+            "parameter" => Expansion::Parameter,
+            _ => return None,
+        })
+    }
+}
+
+/// The grammar's ids of the fields the expansions read.
+pub(super) struct Fields {
+    name: Option<FieldId>,
+    value: Option<FieldId>,
+    ty: Option<FieldId>,
+    left: Option<FieldId>,
+    right: Option<FieldId>,
+    object: Option<FieldId>,
+    property: Option<FieldId>,
+    constructor: Option<FieldId>,
+    function: Option<FieldId>,
+    parameter: Option<FieldId>,
+    pattern: Option<FieldId>,
+    return_type: Option<FieldId>,
+    body: Option<FieldId>,
+    key: Option<FieldId>,
+}
+
+impl Fields {
+    pub(super) fn new(grammar: &tree_sitter::Language) -> Fields {
+        let id = |name: &str| grammar.field_id_for_name(name);
+        Fields {
+            name: id("name"),
+            value: id("value"),
+            ty: id("type"),
+            left: id("left"),
+            right: id("right"),
+            object: id("object"),
+            property: id("property"),
+            constructor: id("constructor"),
+            function: id("function"),
+            parameter: id("parameter"),
+            pattern: id("pattern"),
+            return_type: id("return_type"),
+            body: id("body"),
+            key: id("key"),
+        }
+    }
+}
+
+/// Where an expansion puts what it finds: the same collections the query's
+/// own captures fill.
+pub(super) struct Sink<'a, 't, 's> {
+    pub tags: &'a mut Vec<RawTag<'t>>,
+    pub locals: &'a mut Locals<'s>,
+    pub fields: &'a mut Vec<RawField<'t>>,
+    pub value_types: &'a mut Vec<(usize, Node<'t>)>,
+    pub source: &'s [u8],
+    /// The capturing pattern: tags made here rank as that pattern's.
+    pub pattern: usize,
+}
+
+/// The child of `node` in the field `id`, found by walking the children:
+/// `Node::child_by_field_id` was seen to answer with a nested node's field
+/// (the outer `property` of `A.b.c` as `b`) in tree-sitter 0.27.
+fn field<'t>(node: Node<'t>, id: Option<FieldId>) -> Option<Node<'t>> {
+    let id = id?;
+    let mut cursor = node.walk();
+    if !cursor.goto_first_child() {
+        return None;
+    }
+    loop {
+        if cursor.field_id() == Some(id) {
+            return Some(cursor.node());
+        }
+        if !cursor.goto_next_sibling() {
+            return None;
+        }
+    }
+}
+
+/// The type a `type_annotation` holds.
+fn annotated<'t>(annotation: Option<Node<'t>>) -> Option<Node<'t>> {
+    annotation.and_then(|a| a.named_child(0))
+}
+
+/// A class named by a constructor or a callee: a name or a member access.
+fn named(node: Option<Node<'_>>) -> Option<Node<'_>> {
+    node.filter(|n| matches!(n.kind(), "identifier" | "member_expression"))
+}
+
+/// The type an object literal's keys are members of, when written as a
+/// name (`Foo`, `ns.Foo`, `Foo<T>`'s `Foo`).
+fn literal_type<'t>(ty: Node<'t>, f: &Fields) -> Option<Node<'t>> {
+    match ty.kind() {
+        "type_identifier" | "nested_type_identifier" => Some(ty),
+        "generic_type" => field(ty, f.name),
+        _ => None,
+    }
+}
+
+impl<'t> Sink<'_, 't, '_> {
+    fn read(&mut self, node: Node<'t>, name: Node<'t>, receiver: Option<Node<'t>>) {
+        self.tags.push(RawTag {
+            name_start: name.start_byte(),
+            name_end: name.end_byte(),
+            pattern: self.pattern,
+            node,
+            name_node: name,
+            role: Role::Ref(RefKind::Other),
+            receiver,
+        });
+    }
+
+    /// The keys of the object literal `object` as reads of `ty`'s members.
+    fn keys_of(&mut self, object: Node<'t>, ty: Node<'t>, f: &Fields) {
+        if object.kind() != "object" {
+            return;
+        }
+        let Some(ty) = literal_type(ty, f) else {
+            return;
+        };
+        let mut cursor = object.walk();
+        for pair in object.named_children(&mut cursor) {
+            if pair.kind() == "pair"
+                && let Some(key) = field(pair, f.key).filter(|k| k.kind() == "property_identifier")
+            {
+                self.read(pair, key, Some(ty));
+            }
+        }
+    }
+
+    fn local(&mut self, name: Node<'t>, ty: Option<Node<'t>>) {
+        self.locals.push(name, ty, self.source);
+    }
+}
+
+/// Reads the parts of `node` that `expansion` asks for into `sink`.
+pub(super) fn run<'t>(
+    expansion: Expansion,
+    node: Node<'t>,
+    f: &Fields,
+    sink: &mut Sink<'_, 't, '_>,
+) {
+    match expansion {
+        Expansion::ThisField => {
+            let Some(left) = field(node, f.left).filter(|l| l.kind() == "member_expression") else {
+                return;
+            };
+            let (Some(object), Some(property)) = (field(left, f.object), field(left, f.property))
+            else {
+                return;
+            };
+            if object.kind() != "this" || property.kind() != "property_identifier" {
+                return;
+            }
+            let Some(right) = field(node, f.right) else {
+                return;
+            };
+            let (ty, value) = match right.kind() {
+                "new_expression" => (named(field(right, f.constructor)), None),
+                "identifier" => (None, Some(right)),
+                _ => return,
+            };
+            if ty.is_some() || value.is_some() {
+                sink.fields.push(RawField {
+                    name: property,
+                    ty,
+                    value,
+                });
+            }
+        }
+        Expansion::ClassField => {
+            let Some(name) = field(node, f.name).filter(|n| n.kind() == "property_identifier")
+            else {
+                return;
+            };
+            let written = annotated(field(node, f.ty));
+            if let Some(ty) = written {
+                sink.value_types.push((name.start_byte(), ty));
+            }
+            let constructed = field(node, f.value)
+                .filter(|v| v.kind() == "new_expression")
+                .and_then(|v| named(field(v, f.constructor)));
+            if let Some(ty) = written.or(constructed) {
+                sink.fields.push(RawField {
+                    name,
+                    ty: Some(ty),
+                    value: None,
+                });
+            }
+        }
+        Expansion::Declarator => {
+            let Some(name) = field(node, f.name) else {
+                return;
+            };
+            let value = field(node, f.value);
+            let written = annotated(field(node, f.ty));
+            match name.kind() {
+                "identifier" => {
+                    let made = value.and_then(|v| match v.kind() {
+                        "new_expression" => named(field(v, f.constructor)),
+                        "call_expression" => named(field(v, f.function)),
+                        _ => None,
+                    });
+                    sink.local(name, written.or(made));
+                    // The written type of a top-level value: declared, or
+                    // what a class or a function called by name makes.
+                    let valued = written.or(made.filter(|m| {
+                        m.kind() == "identifier"
+                            || value.is_some_and(|v| v.kind() == "new_expression")
+                    }));
+                    if let Some(ty) = valued {
+                        sink.value_types.push((name.start_byte(), ty));
+                    }
+                    if let (Some(ty), Some(value)) = (written, value) {
+                        sink.keys_of(value, ty, f);
+                    }
+                }
+                // A destructuring reads the members it names.
+                "object_pattern" => {
+                    let Some(value) = value else { return };
+                    let mut cursor = name.walk();
+                    for part in name.named_children(&mut cursor) {
+                        let member = match part.kind() {
+                            "shorthand_property_identifier_pattern" => Some(part),
+                            "pair_pattern" => {
+                                field(part, f.key).filter(|k| k.kind() == "property_identifier")
+                            }
+                            "object_assignment_pattern" => field(part, f.left)
+                                .filter(|l| l.kind() == "shorthand_property_identifier_pattern"),
+                            _ => None,
+                        };
+                        if let Some(member) = member {
+                            sink.read(node, member, Some(value));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Expansion::Returns => {
+            let Some(ty) = annotated(field(node, f.return_type)) else {
+                return;
+            };
+            if let Some(name) = field(node, f.name)
+                .filter(|n| matches!(n.kind(), "identifier" | "property_identifier"))
+            {
+                sink.value_types.push((name.start_byte(), ty));
+            }
+            // `return { … }` at the top of the body.
+            let Some(body) = field(node, f.body).filter(|b| b.kind() == "statement_block") else {
+                return;
+            };
+            let mut cursor = body.walk();
+            for statement in body.named_children(&mut cursor) {
+                if statement.kind() == "return_statement"
+                    && let Some(object) = statement.named_child(0)
+                {
+                    sink.keys_of(object, ty, f);
+                }
+            }
+        }
+        Expansion::Asserted => {
+            // `{ … } as Foo`, `{ … } satisfies Foo`: the expression, then
+            // the type; `<Foo>{ … }`: the type arguments, then the object.
+            let (Some(first), Some(last)) = (node.named_child(0), node.named_child(1)) else {
+                return;
+            };
+            if node.kind() == "type_assertion" {
+                if let Some(ty) = first.named_child(0) {
+                    sink.keys_of(last, ty, f);
+                }
+            } else {
+                sink.keys_of(first, last, f);
+            }
+        }
+        Expansion::Member => {
+            if let Some(property) = field(node, f.property).filter(|p| {
+                matches!(
+                    p.kind(),
+                    "property_identifier" | "private_property_identifier"
+                )
+            }) {
+                sink.read(node, property, None);
+            }
+        }
+        Expansion::ArrowParameter => {
+            if let Some(parameter) = field(node, f.parameter).filter(|p| p.kind() == "identifier") {
+                sink.local(parameter, None);
+            }
+        }
+        Expansion::Parameter => {
+            let Some(pattern) = field(node, f.pattern) else {
+                return;
+            };
+            let written = annotated(field(node, f.ty));
+            match pattern.kind() {
+                "identifier" => {
+                    sink.local(pattern, written);
+                    // `constructor(private x: Foo)` declares the field `x`.
+                    let mut cursor = node.walk();
+                    let declares_field = node
+                        .children(&mut cursor)
+                        .any(|c| c.kind() == "accessibility_modifier");
+                    if declares_field && written.is_some() {
+                        sink.fields.push(RawField {
+                            name: pattern,
+                            ty: written,
+                            value: None,
+                        });
+                    }
+                }
+                "rest_pattern" => {
+                    if let Some(rest) = pattern.named_child(0).filter(|r| r.kind() == "identifier")
+                    {
+                        sink.local(rest, None);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -23,8 +23,9 @@ use tree_sitter::{Node, ParseOptions, Parser, Query, QueryCursor};
 
 use crate::language::Language;
 use crate::model::{
-    COMPLEX_RECEIVER, Definition, FileSymbols, Import, LITERAL_RECEIVER, NONE, OBJECT_RECEIVER,
-    RefKind, Reference, Relation, SELF_RECEIVERS, Span, StrRef, SymbolKind, ValueType,
+    CALL_SUFFIX, COMPLEX_RECEIVER, Definition, FileSymbols, Import, LITERAL_RECEIVER, NONE,
+    OBJECT_RECEIVER, RefKind, Reference, Relation, SELF_RECEIVERS, Span, StrRef, SymbolKind,
+    ValueType,
 };
 
 /// Longest signature kept, in characters.
@@ -177,6 +178,8 @@ type FieldId = std::num::NonZeroU16;
 struct MemberFields {
     member: Vec<FieldId>,
     object: Vec<FieldId>,
+    /// What a call or a construction calls (`function`, `constructor`).
+    callee: Vec<FieldId>,
     receiver: Option<FieldId>,
     object_field: Option<FieldId>,
 }
@@ -192,6 +195,7 @@ impl MemberFields {
         MemberFields {
             member: ids(MEMBER_FIELDS),
             object: ids(OBJECT_FIELDS),
+            callee: ids(&["function", "constructor"]),
             receiver: grammar.field_id_for_name("receiver"),
             object_field: grammar.field_id_for_name("object"),
         }
@@ -331,9 +335,14 @@ const OBJECT_FIELDS: &[&str] = &[
 ];
 
 /// What a referenced name is reached through: `None` for a bare name, its
-/// text for a plain or dotted name (`os.path`, `geo::Circle`),
-/// [`COMPLEX_RECEIVER`] for anything else.
-fn receiver_of<'s>(name: Node, fields: &MemberFields, source: &'s [u8]) -> Option<&'s str> {
+/// text for a plain or dotted name (`os.path`, `geo::Circle`), the callee
+/// and `()` for the result of a call or a construction (`Foo()` for
+/// `Foo(1).x` and `new Foo(1).x`), [`COMPLEX_RECEIVER`] for anything else.
+fn receiver_of<'s>(
+    name: Node,
+    fields: &MemberFields,
+    source: &'s [u8],
+) -> Option<std::borrow::Cow<'s, str>> {
     let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).ok();
     let parent = name.parent()?;
     let field = |f: Option<FieldId>| f.and_then(|f| parent.child_by_field_id(f.get()));
@@ -341,7 +350,7 @@ fn receiver_of<'s>(name: Node, fields: &MemberFields, source: &'s [u8]) -> Optio
     if parent.kind() == "navigation_suffix" {
         let nav = parent.parent()?;
         let target = nav.child(0)?;
-        return Some(classify_receiver(text(target)?));
+        return Some(classify_receiver(text(target)?).into());
     }
     if matches!(
         parent.kind(),
@@ -362,10 +371,13 @@ fn receiver_of<'s>(name: Node, fields: &MemberFields, source: &'s [u8]) -> Optio
             let sep = name.prev_sibling()?;
             if matches!(sep.kind(), "." | "::") {
                 let recv = sep.prev_sibling()?;
-                return Some(match recv.kind() {
-                    "identifier" | "self" | "type_identifier" => text(recv)?,
-                    _ => COMPLEX_RECEIVER,
-                });
+                return Some(
+                    match recv.kind() {
+                        "identifier" | "self" | "type_identifier" => text(recv)?,
+                        _ => COMPLEX_RECEIVER,
+                    }
+                    .into(),
+                );
             }
         }
         return None;
@@ -380,7 +392,7 @@ fn member_object<'s>(
     name: Node,
     fields: &MemberFields,
     source: &'s [u8],
-) -> Option<&'s str> {
+) -> Option<std::borrow::Cow<'s, str>> {
     let object = fields.object.iter().find_map(|&f| {
         member
             .child_by_field_id(f.get())
@@ -405,10 +417,26 @@ fn member_object<'s>(
             | "dictionary_comprehension"
             | "set_comprehension"
     ) {
-        return Some(LITERAL_RECEIVER);
+        return Some(LITERAL_RECEIVER.into());
     }
-    let text = std::str::from_utf8(&source[object.start_byte()..object.end_byte()]).ok()?;
-    Some(classify_receiver(text))
+    let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).ok();
+    let whole = classify_receiver(text(object)?);
+    // The result of a call or a construction: the callee's value, which
+    // the grader types (a class's instance, what a function returns).
+    if whole == COMPLEX_RECEIVER
+        && matches!(object.kind(), "call" | "call_expression" | "new_expression")
+        && let Some(callee) = fields
+            .callee
+            .iter()
+            .find_map(|&f| object.child_by_field_id(f.get()))
+            .and_then(text)
+    {
+        let callee = classify_receiver(callee);
+        if callee != COMPLEX_RECEIVER && callee != "super" {
+            return Some(format!("{callee}{CALL_SUFFIX}").into());
+        }
+    }
+    Some(whole.into())
 }
 
 /// A receiver's text as stored: a plain or dotted name, or
@@ -1199,11 +1227,14 @@ impl Extractor {
                 locals.enter(pos, &mut local_stack, &mut next_local);
                 let receiver = if let Some(value) = tag.receiver {
                     // A member named in a destructuring: read off the value.
-                    Some(if value.kind() == "object" {
-                        OBJECT_RECEIVER
-                    } else {
-                        classify_receiver(node_text(source, value))
-                    })
+                    Some(
+                        if value.kind() == "object" {
+                            OBJECT_RECEIVER
+                        } else {
+                            classify_receiver(node_text(source, value))
+                        }
+                        .into(),
+                    )
                 } else if tag.pattern < compiled.uses_from || tag.pattern == usize::MAX {
                     receiver_of(tag.name_node, &compiled.fields, bytes)
                 } else if tag.node.id() == tag.name_node.id() {
@@ -1223,8 +1254,8 @@ impl Extractor {
                     None if locals.binding(&local_stack, name).is_some() => continue,
                     None => StrRef::EMPTY,
                     Some(receiver) => {
-                        let typed = locals.receiver(&local_stack, receiver);
-                        let receiver = typed.as_deref().unwrap_or(receiver);
+                        let typed = locals.receiver(&local_stack, &receiver);
+                        let receiver = typed.as_deref().unwrap_or(&receiver);
                         let class = || {
                             stack.iter().rev().find_map(|&(_, c, _)| match c {
                                 Container::Def(i) if is_type_tag(&def_tags[i]) => Some(i),
@@ -1491,8 +1522,12 @@ impl<'s> Aliases<'s> {
             Some(i) => receiver.split_at(i),
             None => (receiver, ""),
         };
-        match self.original(head) {
-            Some(original) => format!("{original}{rest}").into(),
+        let (name, call) = match head.strip_suffix(CALL_SUFFIX) {
+            Some(name) => (name, CALL_SUFFIX),
+            None => (head, ""),
+        };
+        match self.original(name) {
+            Some(original) => format!("{original}{call}{rest}").into(),
             None => receiver.into(),
         }
     }
@@ -1633,6 +1668,12 @@ impl<'s> Locals<'s> {
         };
         if SELF_RECEIVERS.contains(&head) {
             return None;
+        }
+        // What a local function returns is unknown.
+        if let Some(called) = head.strip_suffix(CALL_SUFFIX) {
+            return self
+                .binding(stack, called)
+                .map(|_| COMPLEX_RECEIVER.to_string());
         }
         match self.binding(stack, head)? {
             Some(ty) => Some(format!("{ty}{rest}")),

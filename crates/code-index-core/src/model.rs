@@ -269,8 +269,9 @@ pub struct Reference {
     /// What the name is reached through, as written: empty for a bare name,
     /// `self`, `this`, a plain or dotted name (`os.path` in
     /// `os.path.join`, `Vec` in `Vec::new`), or
+    /// the callee and [`CALL_SUFFIX`] for the result of a call,
     /// [`LITERAL_RECEIVER`] for a literal, [`COMPLEX_RECEIVER`] for any
-    /// other expression (`f().name`).
+    /// other expression (`f()[0].name`).
     pub receiver: StrRef,
 }
 
@@ -282,6 +283,10 @@ pub const COMPLEX_RECEIVER: &str = "(…)";
 /// (`f({ type: 1 })`): a member of some value, known even less than one
 /// reached through an expression.
 pub const OBJECT_RECEIVER: &str = "{…}";
+
+/// Ends a receiver that is the result of a call or a construction:
+/// `Foo()` for `Foo(1).x` and `new Foo(1).x`, `make()` for `make().x`.
+pub const CALL_SUFFIX: &str = "()";
 
 /// The receiver of a member of a literal (`', '.join`, `[1].map`): a
 /// member of the language's built-in type, never of the project's.

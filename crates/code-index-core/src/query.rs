@@ -7,7 +7,7 @@
 
 use crate::language::Family;
 use crate::model::{
-    COMPLEX_RECEIVER, LITERAL_RECEIVER, OBJECT_RECEIVER, Reference, SELF_RECEIVERS,
+    CALL_SUFFIX, COMPLEX_RECEIVER, LITERAL_RECEIVER, OBJECT_RECEIVER, Reference, SELF_RECEIVERS,
 };
 use std::collections::BTreeMap;
 
@@ -700,9 +700,15 @@ impl<'i> Grader<'i> {
         r: &Reference,
     ) -> Option<&'i str> {
         let receiver = file.str(r.receiver);
+        // The result of a call: `Foo()` is a `Foo`, `make()` what `make`
+        // returns.
+        let (base, called) = match receiver.strip_suffix(CALL_SUFFIX) {
+            Some(base) => (base, true),
+            None => (receiver, false),
+        };
         // The type decides only between members of classes.
-        if receiver.is_empty()
-            || is_value_receiver(receiver)
+        if base.is_empty()
+            || is_value_receiver(base)
             || (self.targets.containers.is_empty() && self.others.containers.is_empty())
         {
             return None;
@@ -710,9 +716,27 @@ impl<'i> Grader<'i> {
         if let Some(&known) = self.receiver_types.get(&(file_id, receiver)) {
             return known;
         }
-        let found = match receiver
+        let index = self.index;
+        let is_type = |name: &str| {
+            index
+                .defs
+                .get(last_container_segment(name))
+                .is_some_and(|postings| {
+                    postings.iter().any(|&p| {
+                        index.def(p).is_some_and(|(_, d)| {
+                            d.kind.is_type_like() || d.kind == SymbolKind::TypeAlias
+                        })
+                    })
+                })
+        };
+        if called && is_type(base) && !base.starts_with("self.") && !base.starts_with("this.") {
+            let class = last_container_segment(base);
+            self.receiver_types.insert((file_id, receiver), Some(class));
+            return Some(class);
+        }
+        let found = match base
             .strip_prefix("self.")
-            .or_else(|| receiver.strip_prefix("this."))
+            .or_else(|| base.strip_prefix("this."))
         {
             Some(member) if is_plain_name(member) => {
                 // A method or field of the enclosing class.
@@ -728,21 +752,8 @@ impl<'i> Grader<'i> {
                     .map(|v| (file_id, file.str(v.ty)))
             }
             Some(_) => None,
-            None if is_plain_name(receiver) => self.value_of(file_id, receiver),
+            None if is_plain_name(base) => self.value_of(file_id, base),
             None => None,
-        };
-        let index = self.index;
-        let is_type = |name: &str| {
-            index
-                .defs
-                .get(last_container_segment(name))
-                .is_some_and(|postings| {
-                    postings.iter().any(|&p| {
-                        index.def(p).is_some_and(|(_, d)| {
-                            d.kind.is_type_like() || d.kind == SymbolKind::TypeAlias
-                        })
-                    })
-                })
         };
         let ty = match found {
             Some((_, ty)) if is_type(ty) => Some(ty),
@@ -1021,11 +1032,12 @@ impl<'i> Grader<'i> {
         // `document.title`, `xhr: XMLHttpRequest`), not a member of the
         // project's classes. Names like type parameters (`T`, `TValue`)
         // may stand for one of those: left alone.
+        let named = receiver.strip_suffix(CALL_SUFFIX).unwrap_or(receiver);
         if !self.targets.containers.is_empty()
             && locals_known
-            && is_plain_name(receiver)
-            && !self.index.defs.contains_key(receiver)
-            && !looks_like_type_parameter(receiver)
+            && is_plain_name(named)
+            && !self.index.defs.contains_key(named)
+            && !looks_like_type_parameter(named)
         {
             return None;
         }
@@ -1127,6 +1139,7 @@ fn may_reexport(file: &FileSymbols, name: &str) -> bool {
 fn is_value_receiver(receiver: &str) -> bool {
     receiver == COMPLEX_RECEIVER
         || receiver == LITERAL_RECEIVER
+        || receiver.ends_with(CALL_SUFFIX)
         || receiver == OBJECT_RECEIVER
         || receiver == "super"
         || SELF_RECEIVERS.contains(&receiver)

@@ -2475,3 +2475,63 @@ fn members_named_through_a_prototype_in_a_type_query_are_the_classs() {
         ["resolved web/sched.ts:5", "candidate web/sched.ts:8"]
     );
 }
+
+#[test]
+fn members_of_call_results_take_the_type_the_callee_makes_or_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "shop/models.py",
+        concat!(
+            "class Cart:\n    def add(self, item):\n        pass\n\n\n",
+            "class Basket:\n    def add(self, item):\n        pass\n\n\n",
+            "def make_cart() -> Cart:\n    return Cart()\n\n\n",
+            "def total():\n    pass\n",
+        ),
+    );
+    common::write(
+        root,
+        "shop/use.py",
+        concat!(
+            "from shop.models import Cart, make_cart\n",
+            "from vendor import session\n",
+            "\n",
+            "def go(factory):\n",
+            "    Cart().add(1)\n",
+            "    make_cart().add(2)\n",
+            "    session().add(3)\n",
+            "    factory().add(4)\n",
+            "    make_cart().total()\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/cart.ts",
+        concat!(
+            "export class Cart {\n  add(n: number) { return n; }\n}\n",
+            "export class Basket {\n  add(n: number) { return n; }\n}\n",
+            "export class Shop {\n",
+            "  basket(): Basket {\n    return new Basket();\n  }\n",
+            "  run() {\n    new Cart().add(1);\n    this.basket().add(2);\n  }\n",
+            "}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // A class's instance, what a function is declared to return; a
+    // library's function returns the library's values; a local function's
+    // result is unknown.
+    assert_eq!(
+        graded(&index, "Cart.add"),
+        [
+            "resolved shop/use.py:5",
+            "resolved shop/use.py:6",
+            "resolved web/cart.ts:12",
+            "candidate shop/use.py:8",
+        ]
+    );
+    // `shop/use.py` names no `Basket`: its unknown value is distant there.
+    assert_eq!(graded(&index, "Basket.add"), ["resolved web/cart.ts:13"]);
+    // A top-level function is no member of a value.
+    assert_eq!(graded(&index, "total"), Vec::<String>::new());
+}

@@ -555,6 +555,12 @@ impl<'i> Targets<'i> {
     }
 }
 
+/// See [`Grader::lineage`].
+struct Lineage<'i> {
+    files: FxHashSet<FileId>,
+    names: FxHashSet<&'i str>,
+}
+
 /// Grades the uses of a name against some of its definitions: the one
 /// place where a use is kept as `resolved` or `candidate`, or left out.
 struct Grader<'i> {
@@ -578,7 +584,7 @@ struct Grader<'i> {
     inherits: FxHashMap<&'i str, Option<bool>>,
     /// [`Grader::names_lineage`]: the files that name a class holding the
     /// members asked or inheriting them, made on first use.
-    lineage_files: Option<FxHashSet<FileId>>,
+    lineage: Option<Lineage<'i>>,
     /// The name asked about, without its qualifier.
     name: Box<str>,
     /// Per file and receiver: [`Grader::receiver_type`].
@@ -679,7 +685,7 @@ impl<'i> Grader<'i> {
             imports_memo: FxHashMap::default(),
             homes: FxHashMap::default(),
             inherits: FxHashMap::default(),
-            lineage_files: None,
+            lineage: None,
             name: base.into(),
             receiver_types: FxHashMap::default(),
         }
@@ -811,68 +817,85 @@ impl<'i> Grader<'i> {
         None
     }
 
+    /// Whether the project defines `name` only as type aliases.
+    fn is_alias_only(&self, name: &str) -> bool {
+        let index = self.index;
+        index.defs.get(name).is_some_and(|postings| {
+            postings.iter().all(|&p| {
+                index
+                    .def(p)
+                    .is_some_and(|(_, d)| d.kind == SymbolKind::TypeAlias)
+            })
+        })
+    }
+
     /// Whether `file` names (defines, imports or uses) one of the classes
     /// that hold the members asked, a class inheriting one of them through
     /// the project's classes without overriding it, or a type alias naming
     /// one: where a value of such a class can come from without a type the
     /// index knows.
     fn names_lineage(&mut self, file: FileId) -> bool {
+        self.lineage().files.contains(&file)
+    }
+
+    /// The classes holding the members asked, those inheriting them without
+    /// overriding them, the type aliases naming any of those, and the
+    /// files that name one; made on first use.
+    fn lineage(&mut self) -> &Lineage<'i> {
         let index = self.index;
         let targets = &self.targets;
         let member = &*self.name;
-        self.lineage_files
-            .get_or_insert_with(|| {
-                let mut classes: Vec<&str> = targets.containers.iter().copied().collect();
-                let mut seen: FxHashSet<&str> = classes.iter().copied().collect();
-                let mut files: FxHashSet<FileId> = FxHashSet::default();
-                let mut level = 0;
-                while !classes.is_empty() && level <= MAX_BASE_DEPTH {
-                    let mut next = Vec::new();
-                    for class in classes {
-                        let postings = index.defs.get(class).into_iter().flatten();
-                        files.extend(postings.map(|p| p.file));
-                        for p in index.refs.get(class).into_iter().flatten() {
-                            files.insert(p.file);
-                            let Some(file) = index.file(p.file) else {
-                                continue;
-                            };
-                            let r = &file.references[p.item as usize];
-                            // A type alias naming the class (`type
-                            // PartialObserver = NextObserver | …`): a value
-                            // of the alias may be one of the class.
-                            if let Some(alias) = file.definitions.get(r.enclosing as usize)
-                                && alias.kind == SymbolKind::TypeAlias
-                                && seen.insert(file.def_name(alias))
+        self.lineage.get_or_insert_with(|| {
+            let mut classes: Vec<&str> = targets.containers.iter().copied().collect();
+            let mut seen: FxHashSet<&str> = classes.iter().copied().collect();
+            let mut files: FxHashSet<FileId> = FxHashSet::default();
+            let mut level = 0;
+            while !classes.is_empty() && level <= MAX_BASE_DEPTH {
+                let mut next = Vec::new();
+                for class in classes {
+                    let postings = index.defs.get(class).into_iter().flatten();
+                    files.extend(postings.map(|p| p.file));
+                    for p in index.refs.get(class).into_iter().flatten() {
+                        files.insert(p.file);
+                        let Some(file) = index.file(p.file) else {
+                            continue;
+                        };
+                        let r = &file.references[p.item as usize];
+                        // A type alias naming the class (`type
+                        // PartialObserver = NextObserver | …`): a value
+                        // of the alias may be one of the class.
+                        if let Some(alias) = file.definitions.get(r.enclosing as usize)
+                            && alias.kind == SymbolKind::TypeAlias
+                            && seen.insert(file.def_name(alias))
+                        {
+                            next.push(file.def_name(alias));
+                        }
+                        if r.kind != RefKind::Implementation {
+                            continue;
+                        }
+                        // The classes this file declares with `class` as
+                        // a base.
+                        // An override is what a value of such a class
+                        // calls: those are left out, and their own
+                        // subclasses with them.
+                        for rel in &file.relations {
+                            let implementor = file.str(rel.implementor);
+                            if last_container_segment(file.str(rel.supertype)) == class
+                                && !defines_member(file, implementor, member)
                             {
-                                next.push(file.def_name(alias));
-                            }
-                            if r.kind != RefKind::Implementation {
-                                continue;
-                            }
-                            // The classes this file declares with `class` as
-                            // a base.
-                            // An override is what a value of such a class
-                            // calls: those are left out, and their own
-                            // subclasses with them.
-                            for rel in &file.relations {
-                                let implementor = file.str(rel.implementor);
-                                if last_container_segment(file.str(rel.supertype)) == class
-                                    && !defines_member(file, implementor, member)
-                                {
-                                    let sub = last_container_segment(implementor);
-                                    if seen.insert(sub) {
-                                        next.push(sub);
-                                    }
+                                let sub = last_container_segment(implementor);
+                                if seen.insert(sub) {
+                                    next.push(sub);
                                 }
                             }
                         }
                     }
-                    classes = next;
-                    level += 1;
                 }
-                files
-            })
-            .contains(&file)
+                classes = next;
+                level += 1;
+            }
+            Lineage { files, names: seen }
+        })
     }
 
     /// Whether the project's class `name` holds the definitions asked or
@@ -1024,6 +1047,17 @@ impl<'i> Grader<'i> {
             && (typed.is_some() || (locals_known && is_plain_name(receiver)))
             && self.inherits_asked(last_container_segment(receiver)) == Some(false)
             && (typed.is_some() || self.type_home(file_id, file, receiver).is_some())
+        {
+            return None;
+        }
+        // A value of a project type alias that names no class of the
+        // members' lineage (`other: IMapInitialValues`, a union of other
+        // types): another's.
+        if !self.targets.containers.is_empty()
+            && (typed.is_some() || locals_known)
+            && is_plain_name(receiver)
+            && self.is_alias_only(receiver)
+            && !self.lineage().names.contains(receiver)
         {
             return None;
         }

@@ -2535,3 +2535,41 @@ fn members_of_call_results_take_the_type_the_callee_makes_or_returns() {
     // A top-level function is no member of a value.
     assert_eq!(graded(&index, "total"), Vec::<String>::new());
 }
+
+#[test]
+fn values_of_type_aliases_and_parameter_properties_bind_by_what_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "web/map.ts",
+        concat!(
+            "export class ObservableMap {\n  forEach(f: any) {}\n}\n",
+            "export class ObservableSet {\n  forEach(f: any) {}\n}\n",
+            "export type Entries = Array<[string, number]> | Map<string, number>;\n",
+            "export type AnyMap = ObservableMap | Entries;\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/use.ts",
+        concat!(
+            "import { ObservableMap, Entries, AnyMap } from './map';\n",
+            "export function merge(other: Entries, some: AnyMap) {\n",
+            "  other.forEach(1);\n",
+            "  some.forEach(2);\n",
+            "}\n",
+            "export class Admin {\n",
+            "  constructor(public values_ = new ObservableMap()) {}\n",
+            "  run() {\n",
+            "    this.values_.forEach(3);\n",
+            "  }\n",
+            "}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    assert_eq!(
+        graded(&index, "ObservableMap.forEach"),
+        ["resolved web/use.ts:9", "candidate web/use.ts:4"]
+    );
+}

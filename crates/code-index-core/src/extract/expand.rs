@@ -350,15 +350,19 @@ pub(super) fn run<'t>(
             match pattern.kind() {
                 "identifier" => {
                     sink.local(pattern, written);
-                    // `constructor(private x: Foo)` declares the field `x`.
+                    // `constructor(private x: Foo)` and `constructor(public
+                    // x = new Foo())` declare the field `x`.
                     let mut cursor = node.walk();
                     let declares_field = node
                         .children(&mut cursor)
-                        .any(|c| c.kind() == "accessibility_modifier");
-                    if declares_field && written.is_some() {
+                        .any(|c| matches!(c.kind(), "accessibility_modifier" | "readonly"));
+                    let constructed = field(node, f.value)
+                        .filter(|v| v.kind() == "new_expression")
+                        .and_then(|v| named(field(v, f.constructor)));
+                    if let Some(ty) = written.or(constructed).filter(|_| declares_field) {
                         sink.fields.push(RawField {
                             name: pattern,
-                            ty: written,
+                            ty: Some(ty),
                             value: None,
                         });
                     }

@@ -80,8 +80,9 @@
         left: (identifier) @field.name
         type: (type) @field.type))))
 
-; What a function is declared to return, what a module-level name is
-; declared as or made from: `def make() -> Foo`, `x: Foo = …`, `x = Foo()`.
+; What a function is declared to return, what a module-level or class-level
+; name is declared as, made from or bound to: `def make() -> Foo`,
+; `x: Foo = …`, `x = Foo()`, `x = Foo`.
 (function_definition
   name: (identifier) @value.name
   return_type: (type) @value.type)
@@ -91,6 +92,10 @@
 (assignment
   left: (identifier) @value.name
   right: (call function: [(identifier) (attribute)] @value.type))
+; `form_class = UserForm` in a class body: `self.form_class()` makes one.
+(assignment
+  left: (identifier) @value.name
+  right: [(identifier) (attribute)] @value.type)
 
 ; Import aliases: a use of the alias is a use of what it stands for.
 (import_from_statement

@@ -2573,3 +2573,34 @@ fn values_of_type_aliases_and_parameter_properties_bind_by_what_they_name() {
         ["resolved web/use.ts:9", "candidate web/use.ts:4"]
     );
 }
+
+#[test]
+fn a_class_bound_to_a_class_attribute_makes_instances_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/forms.py",
+        "class UserForm:\n    def clean(self):\n        pass\n\n\nclass Other:\n    def clean(self):\n        pass\n",
+    );
+    common::write(
+        root,
+        "app/test_forms.py",
+        concat!(
+            "from app.forms import UserForm\n",
+            "\n",
+            "class Tests:\n",
+            "    form_class = UserForm\n",
+            "\n",
+            "    def test(self):\n",
+            "        form = self.form_class()\n",
+            "        form.clean()\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    assert_eq!(
+        graded(&index, "UserForm.clean"),
+        ["resolved app/test_forms.py:8"]
+    );
+    assert_eq!(graded(&index, "Other.clean"), Vec::<String>::new());
+}

@@ -53,18 +53,20 @@
 (named_expression name: (identifier) @local.definition)
 
 ; Fields typed where they are assigned in a method: `self.x = Foo()`,
-; `self.x: Foo = …`, `self.x = x` with `x: Foo`.
+; `self.x: Foo = …`, `self.x = x` with `x: Foo`; the first two are also
+; the written types of the fields' values, for receivers in other files
+; (`cart.basket.add()` with `cart: Cart`).
 (assignment
   left: (attribute
     object: (identifier) @_self
-    attribute: (identifier) @field.name)
-  right: (call function: [(identifier) (attribute)] @field.type)
+    attribute: (identifier) @field.name @value.name)
+  right: (call function: [(identifier) (attribute)] @field.type @value.type)
   (#any-of? @_self "self" "cls"))
 (assignment
   left: (attribute
     object: (identifier) @_self
-    attribute: (identifier) @field.name)
-  type: (type) @field.type
+    attribute: (identifier) @field.name @value.name)
+  type: (type) @field.type @value.type
   (#any-of? @_self "self" "cls"))
 (assignment
   left: (attribute

@@ -723,17 +723,20 @@ impl<'i> Grader<'i> {
             return known;
         }
         let index = self.index;
+        // A type the project defines; not a type parameter (`E` of
+        // `def value(self) -> E`), whatever class shares its name.
         let is_type = |name: &str| {
-            index
-                .defs
-                .get(last_container_segment(name))
-                .is_some_and(|postings| {
-                    postings.iter().any(|&p| {
-                        index.def(p).is_some_and(|(_, d)| {
-                            d.kind.is_type_like() || d.kind == SymbolKind::TypeAlias
+            !looks_like_type_parameter(last_container_segment(name))
+                && index
+                    .defs
+                    .get(last_container_segment(name))
+                    .is_some_and(|postings| {
+                        postings.iter().any(|&p| {
+                            index.def(p).is_some_and(|(_, d)| {
+                                d.kind.is_type_like() || d.kind == SymbolKind::TypeAlias
+                            })
                         })
                     })
-                })
         };
         if called && is_type(base) && !base.starts_with("self.") && !base.starts_with("this.") {
             let class = last_container_segment(base);
@@ -769,9 +772,52 @@ impl<'i> Grader<'i> {
                 .map(|(_, ty)| ty)
                 .filter(|ty| is_type(ty)),
             _ => None,
-        };
+        }
+        .or_else(|| self.member_chain_type(file_id, base, &is_type));
         self.receiver_types.insert((file_id, receiver), ty);
         ty
+    }
+
+    /// The type of `A.b.c` where `A` is a project class (or a value of a
+    /// type the project writes) and each member after it has a written
+    /// type: `Cart.basket` with `basket: Basket` in `Cart` is a `Basket`.
+    fn member_chain_type(
+        &mut self,
+        file_id: FileId,
+        receiver: &'i str,
+        is_type: &dyn Fn(&str) -> bool,
+    ) -> Option<&'i str> {
+        let mut segments = receiver.split('.');
+        let head = segments.next()?;
+        let mut rest = segments.peekable();
+        rest.peek()?;
+        let head = head.strip_suffix(CALL_SUFFIX).unwrap_or(head);
+        if !is_plain_name(head) {
+            return None;
+        }
+        let mut ty = if is_type(head) {
+            head
+        } else {
+            let (_, ty) = self.value_of(file_id, head)?;
+            is_type(ty).then_some(ty)?
+        };
+        let index = self.index;
+        for member in rest {
+            let member = member.strip_suffix(CALL_SUFFIX).unwrap_or(member);
+            let class = last_container_segment(ty);
+            ty = index
+                .defs
+                .get(member)?
+                .iter()
+                .find_map(|&p| {
+                    let (file, def) = index.def(p)?;
+                    (last_container_segment(file.str(def.container)) == class)
+                        .then(|| file.value_type(p.item))
+                        .flatten()
+                })
+                .filter(|ty| is_type(ty))?;
+        }
+        Some(ty)
     }
 
     /// The written type of the value of the top-level definition `name`

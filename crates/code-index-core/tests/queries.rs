@@ -2604,3 +2604,40 @@ fn a_class_bound_to_a_class_attribute_makes_instances_of_it() {
     );
     assert_eq!(graded(&index, "Other.clean"), Vec::<String>::new());
 }
+
+#[test]
+fn members_reached_through_typed_members_of_other_classes_bind_to_their_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "shop/models.py",
+        concat!(
+            "class Cart:\n    def add(self, item):\n        pass\n\n\n",
+            "class Basket:\n    def add(self, item):\n        pass\n\n\n",
+            "class Shop:\n    def __init__(self):\n        self.basket = Basket()\n",
+        ),
+    );
+    common::write(
+        root,
+        "shop/use.py",
+        "from shop.models import Shop\n\ndef go(shop: Shop):\n    shop.basket.add(1)\n",
+    );
+    common::write(
+        root,
+        "web/models.ts",
+        concat!(
+            "export class Cart {\n  add(n: number) { return n; }\n}\n",
+            "export class Basket {\n  add(n: number) { return n; }\n}\n",
+            "export class Shop {\n  cart: Cart = new Cart();\n}\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/use.ts",
+        "import { Shop } from './models';\nexport function go(shop: Shop) {\n  shop.cart.add(1);\n}\n",
+    );
+    let index = common::index_dir(root);
+    assert_eq!(graded(&index, "Basket.add"), ["resolved shop/use.py:4"]);
+    assert_eq!(graded(&index, "Cart.add"), ["resolved web/use.ts:3"]);
+}

@@ -126,6 +126,9 @@ pub async fn serve(root: PathBuf, config: DaemonConfig, mut lock: Lockfile) -> a
                 }
             },
             _ = lock_check.tick() => match lock.check() {
+                // A stop asked for whose waking was lost (its connection's
+                // writer failed): it still happens.
+                _ if shared.is_stopping() => break,
                 Ok(code_index_protocol::LockCheck::Intact) => {}
                 Ok(code_index_protocol::LockCheck::Restored) => {
                     tracing::warn!(
@@ -311,6 +314,7 @@ async fn connection(
     let closed = Arc::new(tokio::sync::Notify::new());
     let writer = {
         let closed = closed.clone();
+        let shared = shared.clone();
         tokio::spawn(async move {
             let mut write = write;
             let result: anyhow::Result<()> = async {
@@ -327,6 +331,11 @@ async fn connection(
             }
             .await;
             closed.notify_one();
+            // A `shutdown` (this connection's or another's) takes effect
+            // once the answers before it are out.
+            if shared.is_stopping() {
+                shared.stop();
+            }
             result
         })
     };
@@ -657,7 +666,9 @@ async fn dispatch(
         Op::Status => Ok(ok::<calls::Status>(id, &status(shared))),
         Op::Shutdown => {
             tracing::info!(root = %shared.root.display(), "shutdown requested");
-            shared.stop();
+            // Stopping now could end the process before this answer is
+            // written: the connection's writer stops the daemon after it.
+            shared.stop_after_answering();
             Ok(ok::<calls::Shutdown>(
                 id,
                 &code_index_protocol::ShutdownResult { stopping: true },

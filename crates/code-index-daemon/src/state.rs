@@ -236,6 +236,14 @@ impl Shared {
         }
     }
 
+    /// Marks the daemon stopping without waking the tasks yet: answers in
+    /// flight are still written (each connection closes after its
+    /// current answer), and the connection that asked wakes them once its
+    /// answer is out ([`Shared::stop`]).
+    pub fn stop_after_answering(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
     /// Asks every task to stop.
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);

@@ -11,7 +11,7 @@ set -euo pipefail
 
 CACHE=${CODE_INDEX_CORPORA:-$HOME/.cache/code-index-corpora}
 DEFAULT_SET="rust-crates python-django ts-rxjs go-etcd"
-ALL_SET="$DEFAULT_SET java-jdk c-linux python-pytest ts-mobx"
+ALL_SET="$DEFAULT_SET java-jdk c-linux python-pytest ts-mobx python-rich ts-trpc"
 
 describe() {
   case $1 in
@@ -23,6 +23,8 @@ describe() {
     c-linux) echo "C: Linux 6.1 kernel tree, Debian package linux-source-6.1" ;;
     python-pytest) echo "Python: pytest 8.3.4 source distribution from PyPI" ;;
     ts-mobx) echo "TypeScript: the src/ tree of mobx 6.13.5 from npm" ;;
+    python-rich) echo "Python: rich 13.9.4 source distribution from PyPI" ;;
+    ts-trpc) echo "TypeScript: the src/ tree of @trpc/server 10.45.2 from npm" ;;
     *) return 1 ;;
   esac
 }
@@ -80,6 +82,17 @@ get_ts_mobx() {
   mkdir -p "$1"
   cp -r "$tmp/package/src" "$1/src"
   echo "mobx 6.13.5 src/ (npm)" > "$1/SOURCE"
+  rm -rf "$tmp"
+}
+
+get_python_rich() { pypi_sdist "$1" "rich==13.9.4" "rich 13.9.4 (PyPI sdist)"; }
+
+get_ts_trpc() {
+  local tmp; tmp=$(scratch)
+  (cd "$tmp" && npm pack --silent "@trpc/server@10.45.2" > /dev/null && tar -xzf trpc-server-*.tgz)
+  mkdir -p "$1"
+  cp -r "$tmp/package/src" "$1/src"
+  echo "@trpc/server 10.45.2 src/ (npm)" > "$1/SOURCE"
   rm -rf "$tmp"
 }
 

@@ -38,6 +38,7 @@ python_project() {
   case $1 in
     python-django) echo "django 5.1.4" ;;
     python-pytest) echo "pytest 8.3.4" ;;
+    python-rich) echo "rich 13.9.4" ;;
     *) echo "${1#python-} 0" ;;
   esac
 }

@@ -21,6 +21,12 @@
 (import_from_statement name: (dotted_name (identifier) @name .)) @reference.import
 (import_from_statement
   name: (aliased_import name: (dotted_name (identifier) @name .))) @reference.import
+; `from m import *` brings every name of `m`.
+(import_from_statement (wildcard_import) @name) @reference.import
+
+; Names bound in the module's top-level blocks (`if __name__ ==
+; "__main__":`, `try:`, `with`, `for`) are the module's (extract/expand.rs).
+(module) @expand.module_blocks
 
 ; Instance and class attributes assigned in a method (`self.x = …`,
 ; `cls.x = …`): the extractor makes the first of each the class's field.
@@ -28,4 +34,10 @@
   left: (attribute
     object: (identifier) @_self
     attribute: (identifier) @name) @definition.field
+  (#any-of? @_self "self" "cls"))
+(assignment
+  left: [
+    (pattern_list (attribute object: (identifier) @_self attribute: (identifier) @name) @definition.field)
+    (tuple_pattern (attribute object: (identifier) @_self attribute: (identifier) @name) @definition.field)
+  ]
   (#any-of? @_self "self" "cls"))

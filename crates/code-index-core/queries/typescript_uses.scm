@@ -23,3 +23,6 @@
   (function_type)
   (constructor_type)
 ] @local.scope
+
+; `T['key']`: a read of `key`, a member of `T`.
+(lookup_type) @expand.lookup

@@ -447,6 +447,17 @@ impl<'i> Targets<'i> {
     /// Model` in a package's `__init__.py`, `export { x } from './x'`), up
     /// to [`MAX_REEXPORTS`] files deep.
     fn imported(&self, index: &Index, file: &FileSymbols, name: &str) -> bool {
+        // Where imports name what they bring (Python, JavaScript,
+        // TypeScript), a bare name is imported only if an import names it
+        // or brings everything (`from m import *`).
+        if file.language.is_some_and(imports_by_name)
+            && !file.references.iter().any(|r| {
+                let imported = file.str(r.name);
+                r.kind == RefKind::Import && (imported == name || imported == "*")
+            })
+        {
+            return false;
+        }
         let mut seen: FxHashSet<FileId> = FxHashSet::default();
         let mut frontier: Vec<FileId> = index.imported_files(file).resolved.clone();
         for _ in 0..=MAX_REEXPORTS {
@@ -1284,6 +1295,14 @@ const JS_BUILTIN_OBJECTS: &[&str] = &[
     "document",
     "process",
 ];
+
+/// Languages whose imports name what they bring into a file.
+fn imports_by_name(lang: Language) -> bool {
+    matches!(
+        lang,
+        Language::Python | Language::JavaScript | Language::TypeScript | Language::Tsx
+    )
+}
 
 /// Languages in which a bare name inside a type's body means its member.
 fn has_implicit_this(lang: Language) -> bool {

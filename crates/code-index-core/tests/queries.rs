@@ -2641,3 +2641,121 @@ fn members_reached_through_typed_members_of_other_classes_bind_to_their_types() 
     assert_eq!(graded(&index, "Basket.add"), ["resolved shop/use.py:4"]);
     assert_eq!(graded(&index, "Cart.add"), ["resolved web/use.ts:3"]);
 }
+
+/// Where a definition named `name` is, as `path:line`.
+fn defined_at(index: &Index, name: &str) -> Vec<String> {
+    index
+        .definitions(name, None, &SymbolFilter::default(), all())
+        .items
+        .iter()
+        .map(|s| format!("{}:{}", s.path, s.span.start_line))
+        .collect()
+}
+
+#[test]
+fn names_bound_in_top_level_blocks_and_tuple_fields_are_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "app/config.py",
+        concat!(
+            "try:\n",
+            "    import fastjson as json_impl\n",
+            "except ImportError:\n",
+            "    json_impl = None\n",
+            "\n",
+            "if True:\n",
+            "    LIMIT = 10\n",
+            "\n",
+            "\n",
+            "class Pair:\n",
+            "    def __init__(self, a, b):\n",
+            "        self.left, self.right = a, b\n",
+            "\n",
+            "    def swap(self):\n",
+            "        return self.right\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    assert_eq!(defined_at(&index, "LIMIT"), ["app/config.py:7"]);
+    assert_eq!(defined_at(&index, "json_impl"), ["app/config.py:4"]);
+    assert_eq!(defined_at(&index, "Pair.left"), ["app/config.py:12"]);
+    assert_eq!(defined_at(&index, "Pair.right"), ["app/config.py:12"]);
+    assert_eq!(graded(&index, "Pair.right"), ["resolved app/config.py:15"]);
+    // A local of a function is no module definition.
+    common::write(
+        root,
+        "app/run.py",
+        "def main():\n    if True:\n        LOCAL = 1\n",
+    );
+    let index = common::index_dir(root);
+    assert_eq!(defined_at(&index, "LOCAL"), Vec::<String>::new());
+}
+
+#[test]
+fn destructured_parameters_and_indexed_types_read_the_members_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "web/props.ts",
+        concat!(
+            "export interface Props {\n",
+            "  title: string;\n",
+            "  count: number;\n",
+            "}\n",
+            "export interface Other {\n",
+            "  title: string;\n",
+            "}\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/view.ts",
+        concat!(
+            "import { Props } from './props';\n",
+            "export function view({ title }: Props): string {\n",
+            "  return title;\n",
+            "}\n",
+            "export type Count = Props['count'];\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    assert_eq!(graded(&index, "Props.title"), ["resolved web/view.ts:2"]);
+    assert_eq!(graded(&index, "Props.count"), ["resolved web/view.ts:5"]);
+    assert_eq!(graded(&index, "Other.title"), Vec::<String>::new());
+}
+
+#[test]
+fn a_bare_name_binds_through_an_import_only_where_an_import_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "pkg/log.py",
+        "def warn(msg):\n    pass\n\n\ndef error(msg):\n    pass\n",
+    );
+    common::write(
+        root,
+        "pkg/named.py",
+        "from pkg.log import warn\n\nwarn('x')\n",
+    );
+    // `pkg.log` is imported, but `warn` is not among what the import brings.
+    common::write(
+        root,
+        "pkg/other.py",
+        "from pkg.log import error\n\nerror('y')\nwarn('y')\n",
+    );
+    common::write(root, "pkg/star.py", "from pkg.log import *\n\nwarn('z')\n");
+    let index = common::index_dir(root);
+    assert_eq!(
+        graded(&index, "warn"),
+        [
+            "resolved pkg/named.py:1",
+            "resolved pkg/named.py:3",
+            "resolved pkg/star.py:3",
+            "candidate pkg/other.py:4"
+        ]
+    );
+}

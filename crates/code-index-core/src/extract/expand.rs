@@ -14,7 +14,7 @@
 use tree_sitter::Node;
 
 use super::{FieldId, Locals, RawField, RawTag, Role};
-use crate::model::RefKind;
+use crate::model::{RefKind, SymbolKind};
 
 /// What an `@expand.*` capture asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +40,15 @@ pub(super) enum Expansion {
     /// `x => …`: the parameter.
     ArrowParameter,
     /// `x: Foo`, `...rest`, `private x: Foo` in a parameter list: locals,
-    /// their types, and the fields a constructor's parameter declares.
+    /// their types, and the fields a constructor's parameter declares; a
+    /// destructured parameter (`{ id }: Envelope`) reads the members it
+    /// names.
     Parameter,
+    /// `T['key']` in a type: a read of the member `key`.
+    Lookup,
+    /// A Python module: the names its top-level blocks bind (`if __name__
+    /// == "__main__":`, `try:`, `with`, `for`) are the module's.
+    ModuleBlocks,
 }
 
 impl Expansion {
@@ -55,6 +62,8 @@ impl Expansion {
             "member" => Expansion::Member,
             "arrow_parameter" => Expansion::ArrowParameter,
             "parameter" => Expansion::Parameter,
+            "lookup" => Expansion::Lookup,
+            "module_blocks" => Expansion::ModuleBlocks,
             _ => return None,
         })
     }
@@ -164,6 +173,35 @@ impl<'t> Sink<'_, 't, '_> {
         });
     }
 
+    fn define(&mut self, node: Node<'t>, name: Node<'t>, kind: SymbolKind) {
+        self.tags.push(RawTag {
+            name_start: name.start_byte(),
+            name_end: name.end_byte(),
+            pattern: self.pattern,
+            node,
+            name_node: name,
+            role: Role::Def(kind),
+            receiver: None,
+        });
+    }
+
+    /// The members an object pattern names, as reads of `value`'s.
+    fn destructured(&mut self, node: Node<'t>, pattern: Node<'t>, value: Node<'t>, f: &Fields) {
+        let mut cursor = pattern.walk();
+        for part in pattern.named_children(&mut cursor) {
+            let member = match part.kind() {
+                "shorthand_property_identifier_pattern" => Some(part),
+                "pair_pattern" => field(part, f.key).filter(|k| k.kind() == "property_identifier"),
+                "object_assignment_pattern" => field(part, f.left)
+                    .filter(|l| l.kind() == "shorthand_property_identifier_pattern"),
+                _ => None,
+            };
+            if let Some(member) = member {
+                self.read(node, member, Some(value));
+            }
+        }
+    }
+
     /// The keys of the object literal `object` as reads of `ty`'s members.
     fn keys_of(&mut self, object: Node<'t>, ty: Node<'t>, f: &Fields) {
         if object.kind() != "object" {
@@ -271,21 +309,8 @@ pub(super) fn run<'t>(
                 }
                 // A destructuring reads the members it names.
                 "object_pattern" => {
-                    let Some(value) = value else { return };
-                    let mut cursor = name.walk();
-                    for part in name.named_children(&mut cursor) {
-                        let member = match part.kind() {
-                            "shorthand_property_identifier_pattern" => Some(part),
-                            "pair_pattern" => {
-                                field(part, f.key).filter(|k| k.kind() == "property_identifier")
-                            }
-                            "object_assignment_pattern" => field(part, f.left)
-                                .filter(|l| l.kind() == "shorthand_property_identifier_pattern"),
-                            _ => None,
-                        };
-                        if let Some(member) = member {
-                            sink.read(node, member, Some(value));
-                        }
+                    if let Some(value) = value {
+                        sink.destructured(node, name, value, f);
                     }
                 }
                 _ => {}
@@ -373,8 +398,70 @@ pub(super) fn run<'t>(
                         sink.local(rest, None);
                     }
                 }
+                // `{ id, jsonrpc }: Envelope & { … }`: members of the
+                // declared type (the first of an intersection), or of an
+                // unknown value.
+                "object_pattern" => {
+                    let ty = written
+                        .map(|t| match t.kind() {
+                            "intersection_type" => t.named_child(0).unwrap_or(t),
+                            _ => t,
+                        })
+                        .and_then(|t| literal_type(t, f));
+                    sink.destructured(node, pattern, ty.unwrap_or(pattern), f);
+                }
                 _ => {}
             }
         }
+        Expansion::Lookup => {
+            let (Some(object), Some(index)) = (node.named_child(0), node.named_child(1)) else {
+                return;
+            };
+            let Some(key) = index
+                .named_child(0)
+                .filter(|s| index.kind() == "literal_type" && s.kind() == "string")
+                .and_then(|s| s.named_child(0))
+                .filter(|k| k.kind() == "string_fragment")
+            else {
+                return;
+            };
+            sink.read(node, key, Some(literal_type(object, f).unwrap_or(object)));
+        }
+        Expansion::ModuleBlocks => {
+            let mut cursor = node.walk();
+            let mut blocks: Vec<Node<'t>> = node
+                .named_children(&mut cursor)
+                .filter(|c| is_python_compound(c.kind()))
+                .collect();
+            while let Some(statement) = blocks.pop() {
+                let mut cursor = statement.walk();
+                for child in statement.named_children(&mut cursor) {
+                    match child.kind() {
+                        "block" | "else_clause" | "elif_clause" | "except_clause"
+                        | "finally_clause" => blocks.push(child),
+                        kind if is_python_compound(kind) => blocks.push(child),
+                        "expression_statement" if statement.kind() == "block" => {
+                            if let Some(name) = child
+                                .named_child(0)
+                                .filter(|a| a.kind() == "assignment")
+                                .and_then(|a| field(a, f.left))
+                                .filter(|l| l.kind() == "identifier")
+                            {
+                                sink.define(child, name, SymbolKind::Constant);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
     }
+}
+
+/// Python statements whose blocks bind names in the enclosing scope.
+fn is_python_compound(kind: &str) -> bool {
+    matches!(
+        kind,
+        "if_statement" | "try_statement" | "with_statement" | "for_statement" | "while_statement"
+    )
 }

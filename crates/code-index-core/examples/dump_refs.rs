@@ -1,5 +1,6 @@
 //! Prints the references extracted from a file, with their kind and
-//! receiver, for checking queries and expansions:
+//! receiver, and the written types of definitions' values, for checking
+//! queries and expansions:
 //! `cargo run -p code-index-core --example dump_refs -- path/to/file.ts [NAME]`
 use std::path::Path;
 
@@ -23,5 +24,9 @@ fn main() {
                 file.str(r.receiver)
             );
         }
+    }
+    for v in &file.value_types {
+        let d = &file.definitions[v.def as usize];
+        println!("value {} : {}", file.qualified_name(d), file.str(v.ty));
     }
 }

@@ -340,11 +340,12 @@ const OBJECT_FIELDS: &[&str] = &[
 /// `Foo(1).x` and `new Foo(1).x`), [`COMPLEX_RECEIVER`] for anything else.
 fn receiver_of<'s>(
     name: Node,
+    around: Node,
     fields: &MemberFields,
     source: &'s [u8],
 ) -> Option<std::borrow::Cow<'s, str>> {
     let text = |n: Node| std::str::from_utf8(&source[n.start_byte()..n.end_byte()]).ok();
-    let parent = name.parent()?;
+    let parent = parent_within(around, name)?;
     let field = |f: Option<FieldId>| f.and_then(|f| parent.child_by_field_id(f.get()));
     // Kotlin and Swift: `a.b` is (navigation_expression a (navigation_suffix b)).
     if parent.kind() == "navigation_suffix" {
@@ -383,6 +384,28 @@ fn receiver_of<'s>(
         return None;
     }
     member_object(parent, name, fields, source)
+}
+
+/// The parent of `node`, found by descending from `around`, a node that
+/// holds it (the pattern's capture): `Node::parent` walks down from the
+/// root, which on every reference cost a cold index several percent.
+fn parent_within<'t>(around: Node<'t>, node: Node<'t>) -> Option<Node<'t>> {
+    if around.id() == node.id()
+        || around.start_byte() > node.start_byte()
+        || around.end_byte() < node.end_byte()
+    {
+        return node.parent();
+    }
+    let mut parent = around;
+    loop {
+        let Some(child) = parent.child_with_descendant(node) else {
+            return node.parent();
+        };
+        if child.id() == node.id() {
+            return Some(parent);
+        }
+        parent = child;
+    }
 }
 
 /// What `name` is reached through in `member`, the member access that holds
@@ -982,18 +1005,28 @@ impl Extractor {
 
         // 2. One tag per name: definitions beat references, earlier patterns
         //    (ours) beat later ones (upstream's).
-        tags.sort_by_key(|t| {
-            let rank = match t.role {
-                Role::Suppress => 0,
-                Role::Def(_) => 1,
-                _ => 2,
-            };
-            (t.name_start, t.name_end, rank, t.pattern)
-        });
-        tags.dedup_by(|later, first| {
-            later.name_start == first.name_start && later.name_end == first.name_end
-        });
-        tags.retain(|t| t.role != Role::Suppress);
+        //    Sorted by small keys and then moved once: a tag is large, and
+        //    sorting the tags themselves moved them about many times.
+        let mut order: Vec<(usize, usize, u8, usize, usize)> = tags
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let rank = match t.role {
+                    Role::Suppress => 0,
+                    Role::Def(_) => 1,
+                    _ => 2,
+                };
+                (t.name_start, t.name_end, rank, t.pattern, i)
+            })
+            .collect();
+        order.sort_unstable();
+        order.dedup_by(|later, first| later.0 == first.0 && later.1 == first.1);
+        let mut slots: Vec<Option<RawTag>> = tags.into_iter().map(Some).collect();
+        let tags: Vec<RawTag> = order
+            .iter()
+            .filter_map(|o| slots[o.4].take())
+            .filter(|t| t.role != Role::Suppress)
+            .collect();
         let (def_tags, mut ref_tags): (Vec<RawTag>, Vec<RawTag>) = tags
             .into_iter()
             .partition(|t| matches!(t.role, Role::Def(_)));
@@ -1236,7 +1269,16 @@ impl Extractor {
                         .into(),
                     )
                 } else if tag.pattern < compiled.uses_from || tag.pattern == usize::MAX {
-                    receiver_of(tag.name_node, &compiled.fields, bytes)
+                    // The name's parent is looked for from the capture, or
+                    // for a capture of the name alone (`(type_identifier)
+                    // @name`) from the innermost container around it.
+                    let around = match stack.last() {
+                        _ if tag.node.id() != tag.name_node.id() => tag.node,
+                        Some(&(_, Container::Def(i), _)) => def_tags[i].node,
+                        Some(&(_, Container::Scope(i), _)) => scopes[i].node,
+                        None => tag.node,
+                    };
+                    receiver_of(tag.name_node, around, &compiled.fields, bytes)
                 } else if tag.node.id() == tag.name_node.id() {
                     // A name used as a value: never a member (the member of a
                     // member access is an earlier pattern's).
@@ -1345,6 +1387,17 @@ fn declared_type(text: &str) -> Option<&str> {
     // An array of a type is an array (`Foo[]`, `readonly Foo[]`).
     if ty.ends_with("[]") {
         return Some("Array");
+    }
+    // Go: a pointer to a type has its methods (`*Server`); slices, maps,
+    // channels and functions have none of the project's.
+    ty = ty.trim_start_matches('*');
+    if ty.starts_with('[')
+        || ty.starts_with("map[")
+        || ty.starts_with("chan ")
+        || ty.starts_with("<-chan")
+        || ty.starts_with("func(")
+    {
+        return None;
     }
     while let Some(inner) = WRAPPERS.iter().find_map(|&(open, close)| {
         ty.strip_prefix(open)

@@ -301,6 +301,7 @@ impl Language {
                 include_str!("../queries/javascript_uses.scm"),
                 include_str!("../queries/typescript_uses.scm")
             ),
+            Language::Go => include_str!("../queries/go_uses.scm"),
             _ => "",
         }
     }

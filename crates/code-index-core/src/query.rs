@@ -350,6 +350,9 @@ struct Targets<'i> {
     modules: FxHashSet<&'i str>,
     /// Directories of top-level Go definitions: a bare name there binds.
     go_dirs: FxHashSet<&'i str>,
+    /// Rust crates whose root (`src/lib.rs`, `src/main.rs`) holds a
+    /// top-level definition: `krate::name` binds.
+    crates: Vec<String>,
     /// Definitions inside a function (a class defined in a test), by file:
     /// the function's qualified name. A bare name used in that function
     /// binds to them.
@@ -374,6 +377,7 @@ impl<'i> Targets<'i> {
             containers: FxHashSet::default(),
             modules: FxHashSet::default(),
             go_dirs: FxHashSet::default(),
+            crates: Vec::new(),
             in_functions: FxHashMap::default(),
             all_local: true,
             functions_only: true,
@@ -413,6 +417,23 @@ impl<'i> Targets<'i> {
                 t.modules.insert(dir.rsplit('/').next().unwrap_or(dir));
                 if file.language == Some(Language::Go) {
                     t.go_dirs.insert(dir);
+                }
+                // A Rust crate's root is named by the crate (`strsim::hamming`
+                // for `strsim/src/lib.rs`).
+                if file.language == Some(Language::Rust)
+                    && matches!(name, "lib.rs" | "main.rs")
+                    && let Some(krate) = dir.strip_suffix("src").map(|d| d.trim_end_matches('/'))
+                {
+                    let krate = krate.rsplit('/').next().unwrap_or(krate);
+                    let krate = match krate.rsplit_once('-') {
+                        Some((head, version))
+                            if version.starts_with(|c: char| c.is_ascii_digit()) =>
+                        {
+                            head
+                        }
+                        _ => krate,
+                    };
+                    t.crates.push(krate.replace('-', "_"));
                 }
             }
         }
@@ -556,7 +577,9 @@ impl<'i> Targets<'i> {
             false
         } else {
             let last = last_container_segment(receiver);
-            self.containers.contains(last) || self.modules.contains(last)
+            self.containers.contains(last)
+                || self.modules.contains(last)
+                || self.crates.iter().any(|c| c == last)
         };
         if resolved {
             Resolution::Resolved
@@ -611,6 +634,19 @@ impl<'i> Grader<'i> {
         }
         if let Some(&near) = self.near.get(&file) {
             return near;
+        }
+        // A Go file of the package that holds them.
+        let index = self.index;
+        if let Some(f) = index.file(file)
+            && f.language == Some(Language::Go)
+            && self.targets.by_file.keys().any(|&t| {
+                index.file(t).is_some_and(|t| {
+                    t.language == f.language && parent_dir(&t.path) == parent_dir(&f.path)
+                })
+            })
+        {
+            self.near.insert(file, true);
+            return true;
         }
         let first = self.imports_of(file);
         let near = first
@@ -816,17 +852,21 @@ impl<'i> Grader<'i> {
         for member in rest {
             let member = member.strip_suffix(CALL_SUFFIX).unwrap_or(member);
             let class = last_container_segment(ty);
-            ty = index
-                .defs
-                .get(member)?
-                .iter()
-                .find_map(|&p| {
-                    let (file, def) = index.def(p)?;
-                    (last_container_segment(file.str(def.container)) == class)
-                        .then(|| file.value_type(p.item))
-                        .flatten()
-                })
-                .filter(|ty| is_type(ty))?;
+            // Every class of that name that has the member must agree on
+            // its type (two `Role`s with a `Permissions` field of different
+            // types say nothing).
+            let mut types = index.defs.get(member)?.iter().filter_map(|&p| {
+                let (file, def) = index.def(p)?;
+                (last_container_segment(file.str(def.container)) == class)
+                    .then(|| file.value_type(p.item))
+                    .flatten()
+                    .filter(|ty| is_type(ty))
+            });
+            let first = types.next()?;
+            if types.any(|other| last_container_segment(other) != last_container_segment(first)) {
+                return None;
+            }
+            ty = first;
         }
         Some(ty)
     }
@@ -851,6 +891,18 @@ impl<'i> Grader<'i> {
         let typed: Vec<Posting> = postings.iter().copied().filter(typed_top_level).collect();
         if typed.is_empty() {
             return None;
+        }
+        // Go: the files of the package are one scope.
+        if let Some(file) = index.file(file_id)
+            && file.language == Some(Language::Go)
+            && let Some(p) = typed.iter().find(|p| {
+                index.file(p.file).is_some_and(|f| {
+                    f.language == file.language && parent_dir(&f.path) == parent_dir(&file.path)
+                })
+            })
+        {
+            let home = index.file(p.file)?;
+            return Some((p.file, home.value_type(p.item)?));
         }
         let mut seen: FxHashSet<FileId> = FxHashSet::default();
         let mut frontier = vec![file_id];
@@ -1123,9 +1175,12 @@ impl<'i> Grader<'i> {
         // `document.title`, `xhr: XMLHttpRequest`), not a member of the
         // project's classes. Names like type parameters (`T`, `TValue`)
         // may stand for one of those: left alone.
+        // In Go such a name is a package (a project package whose import
+        // path did not resolve stays a candidate).
         let named = receiver.strip_suffix(CALL_SUFFIX).unwrap_or(receiver);
         if !self.targets.containers.is_empty()
             && locals_known
+            && file.language != Some(Language::Go)
             && is_plain_name(named)
             && !self.index.defs.contains_key(named)
             && !looks_like_type_parameter(named)
@@ -2668,7 +2723,8 @@ impl Index {
             Language::Python => &[".py", ".pyi", "/__init__.py"],
             Language::Ruby => &["", ".rb"],
             Language::Php => &["", ".php"],
-            Language::Rust => &[".rs", "/mod.rs"],
+            // A crate by its name: its `src/lib.rs`.
+            Language::Rust => &[".rs", "/mod.rs", "/lib.rs"],
             Language::Java => &[".java"],
             Language::Kotlin => &[".kt", ".kts"],
             Language::Scala => &[".scala"],

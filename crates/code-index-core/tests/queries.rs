@@ -2051,11 +2051,12 @@ fn rust_paths_through_the_projects_crates_and_the_crates_own_modules_are_its_own
     );
     let index = common::index_dir(root);
     // `super::` and `self.` in a file with `use self::…`, `use super::…`,
-    // and the crate by its name from its benches; `rand`'s is another's.
+    // and the crate by its name from its benches (its root module, which
+    // defines it: resolved); `rand`'s is another's.
     assert_eq!(
         graded(&index, "levenshtein"),
         [
-            "candidate str-sim/benches/bench.rs:5",
+            "resolved str-sim/benches/bench.rs:5",
             "candidate str-sim/src/metrics.rs:2",
             "candidate str-sim/src/metrics.rs:8",
         ]
@@ -2756,6 +2757,121 @@ fn a_bare_name_binds_through_an_import_only_where_an_import_names_it() {
             "resolved pkg/named.py:3",
             "resolved pkg/star.py:3",
             "candidate pkg/other.py:4"
+        ]
+    );
+}
+
+#[test]
+fn go_receivers_bind_through_declared_and_made_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(root, "go.mod", "module example.com/app\n\ngo 1.22\n");
+    common::write(
+        root,
+        "srv/srv.go",
+        concat!(
+            "package srv\n",
+            "\n",
+            "type Server struct {\n",
+            "\tpool *Pool\n",
+            "}\n",
+            "\n",
+            "type Worker struct{}\n",
+            "\n",
+            "type Pool struct{}\n",
+            "\n",
+            "func (s *Server) Start() error { return s.pool.Start() }\n",
+            "\n",
+            "func (w *Worker) Start() error { return nil }\n",
+            "\n",
+            "func (p *Pool) Start() error { return nil }\n",
+            "\n",
+            "func NewWorker() (*Worker, error) { return &Worker{}, nil }\n",
+        ),
+    );
+    common::write(
+        root,
+        "srv/run.go",
+        concat!(
+            "package srv\n",
+            "\n",
+            "func Run(s *Server, items []int) {\n",
+            "\ts.Start()\n",
+            "\tw := &Worker{}\n",
+            "\tw.Start()\n",
+            "\tvar v Worker\n",
+            "\tv.Start()\n",
+            "\tm, _ := NewWorker()\n",
+            "\tm.Start()\n",
+            "\tfor _, x := range things() {\n",
+            "\t\tx.Start()\n",
+            "\t}\n",
+            "}\n",
+            "\n",
+            "func things() []*Server { return nil }\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    assert_eq!(
+        graded(&index, "Server.Start"),
+        ["resolved srv/run.go:4", "candidate srv/run.go:12"]
+    );
+    assert_eq!(
+        graded(&index, "Worker.Start"),
+        [
+            "resolved srv/run.go:6",
+            "resolved srv/run.go:8",
+            "resolved srv/run.go:10",
+            "candidate srv/run.go:12"
+        ]
+    );
+    // Through a struct field's written type; `x` in a file that never
+    // names `Pool` is most likely another's.
+    assert_eq!(graded(&index, "Pool.Start"), ["resolved srv/srv.go:11"]);
+    // Field reads and struct literal keys are uses of the field.
+    common::write(
+        root,
+        "srv/make.go",
+        "package srv\n\nfunc Make(p *Pool) *Server {\n\treturn &Server{pool: p}\n}\n",
+    );
+    let index = common::index_dir(root);
+    assert_eq!(
+        graded(&index, "Server.pool"),
+        ["resolved srv/make.go:4", "resolved srv/srv.go:11"]
+    );
+}
+
+#[test]
+fn a_rust_crate_named_by_its_name_is_its_root_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "strsim-0.11.1/Cargo.toml",
+        "[package]\nname = \"strsim\"\nversion = \"0.11.1\"\n",
+    );
+    common::write(
+        root,
+        "strsim-0.11.1/src/lib.rs",
+        "pub fn hamming(a: &str) -> usize {\n    a.len()\n}\n",
+    );
+    common::write(
+        root,
+        "strsim-0.11.1/benches/benches.rs",
+        "extern crate strsim;\n\nfn bench() {\n    strsim::hamming(\"a\");\n}\n",
+    );
+    common::write(
+        root,
+        "strsim-0.11.1/tests/lib.rs",
+        "use strsim::{hamming};\n\nfn works() {\n    hamming(\"b\");\n}\n",
+    );
+    let index = common::index_dir(root);
+    assert_eq!(
+        graded(&index, "hamming"),
+        [
+            "resolved strsim-0.11.1/benches/benches.rs:4",
+            "resolved strsim-0.11.1/tests/lib.rs:1",
+            "resolved strsim-0.11.1/tests/lib.rs:4"
         ]
     );
 }

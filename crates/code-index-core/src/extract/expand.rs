@@ -49,6 +49,23 @@ pub(super) enum Expansion {
     /// A Python module: the names its top-level blocks bind (`if __name__
     /// == "__main__":`, `try:`, `with`, `for`) are the module's.
     ModuleBlocks,
+    /// Go `a, b T` in a parameter list (or a receiver): locals of type `T`.
+    GoParameter,
+    /// Go `var x T`, `var x = Foo{}`, `x := &Foo{}`, `x := y.(*Foo)`,
+    /// `x, err := NewFoo()`, `const x = …`: locals, typed where written or
+    /// made (by a literal, an assertion, or a function whose declared
+    /// result decides).
+    GoDeclaration,
+    /// Go `for k, v := range …`, `case v := <-ch`, `switch v := x.(type)`:
+    /// locals of unknown type.
+    GoBindings,
+    /// Go `name T` in a struct, and `func f() T`: the written type of the
+    /// field's or the result's value.
+    GoValueType,
+    /// Go `Foo{key: …}`: the keys are uses of `Foo`'s fields.
+    GoLiteral,
+    /// Go `a.b`: a read of `b`.
+    GoSelector,
 }
 
 impl Expansion {
@@ -64,6 +81,12 @@ impl Expansion {
             "parameter" => Expansion::Parameter,
             "lookup" => Expansion::Lookup,
             "module_blocks" => Expansion::ModuleBlocks,
+            "go_parameter" => Expansion::GoParameter,
+            "go_declaration" => Expansion::GoDeclaration,
+            "go_bindings" => Expansion::GoBindings,
+            "go_value_type" => Expansion::GoValueType,
+            "go_literal" => Expansion::GoLiteral,
+            "go_selector" => Expansion::GoSelector,
             _ => return None,
         })
     }
@@ -85,6 +108,10 @@ pub(super) struct Fields {
     return_type: Option<FieldId>,
     body: Option<FieldId>,
     key: Option<FieldId>,
+    operand: Option<FieldId>,
+    alias: Option<FieldId>,
+    result: Option<FieldId>,
+    field: Option<FieldId>,
 }
 
 impl Fields {
@@ -105,6 +132,10 @@ impl Fields {
             return_type: id("return_type"),
             body: id("body"),
             key: id("key"),
+            operand: id("operand"),
+            alias: id("alias"),
+            result: id("result"),
+            field: id("field"),
         }
     }
 }
@@ -137,6 +168,56 @@ fn field<'t>(node: Node<'t>, id: Option<FieldId>) -> Option<Node<'t>> {
         if !cursor.goto_next_sibling() {
             return None;
         }
+    }
+}
+
+/// Every child of `node` in the field `id`, in order (Go's `a, b int` has
+/// two names).
+fn fields<'t>(node: Node<'t>, id: Option<FieldId>) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let (Some(id), mut cursor) = (id, node.walk()) else {
+        return out;
+    };
+    if cursor.goto_first_child() {
+        loop {
+            if cursor.field_id() == Some(id) {
+                out.push(cursor.node());
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The identifiers of a Go `expression_list` (or a lone expression).
+fn go_names(list: Option<Node<'_>>) -> Vec<Node<'_>> {
+    let Some(list) = list else {
+        return Vec::new();
+    };
+    if list.kind() == "identifier" {
+        return vec![list];
+    }
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor)
+        .filter(|n| n.kind() == "identifier")
+        .collect()
+}
+
+/// The type a Go expression makes, where written: `Foo{…}`, `&Foo{…}`,
+/// `x.(*Foo)`, or `NewFoo(…)` (the callee, whose declared result decides).
+fn go_made<'t>(value: Node<'t>, f: &Fields) -> Option<Node<'t>> {
+    match value.kind() {
+        "composite_literal" => field(value, f.ty),
+        "unary_expression" if value.child(0).is_some_and(|op| op.kind() == "&") => {
+            field(value, f.operand)
+                .filter(|o| o.kind() == "composite_literal")
+                .and_then(|o| field(o, f.ty))
+        }
+        "type_assertion_expression" => field(value, f.ty),
+        "call_expression" => field(value, f.function).filter(|c| c.kind() == "identifier"),
+        _ => None,
     }
 }
 
@@ -426,6 +507,87 @@ pub(super) fn run<'t>(
                 return;
             };
             sink.read(node, key, Some(literal_type(object, f).unwrap_or(object)));
+        }
+        Expansion::GoParameter => {
+            let ty = match node.kind() {
+                "variadic_parameter_declaration" => None,
+                _ => field(node, f.ty),
+            };
+            for name in fields(node, f.name) {
+                sink.local(name, ty);
+            }
+        }
+        Expansion::GoDeclaration => {
+            let (names, written, values) = if node.kind() == "short_var_declaration" {
+                (go_names(field(node, f.left)), None, field(node, f.right))
+            } else {
+                (
+                    fields(node, f.name),
+                    field(node, f.ty),
+                    field(node, f.value),
+                )
+            };
+            let values: Vec<Node<'t>> = values.map_or_else(Vec::new, |v| {
+                let mut cursor = v.walk();
+                v.named_children(&mut cursor).collect()
+            });
+            for (i, name) in names.into_iter().enumerate() {
+                // One value per name, or one call of several results
+                // (`f, err := os.Open(…)`) whose first is the first name's.
+                let value = match values.len() {
+                    1 if i == 0 => values.first(),
+                    1 => None,
+                    _ => values.get(i),
+                };
+                sink.local(name, written.or(value.and_then(|v| go_made(*v, f))));
+            }
+        }
+        Expansion::GoBindings => {
+            let names = match node.kind() {
+                "type_switch_statement" => go_names(field(node, f.alias)),
+                _ => go_names(field(node, f.left)),
+            };
+            for name in names {
+                sink.local(name, None);
+            }
+        }
+        Expansion::GoValueType => {
+            let ty = match node.kind() {
+                "field_declaration" => field(node, f.ty),
+                // The first result of `func f() (T, error)`.
+                _ => field(node, f.result).and_then(|r| match r.kind() {
+                    "parameter_list" => r.named_child(0).and_then(|p| field(p, f.ty)),
+                    _ => Some(r),
+                }),
+            };
+            if let Some(ty) = ty {
+                for name in fields(node, f.name) {
+                    sink.value_types.push((name.start_byte(), ty));
+                }
+            }
+        }
+        Expansion::GoLiteral => {
+            let (Some(ty), Some(body)) = (field(node, f.ty), field(node, f.body)) else {
+                return;
+            };
+            if !matches!(ty.kind(), "type_identifier" | "qualified_type") {
+                return;
+            }
+            let mut cursor = body.walk();
+            for element in body.named_children(&mut cursor) {
+                if element.kind() == "keyed_element"
+                    && let Some(key) = field(element, f.key)
+                        .and_then(|k| k.named_child(0))
+                        .filter(|k| k.kind() == "identifier")
+                {
+                    sink.read(element, key, Some(ty));
+                }
+            }
+        }
+        Expansion::GoSelector => {
+            if let Some(name) = field(node, f.field).filter(|n| n.kind() == "field_identifier") {
+                sink.read(node, name, None);
+            }
         }
         Expansion::ModuleBlocks => {
             let mut cursor = node.walk();

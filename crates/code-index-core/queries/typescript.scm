@@ -20,4 +20,15 @@
 (implements_clause (generic_type name: (type_identifier) @name)) @reference.implementation
 (extends_type_clause type: (type_identifier) @name) @reference.implementation
 (extends_type_clause type: (generic_type name: (type_identifier) @name)) @reference.implementation
+; Through a namespace: `extends JSONRPC2.BaseRequest<'x'>`, `implements ns.I`.
+(extends_type_clause
+  type: [
+    (nested_type_identifier name: (type_identifier) @name)
+    (generic_type name: (nested_type_identifier name: (type_identifier) @name))
+  ]) @reference.implementation
+(implements_clause
+  [
+    (nested_type_identifier name: (type_identifier) @name)
+    (generic_type name: (nested_type_identifier name: (type_identifier) @name))
+  ]) @reference.implementation
 (type_identifier) @name @reference.type

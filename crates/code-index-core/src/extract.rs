@@ -482,7 +482,7 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 14;
+pub const EXTRACTOR_REVISION: u32 = 15;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;
@@ -1709,16 +1709,22 @@ impl<'s> Locals<'s> {
     /// (`Foo.bar` for `x.bar` with `x: Foo`), or [`COMPLEX_RECEIVER`] when
     /// the local's type is unknown. `None` leaves the receiver as written.
     fn receiver(&self, stack: &[usize], receiver: &str) -> Option<String> {
-        if receiver == COMPLEX_RECEIVER
-            || receiver == OBJECT_RECEIVER
-            || SELF_RECEIVERS.contains(&receiver)
-        {
+        if receiver == COMPLEX_RECEIVER || receiver == OBJECT_RECEIVER {
             return None;
         }
         let (head, rest) = match receiver.find(['.', ':']) {
             Some(i) => receiver.split_at(i),
             None => (receiver, ""),
         };
+        // `this` declared as a TypeScript function's parameter.
+        if head == "this"
+            && let Some(ty) = self.binding(stack, "this")
+        {
+            return Some(match ty {
+                Some(ty) => format!("{ty}{rest}"),
+                None => COMPLEX_RECEIVER.to_string(),
+            });
+        }
         if SELF_RECEIVERS.contains(&head) {
             return None;
         }

@@ -678,12 +678,35 @@ impl<'i> Grader<'i> {
         let home = if defines(file) {
             Some(file_id)
         } else {
+            // A file it imports, directly or through files that pass the
+            // name on (`import { IDerivation } from "../internal"`).
             let index = self.index;
-            self.imports_of(file_id)
-                .resolved
-                .iter()
-                .copied()
-                .find(|&f| index.file(f).is_some_and(defines))
+            let mut seen: FxHashSet<FileId> = FxHashSet::from_iter([file_id]);
+            let mut frontier: Vec<FileId> = self.imports_of(file_id).resolved.clone();
+            let mut found = None;
+            for _ in 0..=MAX_REEXPORTS {
+                let mut next = Vec::new();
+                for f in frontier {
+                    if !seen.insert(f) {
+                        continue;
+                    }
+                    let Some(imported) = index.file(f) else {
+                        continue;
+                    };
+                    if defines(imported) {
+                        found = Some(f);
+                        break;
+                    }
+                    if may_reexport(imported, name) {
+                        next.extend(self.imports_of(f).resolved.iter().copied());
+                    }
+                }
+                if found.is_some() || next.is_empty() {
+                    break;
+                }
+                frontier = next;
+            }
+            found
         };
         self.homes.insert((file_id, name), home);
         home

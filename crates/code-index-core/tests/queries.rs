@@ -2875,3 +2875,79 @@ fn a_rust_crate_named_by_its_name_is_its_root_module() {
         ]
     );
 }
+
+#[test]
+fn this_declared_as_a_parameter_has_the_declared_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "web/action.ts",
+        concat!(
+            "export class Action {\n  schedule() { return 1; }\n}\n",
+            "export class Other {\n  schedule() { return 2; }\n}\n",
+        ),
+    );
+    common::write(
+        root,
+        "web/range.ts",
+        concat!(
+            "import { Action, Other } from './action';\n",
+            "export function range(this: Action) {\n",
+            "  this.schedule();\n",
+            "}\n",
+            "export function loose(this: any) {\n",
+            "  this.schedule();\n",
+            "}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // `this: any` says nothing: a candidate, as `this` in any function.
+    assert_eq!(
+        graded(&index, "Action.schedule"),
+        ["resolved web/range.ts:3", "candidate web/range.ts:6"]
+    );
+    assert_eq!(
+        graded(&index, "Other.schedule"),
+        ["candidate web/range.ts:6"]
+    );
+}
+
+#[test]
+fn a_type_imported_through_a_barrel_file_is_known_for_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "src/core/derivation.ts",
+        "export interface IDepTreeNode {\n  name_: string;\n}\nexport interface IDerivation extends IDepTreeNode {}\n",
+    );
+    common::write(
+        root,
+        "src/core/computed.ts",
+        "import { IDerivation } from '../internal';\nexport class ComputedValue implements IDerivation {\n  name_ = '';\n}\n",
+    );
+    common::write(
+        root,
+        "src/internal.ts",
+        "export * from './core/derivation';\nexport * from './core/computed';\n",
+    );
+    common::write(
+        root,
+        "src/core/observable.ts",
+        concat!(
+            "import { IDerivation, ComputedValue } from '../internal';\n",
+            "export function log(d: IDerivation, c: ComputedValue) {\n",
+            "  const a = d.name_;\n",
+            "  return a + c.name_;\n",
+            "}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // `d.name_` is the interfaces' member (`IDerivation`, imported through
+    // the barrel, inherits it), not the class's.
+    assert_eq!(
+        graded(&index, "ComputedValue.name_"),
+        ["resolved src/core/observable.ts:4"]
+    );
+}

@@ -473,6 +473,19 @@ pub(super) fn run<'t>(
                         });
                     }
                 }
+                // `function (this: SchedulerAction<T>) { this.schedule() }`:
+                // `this` is of the declared type (`this: any` says nothing).
+                "this" => {
+                    let names_a_type = written.is_some_and(|t| {
+                        std::str::from_utf8(&sink.source[t.start_byte()..t.end_byte()])
+                            .ok()
+                            .and_then(super::declared_type)
+                            .is_some()
+                    });
+                    if names_a_type {
+                        sink.local(pattern, written);
+                    }
+                }
                 "rest_pattern" => {
                     if let Some(rest) = pattern.named_child(0).filter(|r| r.kind() == "identifier")
                     {

@@ -10,6 +10,7 @@
 ; declared to return `Change`), else of an unknown value.
 [(function_declaration) (method_definition)] @expand.returns
 [(as_expression) (satisfies_expression)] @expand.asserted
+(call_expression) @expand.typed_call
 (object (pair key: (property_identifier) @name) @reference.read) @receiver
 
 ; Signatures and function types bind their parameters: `delay` in

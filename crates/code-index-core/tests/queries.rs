@@ -2951,3 +2951,35 @@ fn a_type_imported_through_a_barrel_file_is_known_for_what_it_holds() {
         ["resolved src/core/observable.ts:4"]
     );
 }
+
+#[test]
+fn object_literals_take_a_calls_type_argument_and_a_declared_type_through_branches() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "src/types.ts",
+        concat!(
+            "export interface Splice {\n  type: string;\n}\n",
+            "export interface Update {\n  type: string;\n}\n",
+            "export function intercept<T>(target: unknown, change: T): T {\n  return change;\n}\n",
+        ),
+    );
+    common::write(
+        root,
+        "src/array.ts",
+        concat!(
+            "import { Splice, Update, intercept } from './types';\n",
+            "export function splice(ok: boolean) {\n",
+            "  intercept<Splice>(null, {\n",
+            "    type: 'splice',\n",
+            "  });\n",
+            "  const u: Update | null = ok ? ({ type: 'update' }) : null;\n",
+            "  return u;\n",
+            "}\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    assert_eq!(graded(&index, "Splice.type"), ["resolved src/array.ts:4"]);
+    assert_eq!(graded(&index, "Update.type"), ["resolved src/array.ts:6"]);
+}

@@ -46,6 +46,10 @@ pub(super) enum Expansion {
     Parameter,
     /// `T['key']` in a type: a read of the member `key`.
     Lookup,
+    /// `f<T>(…, { … })`: an object literal passed last to a call with one
+    /// written type argument is a `T` (`interceptChange<IArraySplice>(adm,
+    /// { type: SPLICE })`).
+    TypedCall,
     /// A Python module: the names its top-level blocks bind (`if __name__
     /// == "__main__":`, `try:`, `with`, `for`) are the module's.
     ModuleBlocks,
@@ -80,6 +84,7 @@ impl Expansion {
             "arrow_parameter" => Expansion::ArrowParameter,
             "parameter" => Expansion::Parameter,
             "lookup" => Expansion::Lookup,
+            "typed_call" => Expansion::TypedCall,
             "module_blocks" => Expansion::ModuleBlocks,
             "go_parameter" => Expansion::GoParameter,
             "go_declaration" => Expansion::GoDeclaration,
@@ -112,6 +117,10 @@ pub(super) struct Fields {
     alias: Option<FieldId>,
     result: Option<FieldId>,
     field: Option<FieldId>,
+    arguments: Option<FieldId>,
+    type_arguments: Option<FieldId>,
+    consequence: Option<FieldId>,
+    alternative: Option<FieldId>,
 }
 
 impl Fields {
@@ -136,6 +145,10 @@ impl Fields {
             alias: id("alias"),
             result: id("result"),
             field: id("field"),
+            arguments: id("arguments"),
+            type_arguments: id("type_arguments"),
+            consequence: id("consequence"),
+            alternative: id("alternative"),
         }
     }
 }
@@ -237,6 +250,21 @@ fn literal_type<'t>(ty: Node<'t>, f: &Fields) -> Option<Node<'t>> {
     match ty.kind() {
         "type_identifier" | "nested_type_identifier" => Some(ty),
         "generic_type" => field(ty, f.name),
+        // `Foo | null`, `Foo | undefined`: a `Foo`.
+        "union_type" => {
+            let mut cursor = ty.walk();
+            let mut kept = ty.named_children(&mut cursor).filter(|t| {
+                let nothing = |k: &str| matches!(k, "null" | "undefined");
+                !(nothing(t.kind())
+                    || t.kind() == "literal_type"
+                        && t.named_child(0).is_some_and(|c| nothing(c.kind())))
+            });
+            let only = kept.next()?;
+            match kept.next() {
+                Some(_) => None,
+                None => literal_type(only, f),
+            }
+        }
         _ => None,
     }
 }
@@ -283,10 +311,27 @@ impl<'t> Sink<'_, 't, '_> {
         }
     }
 
-    /// The keys of the object literal `object` as reads of `ty`'s members.
+    /// The keys of the object literal `object` as reads of `ty`'s members;
+    /// through parentheses and either branch of `c ? { … } : null`.
     fn keys_of(&mut self, object: Node<'t>, ty: Node<'t>, f: &Fields) {
-        if object.kind() != "object" {
-            return;
+        match object.kind() {
+            "object" => {}
+            "parenthesized_expression" => {
+                if let Some(inner) = object.named_child(0) {
+                    self.keys_of(inner, ty, f);
+                }
+                return;
+            }
+            "ternary_expression" => {
+                for branch in [field(object, f.consequence), field(object, f.alternative)]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.keys_of(branch, ty, f);
+                }
+                return;
+            }
+            _ => return,
         }
         let Some(ty) = literal_type(ty, f) else {
             return;
@@ -505,6 +550,26 @@ pub(super) fn run<'t>(
                     sink.destructured(node, pattern, ty.unwrap_or(pattern), f);
                 }
                 _ => {}
+            }
+        }
+        Expansion::TypedCall => {
+            let Some(types) = field(node, f.type_arguments) else {
+                return;
+            };
+            if types.named_child_count() != 1 {
+                return;
+            }
+            let (Some(ty), Some(arguments)) = (types.named_child(0), field(node, f.arguments))
+            else {
+                return;
+            };
+            let last = arguments
+                .named_child_count()
+                .checked_sub(1)
+                .and_then(|i| u32::try_from(i).ok())
+                .and_then(|i| arguments.named_child(i));
+            if let Some(last) = last.filter(|a| a.kind() == "object") {
+                sink.keys_of(last, ty, f);
             }
         }
         Expansion::Lookup => {

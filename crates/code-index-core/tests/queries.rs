@@ -2787,6 +2787,8 @@ fn go_receivers_bind_through_declared_and_made_types() {
             "func (p *Pool) Start() error { return nil }\n",
             "\n",
             "func NewWorker() (*Worker, error) { return &Worker{}, nil }\n",
+            "\n",
+            "var spare = &Worker{}\n",
         ),
     );
     common::write(
@@ -2809,6 +2811,8 @@ fn go_receivers_bind_through_declared_and_made_types() {
             "}\n",
             "\n",
             "func things() []*Server { return nil }\n",
+            "\n",
+            "func Spare() { spare.Start() }\n",
         ),
     );
     let index = common::index_dir(root);
@@ -2822,6 +2826,7 @@ fn go_receivers_bind_through_declared_and_made_types() {
             "resolved srv/run.go:6",
             "resolved srv/run.go:8",
             "resolved srv/run.go:10",
+            "resolved srv/run.go:18",
             "candidate srv/run.go:12"
         ]
     );

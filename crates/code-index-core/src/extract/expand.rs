@@ -617,7 +617,13 @@ pub(super) fn run<'t>(
                     1 => None,
                     _ => values.get(i),
                 };
-                sink.local(name, written.or(value.and_then(|v| go_made(*v, f))));
+                let ty = written.or(value.and_then(|v| go_made(*v, f)));
+                sink.local(name, ty);
+                // A package-level `var x = &Server{}`: the written type of
+                // the definition's value (a local's matches no definition).
+                if let Some(ty) = ty {
+                    sink.value_types.push((name.start_byte(), ty));
+                }
             }
         }
         Expansion::GoBindings => {

@@ -1062,6 +1062,12 @@ impl<'i> Grader<'i> {
                         answer = Some(false);
                     }
                     let qualified = file.qualified_name(def);
+                    // A base between that defines the member itself
+                    // overrides it: what its own bases hold is not what the
+                    // class has.
+                    if level > 0 && defines_member(file, &qualified, &self.name) {
+                        continue;
+                    }
                     next.extend(bases(file, &qualified).map(str::to_string));
                 }
             }

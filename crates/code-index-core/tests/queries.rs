@@ -2988,3 +2988,40 @@ fn object_literals_take_a_calls_type_argument_and_a_declared_type_through_branch
     assert_eq!(graded(&index, "Splice.type"), ["resolved src/array.ts:4"]);
     assert_eq!(graded(&index, "Update.type"), ["resolved src/array.ts:6"]);
 }
+
+#[test]
+fn a_base_that_overrides_the_member_stops_inheritance_of_the_asked_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    common::write(
+        root,
+        "geo/aggregates.py",
+        concat!(
+            "class Func:\n",
+            "    def __init__(self):\n",
+            "        pass\n",
+            "\n",
+            "class Aggregate(Func):\n",
+            "    def __init__(self):\n",
+            "        super().__init__()\n",
+            "\n",
+            "class GeoAggregate(Aggregate):\n",
+            "    pass\n",
+            "\n",
+            "class Extent(GeoAggregate):\n",
+            "    def __init__(self):\n",
+            "        super().__init__()\n",
+        ),
+    );
+    let index = common::index_dir(root);
+    // `Extent`'s `super().__init__()` reaches `Aggregate.__init__`, which
+    // overrides `Func`'s.
+    assert_eq!(
+        graded(&index, "Func.__init__"),
+        ["resolved geo/aggregates.py:7"]
+    );
+    assert_eq!(
+        graded(&index, "Aggregate.__init__"),
+        ["candidate geo/aggregates.py:14"]
+    );
+}

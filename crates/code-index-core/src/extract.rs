@@ -482,7 +482,7 @@ fn classify_receiver(text: &str) -> &str {
 
 /// Bumped whenever the extraction code (not only a query) changes what a
 /// file yields, so that snapshots of the former extraction are rebuilt.
-pub const EXTRACTOR_REVISION: u32 = 17;
+pub const EXTRACTOR_REVISION: u32 = 18;
 
 /// How deep macro invocations inside macro arguments are parsed.
 const MAX_MACRO_NESTING: usize = 3;

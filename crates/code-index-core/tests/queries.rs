@@ -2797,6 +2797,8 @@ fn go_receivers_bind_through_declared_and_made_types() {
         concat!(
             "package srv\n",
             "\n",
+            "import \"os/exec\"\n",
+            "\n",
             "func Run(s *Server, items []int) {\n",
             "\ts.Start()\n",
             "\tw := &Worker{}\n",
@@ -2813,21 +2815,24 @@ fn go_receivers_bind_through_declared_and_made_types() {
             "func things() []*Server { return nil }\n",
             "\n",
             "func Spare() { spare.Start() }\n",
+            "\n",
+            "// A library's package makes a library's value.\n",
+            "func Shell() { c := exec.Command(\"ls\"); c.Start() }\n",
         ),
     );
     let index = common::index_dir(root);
     assert_eq!(
         graded(&index, "Server.Start"),
-        ["resolved srv/run.go:4", "candidate srv/run.go:12"]
+        ["resolved srv/run.go:6", "candidate srv/run.go:14"]
     );
     assert_eq!(
         graded(&index, "Worker.Start"),
         [
-            "resolved srv/run.go:6",
             "resolved srv/run.go:8",
             "resolved srv/run.go:10",
-            "resolved srv/run.go:18",
-            "candidate srv/run.go:12"
+            "resolved srv/run.go:12",
+            "resolved srv/run.go:20",
+            "candidate srv/run.go:14"
         ]
     );
     // Through a struct field's written type; `x` in a file that never

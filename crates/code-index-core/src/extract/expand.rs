@@ -219,7 +219,8 @@ fn go_names(list: Option<Node<'_>>) -> Vec<Node<'_>> {
 }
 
 /// The type a Go expression makes, where written: `Foo{…}`, `&Foo{…}`,
-/// `x.(*Foo)`, or `NewFoo(…)` (the callee, whose declared result decides).
+/// `x.(*Foo)`, or `NewFoo(…)` and `pkg.NewFoo(…)` (the callee, whose
+/// declared result decides).
 fn go_made<'t>(value: Node<'t>, f: &Fields) -> Option<Node<'t>> {
     match value.kind() {
         "composite_literal" => field(value, f.ty),
@@ -229,7 +230,13 @@ fn go_made<'t>(value: Node<'t>, f: &Fields) -> Option<Node<'t>> {
                 .and_then(|o| field(o, f.ty))
         }
         "type_assertion_expression" => field(value, f.ty),
-        "call_expression" => field(value, f.function).filter(|c| c.kind() == "identifier"),
+        // `NewServer()`, or `pkg.NewServer()` (a library's package makes a
+        // library's value).
+        "call_expression" => field(value, f.function).filter(|c| {
+            c.kind() == "identifier"
+                || c.kind() == "selector_expression"
+                    && field(*c, f.operand).is_some_and(|o| o.kind() == "identifier")
+        }),
         _ => None,
     }
 }

@@ -421,19 +421,9 @@ impl<'i> Targets<'i> {
                 // A Rust crate's root is named by the crate (`strsim::hamming`
                 // for `strsim/src/lib.rs`).
                 if file.language == Some(Language::Rust)
-                    && matches!(name, "lib.rs" | "main.rs")
-                    && let Some(krate) = dir.strip_suffix("src").map(|d| d.trim_end_matches('/'))
+                    && let Some(krate) = index.rust_crate_of(&file.path)
                 {
-                    let krate = krate.rsplit('/').next().unwrap_or(krate);
-                    let krate = match krate.rsplit_once('-') {
-                        Some((head, version))
-                            if version.starts_with(|c: char| c.is_ascii_digit()) =>
-                        {
-                            head
-                        }
-                        _ => krate,
-                    };
-                    t.crates.push(krate.replace('-', "_"));
+                    t.crates.push(krate);
                 }
             }
         }
@@ -638,12 +628,11 @@ impl<'i> Grader<'i> {
         // A Go file of the package that holds them.
         let index = self.index;
         if let Some(f) = index.file(file)
-            && f.language == Some(Language::Go)
-            && self.targets.by_file.keys().any(|&t| {
-                index.file(t).is_some_and(|t| {
-                    t.language == f.language && parent_dir(&t.path) == parent_dir(&f.path)
-                })
-            })
+            && self
+                .targets
+                .by_file
+                .keys()
+                .any(|&t| index.file(t).is_some_and(|t| same_go_package(f, t)))
         {
             self.near.insert(file, true);
             return true;
@@ -675,38 +664,13 @@ impl<'i> Grader<'i> {
                 .iter()
                 .any(|d| d.kind.is_type_like() && f.str(d.name) == name)
         };
+        // The file itself, or a file it imports, directly or through files
+        // that pass the name on (`import { IDerivation } from "../internal"`).
         let home = if defines(file) {
             Some(file_id)
         } else {
-            // A file it imports, directly or through files that pass the
-            // name on (`import { IDerivation } from "../internal"`).
             let index = self.index;
-            let mut seen: FxHashSet<FileId> = FxHashSet::from_iter([file_id]);
-            let mut frontier: Vec<FileId> = self.imports_of(file_id).resolved.clone();
-            let mut found = None;
-            for _ in 0..=MAX_REEXPORTS {
-                let mut next = Vec::new();
-                for f in frontier {
-                    if !seen.insert(f) {
-                        continue;
-                    }
-                    let Some(imported) = index.file(f) else {
-                        continue;
-                    };
-                    if defines(imported) {
-                        found = Some(f);
-                        break;
-                    }
-                    if may_reexport(imported, name) {
-                        next.extend(self.imports_of(f).resolved.iter().copied());
-                    }
-                }
-                if found.is_some() || next.is_empty() {
-                    break;
-                }
-                frontier = next;
-            }
-            found
+            self.through_imports(file_id, name, |f| index.file(f).is_some_and(defines))
         };
         self.homes.insert((file_id, name), home);
         home
@@ -916,17 +880,31 @@ impl<'i> Grader<'i> {
             return None;
         }
         // Go: the files of the package are one scope.
-        if let Some(file) = index.file(file_id)
-            && file.language == Some(Language::Go)
-            && let Some(p) = typed.iter().find(|p| {
-                index.file(p.file).is_some_and(|f| {
-                    f.language == file.language && parent_dir(&f.path) == parent_dir(&file.path)
-                })
-            })
+        let file = index.file(file_id)?;
+        let p = match typed
+            .iter()
+            .find(|p| index.file(p.file).is_some_and(|f| same_go_package(file, f)))
         {
-            let home = index.file(p.file)?;
-            return Some((p.file, home.value_type(p.item)?));
-        }
+            Some(p) => *p,
+            None => {
+                let home =
+                    self.through_imports(file_id, name, |f| typed.iter().any(|p| p.file == f))?;
+                *typed.iter().find(|p| p.file == home)?
+            }
+        };
+        Some((p.file, index.file(p.file)?.value_type(p.item)?))
+    }
+
+    /// The first of `file_id` and the files it imports, directly or through
+    /// files that pass `name` on (up to [`MAX_REEXPORTS`] deep), nearest
+    /// first, that `wanted` accepts.
+    fn through_imports(
+        &mut self,
+        file_id: FileId,
+        name: &str,
+        wanted: impl Fn(FileId) -> bool,
+    ) -> Option<FileId> {
+        let index = self.index;
         let mut seen: FxHashSet<FileId> = FxHashSet::default();
         let mut frontier = vec![file_id];
         for level in 0..=MAX_REEXPORTS + 1 {
@@ -935,14 +913,16 @@ impl<'i> Grader<'i> {
                 if !seen.insert(f) {
                     continue;
                 }
-                if let Some(p) = typed.iter().find(|p| p.file == f) {
-                    let file = index.file(p.file)?;
-                    return Some((p.file, file.value_type(p.item)?));
+                if wanted(f) {
+                    return Some(f);
                 }
                 let passes_on = level == 0 || index.file(f).is_some_and(|f| may_reexport(f, name));
                 if passes_on {
                     next.extend(self.imports_of(f).resolved.iter().copied());
                 }
+            }
+            if next.is_empty() {
+                break;
             }
             frontier = next;
         }
@@ -2612,32 +2592,36 @@ impl Index {
     /// root's `src` for the root's name).
     fn rust_crate_src(&self, name: &str) -> Option<String> {
         let libs = self.by_file_name.get("lib.rs")?;
-        let root_name = self
-            .root()
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("");
         libs.iter().find_map(|&id| {
             let path = &self.file(id)?.path;
-            let (dir, dir_name) = if path == "src/lib.rs" {
-                ("", root_name)
-            } else {
-                let dir = path.strip_suffix("/src/lib.rs")?;
-                (dir, file_name(dir))
-            };
-            // A version after the name: `syn-2.0.119`.
-            let bare = match dir_name.rsplit_once('-') {
-                Some((head, version)) if version.starts_with(|c: char| c.is_ascii_digit()) => head,
-                _ => dir_name,
-            };
-            (bare.replace('-', "_") == name).then(|| {
-                if dir.is_empty() {
-                    "src".to_string()
-                } else {
-                    format!("{dir}/src")
-                }
+            (self.rust_crate_of(path)? == name).then(|| {
+                path.strip_suffix("lib.rs")
+                    .unwrap_or(path)
+                    .trim_end_matches('/')
+                    .to_string()
             })
         })
+    }
+
+    /// The name of the Rust crate whose root `path` is (`src/lib.rs` or
+    /// `src/main.rs` in a directory named like the crate, the root's name
+    /// for the root's own `src`): `tokio_util` of `tokio-util/src/lib.rs`,
+    /// `syn` of `syn-2.0.119/src/lib.rs`.
+    fn rust_crate_of(&self, path: &str) -> Option<String> {
+        let dir = path
+            .strip_suffix("src/lib.rs")
+            .or_else(|| path.strip_suffix("src/main.rs"))?;
+        let dir_name = match dir.strip_suffix('/') {
+            Some(dir) => file_name(dir),
+            None if dir.is_empty() => self.root().file_name()?.to_str()?,
+            None => return None,
+        };
+        // A version after the name: `syn-2.0.119`.
+        let bare = match dir_name.rsplit_once('-') {
+            Some((head, version)) if version.starts_with(|c: char| c.is_ascii_digit()) => head,
+            _ => dir_name,
+        };
+        Some(bare.replace('-', "_"))
     }
 
     /// The indexed files that a file's imports resolve to.
@@ -3008,6 +2992,13 @@ impl ProximityRanker {
             Proximity::Elsewhere
         }
     }
+}
+
+/// Whether two files are Go files of one package (one directory).
+fn same_go_package(a: &FileSymbols, b: &FileSymbols) -> bool {
+    a.language == Some(Language::Go)
+        && b.language == a.language
+        && parent_dir(&a.path) == parent_dir(&b.path)
 }
 
 fn parent_dir(path: &str) -> &str {

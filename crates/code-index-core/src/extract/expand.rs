@@ -278,26 +278,22 @@ fn literal_type<'t>(ty: Node<'t>, f: &Fields) -> Option<Node<'t>> {
 
 impl<'t> Sink<'_, 't, '_> {
     fn read(&mut self, node: Node<'t>, name: Node<'t>, receiver: Option<Node<'t>>) {
-        self.tags.push(RawTag {
-            name_start: name.start_byte(),
-            name_end: name.end_byte(),
-            pattern: self.pattern,
-            node,
-            name_node: name,
-            role: Role::Ref(RefKind::Other),
-            receiver,
-        });
+        self.tag(node, name, Role::Ref(RefKind::Other), receiver);
     }
 
     fn define(&mut self, node: Node<'t>, name: Node<'t>, kind: SymbolKind) {
+        self.tag(node, name, Role::Def(kind), None);
+    }
+
+    fn tag(&mut self, node: Node<'t>, name: Node<'t>, role: Role, receiver: Option<Node<'t>>) {
         self.tags.push(RawTag {
             name_start: name.start_byte(),
             name_end: name.end_byte(),
             pattern: self.pattern,
             node,
             name_node: name,
-            role: Role::Def(kind),
-            receiver: None,
+            role,
+            receiver,
         });
     }
 
